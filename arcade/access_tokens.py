@@ -1,0 +1,51 @@
+"""Strict verification of JWT access tokens, shared by every identity provider.
+
+Strict means: only the provider's allowed algorithms (never ``none``, never a
+symmetric algorithm against a public key), the exact issuer, the audience,
+``exp`` required and ``nbf`` honoured with a small leeway, and the ``typ``
+header the provider's policy asks for (``at+jwt`` per RFC 9068).
+"""
+
+import time
+
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import KeySet
+
+from arcade.identity import InvalidToken
+
+
+def verify(
+    token: str,
+    keys: KeySet,
+    *,
+    issuer: str,
+    audience: str,
+    algorithms: list[str],
+    typ: str | None,
+    leeway: int = 30,
+) -> dict:
+    """The token's claims if it passes every check; :class:`InvalidToken` saying which failed."""
+    try:
+        decoded = jwt.decode(token, keys, algorithms=algorithms)
+    except JoseError as error:
+        raise InvalidToken(f"the token could not be verified ({error.error}: {error.description or error})") from None
+    except ValueError:
+        raise InvalidToken("the token is not a signed JWT") from None
+    if typ is not None and str(decoded.header.get("typ", "")).lower() not in {typ, f"application/{typ}"}:
+        raise InvalidToken(f"the token's typ must be {typ!r}, got {decoded.header.get('typ')!r}")
+    registry = jwt.JWTClaimsRegistry(
+        now=lambda: int(time.time()),
+        leeway=leeway,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": audience},
+        exp={"essential": True},
+        sub={"essential": True},
+    )
+    try:
+        registry.validate(decoded.claims)
+    except ExpiredTokenError:
+        raise InvalidToken("the token has expired; refresh it or log in again") from None
+    except JoseError as error:
+        raise InvalidToken(f"the token was rejected: {error.description or error.error}") from None
+    return decoded.claims

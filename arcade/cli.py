@@ -1,0 +1,137 @@
+"""The ``arcade`` command: serve the arcade, list plugins, sign a local token."""
+
+import argparse
+import asyncio
+import json
+import sys
+
+import uvicorn
+
+from arcade import config
+from arcade.plugins import PluginError
+from arcade.store import StoreError
+
+
+class CommandError(Exception):
+    """Stops the command with this message and exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args) or 0
+    except (CommandError, config.ConfigError, PluginError, StoreError) as error:
+        print(f"arcade: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arcade", description="Badge Arcade: games, leaderboards and badge logins.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, function, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(command=function)
+        sub.add_argument("--config", metavar="FILE", help="settings file (default: ./arcade.toml if present)")
+        sub.add_argument("--data", metavar="DIR", help="data folder (default: ./arcade-data)")
+        return sub
+
+    serve = command("serve", _serve, "Serve the leaderboards and the badge API.")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, help="server processes (needs a store that can be shared)")
+
+    plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+
+    token = command("token", _token, "Print a freshly signed access token for a local player.")
+    token.add_argument("--player", required=True, metavar="NAME", help="the player's name")
+    return parser
+
+
+def _settings(args, **server) -> config.Settings:
+    settings = config.load(args.config)
+    if args.data:
+        settings.data_dir = args.data
+    for key, value in server.items():
+        if value is not None:
+            setattr(settings.server, key, value)
+    return settings
+
+
+def _serve(args) -> int:
+    from arcade.platform import assemble
+    from server.app import create_app
+
+    settings = _settings(args, host=args.host, port=args.port, workers=args.workers)
+    arcade = assemble(settings)
+    if settings.server.workers > 1 and not arcade.store.shareable:
+        name = arcade.active()["store"]
+        raise CommandError(
+            f"the {name} store serves one process only, so it cannot run with {settings.server.workers} "
+            'workers; use the PostgreSQL store ([store] plugin = "postgres") to run several workers'
+        )
+    app = create_app(arcade)
+    print(f"Badge Arcade on {settings.public_url} (data in {arcade.context.data_dir})", flush=True)
+    server = _GracefulServer(
+        uvicorn.Config(
+            app,
+            host=settings.server.host,
+            port=settings.server.port,
+            log_level="warning",
+            timeout_graceful_shutdown=30,
+        ),
+        on_exit=app.state.live.close,
+    )
+    server.run()
+    return 0
+
+
+def _plugins(args) -> int:
+    from arcade import plugins
+    from arcade.platform import assemble
+
+    arcade = assemble(_settings(args), with_store=False)
+    rows = plugins.describe(arcade.manager)
+    active = arcade.active()
+    if args.json:
+        print(json.dumps({"active": active, "plugins": rows, "games": sorted(arcade.games)}, indent=2))
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        origin = f"{row['distribution']} {row['version']}" if row["distribution"] else "(registered in code)"
+        print(f"{row['name']:<{width}}  {origin}  {', '.join(row['hooks'])}")
+    print(f"\nactive store: {active['store']}; active identity provider: {active['identity']}")
+    print(f"games: {', '.join(game.id for game in arcade.ordered_games())}")
+    return 0
+
+
+def _token(args) -> int:
+    from arcade.platform import assemble
+
+    arcade = assemble(_settings(args), with_store=False)
+    issue = getattr(arcade.identity, "issue_access_token", None)
+    if issue is None:
+        raise CommandError(
+            f"arcade token signs with the built-in identity provider, but the active one is "
+            f"{arcade.active()['identity']!r}; get tokens from that provider instead"
+        )
+    print(issue(subject=args.player, name=args.player))
+    return 0
+
+
+class _GracefulServer(uvicorn.Server):
+    """On SIGTERM/SIGINT: end the live pages' streams at once, then let uvicorn finish the
+    requests in flight (a score being written is answered) before the store closes."""
+
+    def __init__(self, config, on_exit):
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig, frame):
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(self._on_exit)
+        except RuntimeError:  # no loop yet: nothing is streaming
+            pass
+        super().handle_exit(sig, frame)

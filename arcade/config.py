@@ -1,0 +1,147 @@
+"""Typed settings from ``arcade.toml`` plus ``ARCADE_*`` environment overrides.
+
+The file and the environment are merged into one plain dict first, then decoded
+strictly with msgspec, so a wrong key or type is reported once, naming where it
+came from (the file or the variable), the key, and what was expected.
+
+Environment variables address nested keys with double underscores:
+``ARCADE_SERVER__PORT=8001`` sets ``[server] port``. Their values are read as
+TOML values when they parse as one (``8001``, ``true``, ``["a"]``) and as plain
+strings otherwise.
+"""
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+CONFIG_FILE = "arcade.toml"
+ENV_PREFIX = "ARCADE_"
+# Variables the CLI itself reads, not settings.
+_ENV_NOT_SETTINGS = {"ARCADE_CONFIG"}
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message says where, which key, and what was expected."""
+
+
+class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    public_url: str | None = None
+    """The URL badges and browsers reach the server at; defaults to http://host:port."""
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+
+
+class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    disabled: list[str] = []
+    """Plugin names (as listed by ``arcade plugins``) that are not loaded."""
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    data_dir: str = "arcade-data"
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    store: dict[str, Any] = {}
+    """``plugin = "tinydb"`` picks the store; ``[store.<name>]`` holds each one's settings."""
+    identity: dict[str, Any] = {}
+    """``plugin = "builtin"`` picks the identity provider; ``[identity.<name>]`` its settings."""
+    plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
+    source: str = "defaults"
+    """Where the settings came from, for error messages (set by :func:`load`)."""
+
+    @property
+    def public_url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def selected(self, kind: str, default: str) -> tuple[str, dict[str, Any]]:
+        """The plugin chosen for ``kind`` ("store" or "identity") and its settings table."""
+        table = getattr(self, kind)
+        name = table.get("plugin", default)
+        if not isinstance(name, str):
+            raise ConfigError(f"{self.source}: {kind}.plugin: expected a plugin name (a string)")
+        settings = table.get(name, {})
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{self.source}: {kind}.{name}: expected a table of settings")
+        return name, settings
+
+
+def load(path: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings: ``path``, else ``$ARCADE_CONFIG``, else ./arcade.toml if present."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get("ARCADE_CONFIG")
+    if path is None and Path(CONFIG_FILE).is_file():
+        path = CONFIG_FILE
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: no such configuration file") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    origins = _merge_environment(raw, environ)
+    try:
+        settings = msgspec.convert(raw, Settings)
+    except msgspec.ValidationError as error:
+        raise ConfigError(_describe(error, source, origins)) from None
+    settings.source = source
+    return settings
+
+
+def decode(raw: dict[str, Any], kind: type, where: str, source: str = "configuration"):
+    """Decode a plugin's settings table into its own typed settings (tox-4 style).
+
+    ``where`` is the table's dotted name, e.g. ``identity.oidc``, used in errors.
+    """
+    try:
+        return msgspec.convert(raw, kind)
+    except msgspec.ValidationError as error:
+        raise ConfigError(_describe(error, source, {}, prefix=where)) from None
+
+
+def _merge_environment(raw: dict[str, Any], environ) -> dict[str, str]:
+    """Apply ``ARCADE_A__B=value`` onto ``raw``; answer which dotted key came from which variable."""
+    origins = {}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable in _ENV_NOT_SETTINGS:
+            continue
+        keys = [part.lower() for part in variable[len(ENV_PREFIX):].split("__")]
+        table = raw
+        for key in keys[:-1]:
+            table = table.setdefault(key, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{variable}: {'.'.join(keys)} is not inside a table")
+        table[keys[-1]] = _parse_value(value)
+        origins[".".join(keys)] = variable
+    return origins
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _describe(error: msgspec.ValidationError, source: str, origins: dict[str, str], prefix: str = "") -> str:
+    """Turn msgspec's "Expected X - at `$.a.b`" into "file: a.b: expected X"."""
+    message = str(error)
+    match = re.match(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", message, re.S)
+    what, path = match["what"], (match["path"] or "")
+    unknown = re.match(r"Object contains unknown field `(?P<key>[^`]+)`", what)
+    if unknown:
+        path = f"{path}.{unknown['key']}"
+        what = "unknown key; check its spelling against the documented settings"
+    key = (prefix + path).lstrip(".") or "(top level)"
+    key = re.sub(r"\[(\d+)\]", r"[\1]", key)
+    where = origins.get(path.lstrip("."))
+    where = f"{where} (environment)" if where else source
+    return f"{where}: {key}: {what[0].lower()}{what[1:]}"

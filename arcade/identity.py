@@ -1,0 +1,56 @@
+"""The contract of an identity-provider plugin, and the values it exchanges."""
+
+from typing import Any, Protocol
+
+import msgspec
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not for this arcade.
+
+    The message is safe to show to the client (it goes into ``WWW-Authenticate``).
+    """
+
+
+class DeviceSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What a badge needs to run the RFC 8628 device flow against the provider."""
+
+    issuer: str
+    device_authorization_endpoint: str
+    token_endpoint: str
+    client_id: str
+    scope: str
+    audience: str | None = None
+    revocation_endpoint: str | None = None
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who a verified access token speaks for. Players are keyed by (issuer, subject)."""
+
+    issuer: str
+    subject: str
+    scope: str = ""
+    claims: dict[str, Any] = {}
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    """How a player is shown on the leaderboard."""
+
+    name: str
+    picture: str | None = None
+
+
+class IdentityProvider(Protocol):
+    """An identity-provider plugin object, returned by ``arcade_identity_provider``."""
+
+    name: str
+    issuer: str
+
+    def device_settings(self) -> DeviceSettings:
+        """The settings a badge uses to log in; sent in ``GET /api/v1/badge``."""
+
+    async def verify(self, token: str) -> Principal:
+        """Verify an access token strictly, or raise :class:`InvalidToken` saying why."""
+
+    async def profile(self, principal: Principal, token: str) -> Profile:
+        """The player's display name and picture (cached per player by the provider)."""

@@ -1,0 +1,142 @@
+"""The msgspec models of the v1 JSON API and of what stores keep.
+
+They are the wire contract with the badges: change them only compatibly.
+"""
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from arcade.identity import DeviceSettings
+
+MAX_RUN_INPUTS = 20_000
+BUTTONS_MASK_MAX = 0xFF
+
+SubmissionId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="Idempotency key chosen by the badge for one run: 8-64 of A-Z a-z 0-9 _ -.",
+    ),
+]
+Tick = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+Buttons = Annotated[int, msgspec.Meta(ge=0, le=BUTTONS_MASK_MAX)]
+
+
+def player_id(issuer: str, subject: str) -> str:
+    """A short public id for the player (issuer, subject): stable, and it reveals neither."""
+    digest = hashlib.sha256(f"{issuer}\x00{subject}".encode()).digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+class Run(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A recorded game run: the seed and the ticks where the button mask changed."""
+
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+    inputs: Annotated[list[tuple[Tick, Buttons]], msgspec.Meta(max_length=MAX_RUN_INPUTS)] = []
+    ticks: Tick = 0
+    """How many logic ticks the run lasted."""
+
+
+class ScoreSubmission(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Body of ``POST /api/v1/games/{game}/scores``."""
+
+    score: int
+    run: Run
+    submission_id: SubmissionId
+
+
+class PlayerRef(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    picture: str | None = None
+
+
+class Player(msgspec.Struct, kw_only=True):
+    """A player as stored: who they are at their issuer and how they are shown."""
+
+    id: str
+    issuer: str
+    subject: str
+    name: str
+    picture: str | None = None
+
+    def ref(self) -> PlayerRef:
+        return PlayerRef(id=self.id, name=self.name, picture=self.picture)
+
+
+class ScoreAccepted(msgspec.Struct, kw_only=True):
+    """The answer to a score submission; the same submission_id answers it again unchanged."""
+
+    game: str
+    submission_id: str
+    player: PlayerRef
+    score: int
+    best: int
+    """The player's best score in this game, this one included."""
+    rank: int
+    """The player's rank (competition ranking) with that best score."""
+    new_best: bool
+    at: datetime
+
+
+class LeaderboardEntry(msgspec.Struct, kw_only=True):
+    rank: int
+    player: PlayerRef
+    score: int
+    at: datetime
+    """When the player first reached this best score."""
+
+
+class LeaderboardPage(msgspec.Struct, kw_only=True):
+    game: str
+    players: int
+    """How many players have a score in this game."""
+    entries: list[LeaderboardEntry]
+    next_cursor: str | None = None
+    """Pass as ``cursor`` to get the next page; absent on the last page."""
+
+
+class GameSummary(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    version: str
+    order: Literal["higher", "lower"]
+    unit: str
+    min_score: int
+    max_score: int
+
+
+class PlayerBest(msgspec.Struct, kw_only=True):
+    game: str
+    score: int
+    rank: int
+    at: datetime
+
+
+class PlayerDetail(msgspec.Struct, kw_only=True):
+    player: PlayerRef
+    bests: list[PlayerBest]
+
+
+
+class BadgeGame(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    version: str
+    order: Literal["higher", "lower"]
+    unit: str
+
+
+class BadgeInfo(msgspec.Struct, kw_only=True):
+    """``GET /api/v1/badge``: everything a badge needs at boot, so it stores only Wi-Fi and a URL."""
+
+    api_version: int
+    server_time: int
+    """Unix seconds; the badge uses it for display only and never trusts its own clock."""
+    games: list[BadgeGame]
+    identity: DeviceSettings
+

@@ -1,0 +1,103 @@
+"""The arcade assembled from its settings: plugins, games, the store and the identity provider."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arcade import plugins
+from arcade.config import Settings
+from arcade.games import GameInfo
+from arcade.identity import IdentityProvider
+from arcade.store import Store
+
+DEFAULT_STORE = "tinydb"
+DEFAULT_IDENTITY = "builtin"
+
+
+@dataclass
+class Context:
+    """What plugins are handed when they build their store, provider or routes."""
+
+    settings: Settings
+    data_dir: Path
+    public_url: str
+    store: Store | None = None
+    identity: IdentityProvider | None = None
+
+
+@dataclass
+class Arcade:
+    """Everything a running arcade needs; built once by :func:`assemble`."""
+
+    settings: Settings
+    context: Context
+    manager: object
+    games: dict[str, GameInfo] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def identity(self) -> IdentityProvider:
+        return self.context.identity
+
+    def ordered_games(self) -> list[GameInfo]:
+        return sorted(self.games.values(), key=lambda game: (game.sort_order, game.title))
+
+    def active(self) -> dict[str, str]:
+        """Which plugin answers for the store and the identity provider."""
+        return {
+            "store": self.settings.selected("store", DEFAULT_STORE)[0],
+            "identity": self.settings.selected("identity", DEFAULT_IDENTITY)[0],
+        }
+
+
+def assemble(settings: Settings, data_dir: str | Path | None = None, with_store: bool = True) -> Arcade:
+    """Load the plugins and build the games, store and identity provider they provide.
+
+    ``with_store=False`` builds the identity provider without a store, for
+    commands that must not open the store while a server holds it.
+    """
+    manager = plugins.load(settings.plugins.disabled)
+    context = Context(
+        settings=settings,
+        data_dir=Path(data_dir or settings.data_dir),
+        public_url=settings.public_url,
+    )
+    arcade = Arcade(settings=settings, context=context, manager=manager, games=collect_games(manager))
+    if with_store:
+        name, table = settings.selected("store", DEFAULT_STORE)
+        context.store = _answer(manager.hook.arcade_store, "store", name, table, context)
+    name, table = settings.selected("identity", DEFAULT_IDENTITY)
+    context.identity = _answer(manager.hook.arcade_identity_provider, "identity provider", name, table, context)
+    return arcade
+
+
+def collect_games(manager) -> dict[str, GameInfo]:
+    """Call every ``arcade_register_games``; two plugins registering one id is an error."""
+    games: dict[str, GameInfo] = {}
+    owners: dict[str, str] = {}
+    for impl in manager.hook.arcade_register_games.get_hookimpls():
+
+        def register(game: GameInfo, plugin=impl.plugin_name) -> None:
+            if not isinstance(game, GameInfo):
+                raise plugins.PluginError(f"plugin {plugin} registered {game!r}, which is not a GameInfo")
+            if game.id in games:
+                raise plugins.PluginError(
+                    f"game id {game.id!r} is registered by both plugin {owners[game.id]} and plugin {plugin}; "
+                    f"disable one of them in [plugins] disabled"
+                )
+            games[game.id] = game
+            owners[game.id] = plugin
+
+        impl.function(register=register)
+    return games
+
+
+def _answer(hook, what: str, name: str, table: dict, context: Context):
+    answer = hook(name=name, settings=table, context=context)
+    if answer is None:
+        raise plugins.PluginError(
+            f"no installed plugin provides the {what} {name!r}; `arcade plugins` lists what is installed"
+        )
+    return answer

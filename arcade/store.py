@@ -1,0 +1,66 @@
+"""The contract of a store plugin, and the errors every store raises the same way.
+
+One contract test suite (``tests/test_store_contract.py``) runs unchanged
+against every store, so a new store is correct when that suite passes.
+"""
+
+from typing import Protocol
+
+from arcade.games import GameInfo
+from arcade.models import LeaderboardPage, Player, PlayerBest, ScoreAccepted, ScoreSubmission
+
+
+class StoreError(Exception):
+    """A store cannot do what was asked; the message says why and what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not make a write durable; retrying later with the same request is safe."""
+
+
+class SubmissionConflict(StoreError):
+    """A submission_id was reused by the same player for a different score or game."""
+
+
+class BadCursor(StoreError):
+    """A leaderboard cursor that this store did not hand out."""
+
+
+class Store(Protocol):
+    """A store plugin object, returned by ``arcade_store``."""
+
+    shareable: bool
+    """True when several server processes may use the store at once."""
+
+    async def start(self) -> None:
+        """Open the store; raise :class:`StoreError` with a clear message if it cannot."""
+
+    async def close(self) -> None:
+        """Make every acknowledged write durable and release the store."""
+
+    async def submit_score(
+        self, game: GameInfo, player: Player, submission: ScoreSubmission
+    ) -> tuple[ScoreAccepted, bool]:
+        """Store a score once per (player, submission_id), durably, and answer rank and best.
+
+        Returns the answer and whether it was stored now (False: the same
+        submission was stored before and its original answer is returned).
+        Updates the player's name and picture. Raises :class:`SubmissionConflict`
+        when the submission_id was used for a different score or game.
+        """
+
+    async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
+        """The best score per player, best first, ``limit`` entries after ``cursor``.
+
+        Competition ranking (1-2-2-4); equal scores are ordered by who reached
+        them first. Raises :class:`BadCursor` for a cursor it did not hand out.
+        """
+
+    async def around(self, game: GameInfo, player_id: str, limit: int) -> LeaderboardPage:
+        """A page of ``limit`` entries with the player in the middle (empty if no score)."""
+
+    async def player(self, player_id: str) -> Player | None:
+        """The player with this public id, or None."""
+
+    async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
+        """The player's best score and rank in each of ``games`` they have played."""

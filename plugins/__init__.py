@@ -1,0 +1,1 @@
+"""The built-in server plugins, each registered through the ``arcade`` entry-point group."""

@@ -1,0 +1,24 @@
+"""The built-in identity provider: works offline, so it is the default at an event."""
+
+from arcade.config import decode
+from arcade.hookspecs import hookimpl
+from plugins.idp_builtin import keys
+from plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
+from plugins.idp_builtin.routes import discovery_controller
+
+NAME = "builtin"
+
+
+@hookimpl
+def arcade_identity_provider(name, settings, context):
+    if name != NAME:
+        return None
+    options = decode(settings, BuiltinSettings, f"identity.{NAME}", context.settings.source)
+    return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options)
+
+
+@hookimpl
+def arcade_routes(context):
+    if isinstance(context.identity, BuiltinProvider):
+        return [discovery_controller(context.identity)]
+    return []

@@ -1,0 +1,36 @@
+"""The built-in provider's public endpoints: OpenID discovery and the JWKS."""
+
+from litestar import Controller, get
+
+from plugins.idp_builtin.provider import ALGORITHM, BuiltinProvider
+
+
+def discovery_controller(provider: BuiltinProvider) -> type[Controller]:
+    """A controller bound to ``provider``, serving what relying parties discover."""
+
+    class Discovery(Controller):
+        path = "/.well-known"
+        tags = ["identity"]
+
+        @get("/openid-configuration", cache=60)
+        async def openid_configuration(self) -> dict:
+            settings = provider.device_settings()
+            return {
+                "issuer": provider.issuer,
+                "jwks_uri": f"{provider.issuer}/.well-known/jwks.json",
+                "device_authorization_endpoint": settings.device_authorization_endpoint,
+                "token_endpoint": settings.token_endpoint,
+                "revocation_endpoint": settings.revocation_endpoint,
+                "grant_types_supported": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+                "response_types_supported": ["none"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": [ALGORITHM],
+                "token_endpoint_auth_methods_supported": ["none"],
+                "scopes_supported": settings.scope.split(),
+            }
+
+        @get("/jwks.json", cache=60)
+        async def jwks(self) -> dict:
+            return provider.public_keys()
+
+    return Discovery

@@ -1,0 +1,306 @@
+"""The embedded default store: one TinyDB JSON file in the data folder, for one server process.
+
+Why it is fast enough: TinyDB hands its storage the whole database on every
+write, so a durable write per score would be a whole-file rewrite per score.
+Instead every write is staged in memory and concurrent submissions share one
+durable write (group commit): msgspec encodes the database, the file is
+replaced atomically off the event loop, and only then are the waiting requests
+answered. Reads come from in-memory rankings and never parse or scan the file.
+"""
+
+import asyncio
+import fcntl
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from tinydb import Storage, TinyDB
+
+from arcade.config import decode
+from arcade.durable import write_atomically
+from arcade.games import GameInfo
+from arcade.hookspecs import hookimpl
+from arcade.models import (
+    LeaderboardEntry,
+    LeaderboardPage,
+    Player,
+    PlayerBest,
+    ScoreAccepted,
+    ScoreSubmission,
+)
+from arcade.ranking import Ranking, decode_cursor, encode_cursor
+from arcade.store import BadCursor, StoreError, StoreUnavailable, SubmissionConflict
+
+NAME = "tinydb"
+
+
+class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    file: str = "arcade.json"
+    """The database file, relative to the data folder."""
+
+
+@hookimpl
+def arcade_store(name, settings, context):
+    if name != NAME:
+        return None
+    options = decode(settings, TinyDBSettings, f"store.{NAME}", context.settings.source)
+    return TinyDBStore(context.data_dir / options.file)
+
+
+class _MemoryStorage(Storage):
+    """TinyDB storage that keeps the database in memory; the store makes it durable."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+    def write(self, data):
+        self.data = data
+
+
+_Database = dict[str, dict[str, dict[str, Any]]]
+
+
+class TinyDBStore:
+    shareable = False
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        self._players: dict[str, tuple[int | None, Player]] = {}
+        self._answers: dict[tuple[str, str], tuple[dict, asyncio.Future]] = {}
+        self._rankings: dict[str, Ranking] = {}
+        self._unranked: dict[str, list[dict]] = {}
+        self._pending_scores: list[dict] = []
+        self._pending_players: dict[str, Player] = {}
+        self._next_write: asyncio.Future | None = None
+        self._writer: asyncio.Task | None = None
+        self._write_requested = False
+        self._seq = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            data = self._read_file()
+        except StoreError:
+            self._unlock()
+            raise
+        self._db = TinyDB(data, storage=_MemoryStorage)
+        self._scores = self._db.table("scores")
+        self._player_table = self._db.table("players")
+        for document in self._player_table.all():
+            player = msgspec.convert(dict(document), Player)
+            self._players[player.id] = (document.doc_id, player)
+        for document in sorted(self._scores.all(), key=lambda doc: doc["seq"]):
+            self._remember(document)
+            self._unranked.setdefault(document["game"], []).append(document)
+            self._seq = max(self._seq, document["seq"])
+        self._next_write = asyncio.get_running_loop().create_future()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+        self._unlock()
+
+    def _lock(self) -> None:
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(descriptor, 32).decode(errors="replace").strip() or "unknown"
+            os.close(descriptor)
+            raise StoreError(
+                f"the TinyDB store {self.path} is already open in another process (pid {holder}). "
+                "TinyDB serves one server process only; to run several workers or hosts, use the "
+                'PostgreSQL store: [store] plugin = "postgres"'
+            ) from None
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, str(os.getpid()).encode())
+        self._lock_fd = descriptor
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _read_file(self) -> _Database:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        try:
+            return msgspec.json.decode(raw, type=_Database) if raw.strip() else {}
+        except msgspec.DecodeError as error:
+            raise StoreError(
+                f"the database file {self.path} is corrupt ({error}). It was left untouched: restore it "
+                "from a backup, or move it away to start with an empty database."
+            ) from None
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def submit_score(
+        self, game: GameInfo, player: Player, submission: ScoreSubmission
+    ) -> tuple[ScoreAccepted, bool]:
+        key = (player.id, submission.submission_id)
+        self._save_player(player)
+        known = self._answers.get(key)
+        if known is not None:
+            document, written = known
+            if document["game"] != game.id or document["score"] != submission.score:
+                raise SubmissionConflict(
+                    f"submission_id {submission.submission_id!r} was already used for a score of "
+                    f"{document['score']} in {document['game']}; use a new submission_id for a new run"
+                )
+            if written.done() and written.exception() is not None:
+                written = self._request_write()
+                self._answers[key] = (document, written)
+            await asyncio.shield(written)
+            return self._answer(document), False
+
+        self._seq += 1
+        now = datetime.now(UTC)
+        ranking = self._ranking(game)
+        new_best = ranking.offer(player.id, submission.score, self._seq, now)
+        best, rank, _ = ranking.best(player.id)
+        document = {
+            "game": game.id,
+            "player": player.id,
+            "score": submission.score,
+            "submission_id": submission.submission_id,
+            "run": msgspec.to_builtins(submission.run),
+            "at": now.isoformat(),
+            "seq": self._seq,
+            "best": best,
+            "rank": rank,
+            "new_best": new_best,
+        }
+        self._pending_scores.append(document)
+        written = self._request_write()
+        self._answers[key] = (document, written)
+        await asyncio.shield(written)
+        return self._answer(document), True
+
+    def _save_player(self, player: Player) -> None:
+        doc_id, known = self._players.get(player.id, (None, None))
+        if known != player:
+            self._players[player.id] = (doc_id, player)
+            self._pending_players[player.id] = player
+
+    def _request_write(self) -> asyncio.Future:
+        """The future of the next durable write, which will include everything staged so far."""
+        self._write_requested = True
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop())
+        return self._next_write
+
+    async def _write_loop(self) -> None:
+        """Group commit: each pass writes everything staged since the previous pass."""
+        loop = asyncio.get_running_loop()
+        while self._write_requested:
+            await asyncio.sleep(0)  # let requests already in this loop iteration join the write
+            self._write_requested = False
+            written, self._next_write = self._next_write, loop.create_future()
+            try:
+                self._apply_pending()
+                payload = msgspec.json.encode(self._db.storage.data)
+                await asyncio.to_thread(write_atomically, self.path, payload)
+            except Exception as error:  # disk full, permissions: tell the waiters, keep the data
+                written.set_exception(
+                    StoreUnavailable(f"could not write {self.path}: {error}; retry with the same submission_id")
+                )
+                written.exception()  # retrieved: callers that left already need no warning
+            else:
+                written.set_result(None)
+
+    def _apply_pending(self) -> None:
+        scores, self._pending_scores = self._pending_scores, []
+        players, self._pending_players = self._pending_players, {}
+        if scores:
+            self._scores.insert_multiple(scores)
+        new = [player for player in players.values() if self._players[player.id][0] is None]
+        if new:
+            doc_ids = self._player_table.insert_multiple(msgspec.to_builtins(player) for player in new)
+            for player, doc_id in zip(new, doc_ids):
+                self._players[player.id] = (doc_id, player)
+        for player in players.values():
+            doc_id = self._players[player.id][0]
+            if player not in new:
+                self._player_table.update(msgspec.to_builtins(player), doc_ids=[doc_id])
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
+        ranking = self._ranking(game)
+        start = 0
+        if cursor:
+            try:
+                start = ranking.index_after(*decode_cursor(cursor))
+            except ValueError:
+                raise BadCursor(f"cursor {cursor!r} was not handed out by this leaderboard") from None
+        return self._page(game, ranking, start, limit)
+
+    async def around(self, game: GameInfo, player_id: str, limit: int) -> LeaderboardPage:
+        ranking = self._ranking(game)
+        position = ranking.position(player_id)
+        if position is None:
+            return LeaderboardPage(game=game.id, players=len(ranking), entries=[])
+        return self._page(game, ranking, position - (limit - 1) // 2, limit)
+
+    async def player(self, player_id: str) -> Player | None:
+        known = self._players.get(player_id)
+        return None if known is None else known[1]
+
+    async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
+        bests = []
+        for game in games:
+            found = self._ranking(game).best(player_id)
+            if found is not None:
+                score, rank, at = found
+                bests.append(PlayerBest(game=game.id, score=score, rank=rank, at=at))
+        return bests
+
+    def _page(self, game: GameInfo, ranking: Ranking, start: int, limit: int) -> LeaderboardPage:
+        rows = ranking.entries(start, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        entries = [
+            LeaderboardEntry(rank=rank, player=self._players[pid][1].ref(), score=score, at=at)
+            for rank, pid, score, at, _ in rows
+        ]
+        next_cursor = encode_cursor(rows[-1][4]) if more else None
+        return LeaderboardPage(game=game.id, players=len(ranking), entries=entries, next_cursor=next_cursor)
+
+    def _ranking(self, game: GameInfo) -> Ranking:
+        """The game's ranking, built on first use from the scores loaded at start-up."""
+        ranking = self._rankings.get(game.id)
+        if ranking is None:
+            ranking = self._rankings[game.id] = Ranking(game)
+            for document in self._unranked.pop(game.id, ()):
+                at = datetime.fromisoformat(document["at"])
+                ranking.offer(document["player"], document["score"], document["seq"], at)
+        return ranking
+
+    def _remember(self, document: dict) -> None:
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        self._answers[(document["player"], document["submission_id"])] = (document, done)
+
+    def _answer(self, document: dict) -> ScoreAccepted:
+        return ScoreAccepted(
+            game=document["game"],
+            submission_id=document["submission_id"],
+            player=self._players[document["player"]][1].ref(),
+            score=document["score"],
+            best=document["best"],
+            rank=document["rank"],
+            new_best=document["new_best"],
+            at=datetime.fromisoformat(document["at"]),
+        )

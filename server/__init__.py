@@ -1,0 +1,1 @@
+"""The Litestar application: the JSON API for badges and the leaderboard pages."""

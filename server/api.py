@@ -1,0 +1,165 @@
+"""The v1 JSON API the badges talk to (see DESIGN.md, "The badge ↔ server API")."""
+
+import time
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.params import Parameter
+
+from arcade.games import GameInfo
+from arcade.identity import Principal
+from arcade.models import (
+    BadgeGame,
+    BadgeInfo,
+    GameSummary,
+    LeaderboardPage,
+    Player,
+    PlayerDetail,
+    ScoreAccepted,
+    ScoreSubmission,
+    player_id,
+)
+from arcade.platform import Arcade
+from arcade.store import BadCursor, StoreUnavailable, SubmissionConflict
+from server.auth import BearerAuthentication
+
+API_VERSION = 1
+MAX_PAGE = 100
+
+
+def find_game(arcade: Arcade, game_id: str) -> GameInfo:
+    game = arcade.games.get(game_id)
+    if game is None:
+        raise NotFoundException(f"no game {game_id!r} on this arcade; GET /api/v1/games lists them")
+    return game
+
+
+async def _game_exists(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: an unknown game is a 404 before the token or the body is looked at."""
+    find_game(connection.app.state.arcade, connection.path_params["game_id"])
+
+
+def summary(game: GameInfo) -> GameSummary:
+    return GameSummary(
+        id=game.id,
+        title=game.title,
+        version=game.version,
+        order=game.order,
+        unit=game.unit,
+        min_score=game.min_score,
+        max_score=game.max_score,
+    )
+
+
+def safe_picture(url: Any) -> str | None:
+    """Only http(s) pictures reach a page; anything else falls back to the generated avatar."""
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000:
+        return url
+    return None
+
+
+class ApiController(Controller):
+    path = "/api/v1"
+    tags = ["api"]
+
+    @get("/badge")
+    async def badge(self, arcade: Arcade) -> BadgeInfo:
+        """Everything a badge needs at boot: the time, the games and how to log in."""
+        return BadgeInfo(
+            api_version=API_VERSION,
+            server_time=int(time.time()),
+            games=[
+                BadgeGame(id=g.id, title=g.title, version=g.version, order=g.order, unit=g.unit)
+                for g in arcade.ordered_games()
+            ],
+            identity=arcade.identity.device_settings(),
+        )
+
+    @get("/games")
+    async def games(self, arcade: Arcade) -> list[GameSummary]:
+        return [summary(game) for game in arcade.ordered_games()]
+
+    @post(
+        "/games/{game_id:str}/scores",
+        status_code=201,
+        guards=[_game_exists],
+        middleware=[DefineMiddleware(BearerAuthentication)],
+        security=[{"bearer": []}],
+    )
+    async def submit_score(
+        self, request: Request[Principal, str, Any], game_id: str, data: ScoreSubmission, arcade: Arcade
+    ) -> Response[ScoreAccepted]:
+        """Store a score once per ``submission_id`` and answer the player's rank and best.
+
+        The same ``submission_id`` sent again (a badge retrying after a lost
+        answer) gets the same answer, with ``Idempotent-Replayed: true``.
+        """
+        game = find_game(arcade, game_id)
+        if not game.min_score <= data.score <= game.max_score:
+            raise ValidationException(
+                detail=f"score {data.score} is outside {game.title}'s bounds",
+                extra=[
+                    {
+                        "key": "score",
+                        "source": "body",
+                        "message": f"must be between {game.min_score} and {game.max_score} {game.unit}",
+                    }
+                ],
+            )
+        principal = request.user
+        profile = await arcade.identity.profile(principal, request.auth)
+        player = Player(
+            id=player_id(principal.issuer, principal.subject),
+            issuer=principal.issuer,
+            subject=principal.subject,
+            name=profile.name[:64],
+            picture=safe_picture(profile.picture),
+        )
+        try:
+            answer, stored = await arcade.store.submit_score(game, player, data)
+        except SubmissionConflict as error:
+            raise HTTPException(status_code=409, detail=str(error)) from None
+        except StoreUnavailable as error:
+            raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "2"}) from None
+        if stored:
+            arcade.manager.hook.arcade_score_accepted(game=game, record=answer)
+        headers = {} if stored else {"Idempotent-Replayed": "true"}
+        return Response(answer, status_code=201, headers=headers)
+
+    @get("/games/{game_id:str}/leaderboard", guards=[_game_exists])
+    async def leaderboard(
+        self,
+        game_id: str,
+        arcade: Arcade,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 25,
+        cursor: str | None = None,
+        around: Annotated[str | None, Parameter(description="a player id: the page with them in the middle")] = None,
+    ) -> LeaderboardPage:
+        """The best score per player, best first; page with ``cursor``, or centre on ``around``."""
+        game = find_game(arcade, game_id)
+        if around is not None:
+            if cursor is not None:
+                raise ValidationException(
+                    detail="use either cursor or around, not both",
+                    extra=[{"key": "around", "source": "query", "message": "cannot be combined with cursor"}],
+                )
+            return await arcade.store.around(game, around, limit)
+        try:
+            return await arcade.store.leaderboard(game, limit, cursor)
+        except BadCursor as error:
+            raise ValidationException(
+                detail=str(error), extra=[{"key": "cursor", "source": "query", "message": str(error)}]
+            ) from None
+
+    @get("/players/{player:str}")
+    async def player(self, player: str, arcade: Arcade) -> PlayerDetail:
+        """A player and their best score and rank in each game they played."""
+        found = await arcade.store.player(player)
+        if found is None:
+            raise NotFoundException(f"no player {player!r}")
+        bests = await arcade.store.player_bests(player, arcade.ordered_games())
+        return PlayerDetail(player=found.ref(), bests=bests)

@@ -1,0 +1,70 @@
+"""The application factory: one Litestar app around an assembled :class:`Arcade`."""
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from arcade.platform import Arcade
+from server.api import ApiController
+from server.live import LiveScores
+from server.pages import PagesController
+
+HERE = Path(__file__).parent
+
+
+def unprocessable(request: Request, error: ValidationException) -> Response:
+    """Malformed input is a 422 that names the field and says why (Litestar's default is 400)."""
+    content = {"status_code": 422, "detail": error.detail}
+    if error.extra:
+        content["extra"] = error.extra
+    return Response(content, status_code=422, media_type=MediaType.JSON)
+
+
+def create_app(arcade: Arcade) -> Litestar:
+    live = LiveScores()
+    arcade.manager.register(live, name="live-pages")
+    extra_routes = [route for routes in arcade.manager.hook.arcade_routes(context=arcade.context) for route in routes]
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar):
+        await arcade.store.start()
+        try:
+            yield
+        finally:
+            live.close()
+            await arcade.store.close()
+
+    app = Litestar(
+        route_handlers=[
+            ApiController,
+            PagesController,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            *extra_routes,
+        ],
+        dependencies={
+            "arcade": Provide(lambda: arcade, use_cache=True, sync_to_thread=False),
+            "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        exception_handlers={ValidationException: unprocessable},
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="Badge Arcade",
+            version="1",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+        ),
+    )
+    app.state.arcade = arcade
+    app.state.live = live
+    return app
