@@ -73,7 +73,6 @@ def _serve(args) -> int:
             'workers; use the PostgreSQL store ([store] plugin = "postgres") to run several workers'
         )
     app = create_app(arcade)
-    print(f"Badge Arcade on {settings.public_url} (data in {arcade.context.data_dir})", flush=True)
     server = _GracefulServer(
         uvicorn.Config(
             app,
@@ -84,8 +83,19 @@ def _serve(args) -> int:
         ),
         on_exit=app.state.live.close,
     )
-    server.run()
+    asyncio.run(_serve_until_stopped(arcade, server))
     return 0
+
+
+async def _serve_until_stopped(arcade, server) -> None:
+    """Open the store first (a store that cannot open stops here with its own message), serve until
+    SIGTERM/SIGINT, then close the store once the requests in flight are answered."""
+    await arcade.store.start()
+    try:
+        print(f"Badge Arcade on {arcade.settings.public_url} (data in {arcade.context.data_dir})", flush=True)
+        await server.serve()
+    finally:
+        await arcade.store.close()
 
 
 def _plugins(args) -> int:

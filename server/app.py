@@ -1,6 +1,5 @@
 """The application factory: one Litestar app around an assembled :class:`Arcade`."""
 
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response
@@ -29,18 +28,10 @@ def unprocessable(request: Request, error: ValidationException) -> Response:
 
 
 def create_app(arcade: Arcade) -> Litestar:
+    """The app serving ``arcade``; the caller opens and closes its store (``arcade serve`` does)."""
     live = LiveScores()
     arcade.manager.register(live, name="live-pages")
     extra_routes = [route for routes in arcade.manager.hook.arcade_routes(context=arcade.context) for route in routes]
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar):
-        await arcade.store.start()
-        try:
-            yield
-        finally:
-            live.close()
-            await arcade.store.close()
 
     app = Litestar(
         route_handlers=[
@@ -53,7 +44,6 @@ def create_app(arcade: Arcade) -> Litestar:
             "arcade": Provide(lambda: arcade, use_cache=True, sync_to_thread=False),
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
         },
-        lifespan=[lifespan],
         exception_handlers={ValidationException: unprocessable},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

@@ -47,6 +47,7 @@ class RunningServer:
     folder: Path
     port: int
     process: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
     log: Path = field(init=False)
 
     def __post_init__(self):
@@ -67,7 +68,11 @@ class RunningServer:
     def start(self) -> "RunningServer":
         log = self.log.open("ab")
         self.process = subprocess.Popen(
-            [ARCADE, "serve", "--port", str(self.port)], cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
+            [ARCADE, "serve", "--port", str(self.port)],
+            cwd=self.folder,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -96,7 +101,7 @@ class RunningServer:
 
     def token(self, player: str) -> str:
         """A token signed by the server's built-in provider, through the `arcade token` command."""
-        result = run_arcade("token", "--player", player, cwd=self.folder)
+        result = run_arcade("token", "--player", player, cwd=self.folder, env=self.env)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 

@@ -1,0 +1,88 @@
+"""Settings: arcade.toml plus ARCADE_* overrides; a wrong key or type names the file, the key and
+what was expected, and stops start-up."""
+
+from arcade import config
+from tests.conftest import run_arcade
+
+
+def check_error(tmp_path, toml: str, *expected: str, env: dict | None = None):
+    (tmp_path / "arcade.toml").write_text(toml)
+    result = run_arcade("serve", cwd=tmp_path, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    for text in expected:
+        assert text in result.stderr
+    return result.stderr
+
+
+def test_an_unknown_key_names_the_file_and_the_key(tmp_path):
+    check_error(tmp_path, "[server]\nprot = 8001\n", "arcade.toml: server.prot: unknown key")
+
+
+def test_a_wrong_type_says_what_was_expected(tmp_path):
+    check_error(tmp_path, '[server]\nport = "eighty"\n', "arcade.toml: server.port: expected `int`, got `str`")
+
+
+def test_an_out_of_range_value_says_the_range(tmp_path):
+    check_error(tmp_path, "[server]\nport = 70000\n", "server.port: expected `int` <= 65535")
+
+
+def test_a_plugin_setting_is_checked_by_the_plugin_with_the_same_precision(tmp_path):
+    check_error(tmp_path, '[store.tinydb]\nfil = "x.json"\n', "arcade.toml: store.tinydb.fil: unknown key")
+    check_error(
+        tmp_path, "[identity.builtin]\naccess_token_ttl = \"1h\"\n", "identity.builtin.access_token_ttl: expected `int`"
+    )
+
+
+def test_broken_toml_is_reported_with_its_line(tmp_path):
+    check_error(tmp_path, "[server\n", "arcade.toml: not valid TOML", "line 1")
+
+
+def test_a_missing_config_file_named_on_the_command_line_is_an_error(tmp_path):
+    result = run_arcade("serve", "--config", "nowhere.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "nowhere.toml: no such configuration file" in result.stderr
+
+
+def test_an_environment_override_is_named_when_it_is_wrong(tmp_path):
+    check_error(tmp_path, "", "ARCADE_SERVER__PORT (environment): server.port", env={"ARCADE_SERVER__PORT": "abc"})
+
+
+def test_environment_overrides_the_file_with_typed_values(tmp_path):
+    path = tmp_path / "arcade.toml"
+    path.write_text('data_dir = "from-file"\n[server]\nport = 8001\n[store.tinydb]\nfile = "a.json"\n')
+    settings = config.load(
+        path, environ={"ARCADE_SERVER__PORT": "9001", "ARCADE_DATA_DIR": "elsewhere", "ARCADE_STORE__TINYDB__FILE": "b.json"}
+    )
+    assert settings.server.port == 9001
+    assert settings.data_dir == "elsewhere"
+    assert settings.selected("store", "tinydb") == ("tinydb", {"file": "b.json"})
+    assert settings.public_url == "http://127.0.0.1:9001"
+
+
+def test_swapping_the_identity_provider_is_one_line(tmp_path):
+    path = tmp_path / "arcade.toml"
+    path.write_text('[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "https://id.example"\n[identity.builtin]\n')
+    assert config.load(path, environ={}).selected("identity", "builtin") == ("oidc", {"issuer": "https://id.example"})
+
+
+def test_without_a_file_the_embedded_defaults_apply(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = config.load(environ={})
+    assert settings.source == "defaults"
+    assert settings.selected("store", "tinydb") == ("tinydb", {})
+    assert settings.data_dir == "arcade-data"
+
+
+def test_environment_values_are_read_as_toml_when_they_parse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = config.load(
+        None,
+        environ={
+            "ARCADE_PLUGINS__DISABLED": '["dino"]',
+            "ARCADE_SERVER__WORKERS": "3",
+            "ARCADE_SERVER__PUBLIC_URL": "https://arcade.example",
+        },
+    )
+    assert settings.plugins.disabled == ["dino"]
+    assert settings.server.workers == 3
+    assert settings.public_url == "https://arcade.example"

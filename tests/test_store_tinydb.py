@@ -1,0 +1,97 @@
+"""What only the TinyDB store promises: crash-safe files, corrupt files refused, one process."""
+
+import json
+import os
+
+import pytest
+from tinydb import TinyDB
+
+from arcade.store import StoreError, StoreUnavailable
+from tests.conftest import run_arcade
+from tests.test_store_contract import POINTS, Stores, board, person, submission
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+async def stores(tmp_path):
+    stores = Stores("tinydb", tmp_path)
+    yield stores
+    for store in stores.opened:
+        await store.close()
+
+
+async def test_the_file_is_a_tinydb_database_that_stock_tinydb_reads(stores, tmp_path):
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    with TinyDB(tmp_path / "arcade.json") as database:
+        (score,) = database.table("scores").all()
+        (player,) = database.table("players").all()
+    assert (score["game"], score["score"], score["submission_id"]) == ("points", 40, "ada-run-1")
+    assert score["run"] == {"seed": 1, "inputs": [[0, 1], [5, 0]], "ticks": 9}
+    assert player["name"] == "ada"
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
+
+
+async def test_a_corrupt_file_is_refused_and_left_in_place(stores, tmp_path):
+    path = tmp_path / "arcade.json"
+    path.write_bytes(b'{"scores": {"1": {"game": "points", "sco')
+    with pytest.raises(StoreError) as refused:
+        await stores.open()
+    message = str(refused.value)
+    assert str(path) in message and "corrupt" in message and "left untouched" in message
+    assert path.read_bytes() == b'{"scores": {"1": {"game": "points", "sco'
+
+
+def test_serve_refuses_a_corrupt_database_with_a_clear_message(tmp_path):
+    (tmp_path / "arcade-data").mkdir()
+    (tmp_path / "arcade-data" / "arcade.json").write_text("[1, 2")
+    result = run_arcade("serve", "--port", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is corrupt" in result.stderr and "restore it from a backup" in result.stderr
+    assert (tmp_path / "arcade-data" / "arcade.json").read_text() == "[1, 2"
+
+
+async def test_a_failed_write_is_not_acknowledged_and_the_retry_stores_it_once(stores, tmp_path):
+    store = await stores.open()
+    blocker = tmp_path / f".arcade.json.{os.getpid()}.tmp"
+    blocker.mkdir()  # the temporary file cannot be created: the write fails like a full disk
+    with pytest.raises(StoreUnavailable, match="retry with the same submission_id"):
+        await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    blocker.rmdir()
+    answer, _ = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    assert answer.rank == 1
+    reopened = await stores.reopen(store)
+    assert await board(reopened) == [(1, "ada", 40)]
+    with TinyDB(tmp_path / "arcade.json") as database:
+        assert len(database.table("scores")) == 1
+
+
+async def test_a_second_process_on_the_same_data_is_refused_naming_postgres(stores):
+    await stores.open()
+    with pytest.raises(StoreError, match='plugin = "postgres"') as refused:
+        await stores.open()
+    assert "already open in another process" in str(refused.value)
+
+
+def test_serve_with_several_workers_names_the_postgres_store(tmp_path):
+    result = run_arcade("serve", "--workers", "2", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "serves one process only" in result.stderr and "postgres" in result.stderr
+
+
+async def test_concurrent_submissions_share_durable_writes(stores, tmp_path):
+    import asyncio
+
+    store = await stores.open()
+    answers = await asyncio.gather(
+        *(store.submit_score(POINTS, person(f"p{index}"), submission(index, f"p{index}-run")) for index in range(200))
+    )
+    assert sorted(answer.rank for answer, _ in answers)[:1] == [1]
+    data = json.loads((tmp_path / "arcade.json").read_text())
+    assert len(data["scores"]) == 200
