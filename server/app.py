@@ -24,6 +24,8 @@ def unprocessable(request: Request, error: ValidationException) -> Response:
     content = {"status_code": 422, "detail": error.detail}
     if error.extra:
         content["extra"] = error.extra
+        if error.detail.startswith("Validation failed"):  # Litestar's generic text: say which field
+            content["detail"] = "; ".join(f"{item.get('key')}: {item.get('message')}" for item in error.extra)
     return Response(content, status_code=422, media_type=MediaType.JSON)
 
 

@@ -2,34 +2,36 @@
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.handlers import BaseRouteHandler
 
 from arcade.identity import InvalidToken
 
 REALM = "arcade"
 
 
-class BearerAuthentication(AbstractAuthenticationMiddleware):
-    """Sets ``request.user`` to the token's :class:`Principal` and ``request.auth`` to the token."""
+async def bearer_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: sets ``request.user`` to the token's :class:`Principal` and ``request.auth`` to the token.
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException(
-                detail="this request needs 'Authorization: Bearer <access token>'; log in on the badge first",
-                headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
-            )
-        token = token.strip()
-        try:
-            principal = await connection.app.state.arcade.identity.verify(token)
-        except InvalidToken as error:
-            description = str(error).replace('"', "'")
-            raise NotAuthorizedException(
-                detail=f"invalid access token: {error}",
-                headers={
-                    "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", '
-                    f'error_description="{description}"'
-                },
-            ) from None
-        return AuthenticationResult(user=principal, auth=token)
+    A guard rather than middleware so that it runs after the route's other guards
+    (an unknown game is a 404 whoever asks) and before the body is parsed.
+    """
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException(
+            detail="this request needs 'Authorization: Bearer <access token>'; log in on the badge first",
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+        )
+    try:
+        principal = await connection.app.state.arcade.identity.verify(token)
+    except InvalidToken as error:
+        description = str(error).replace('"', "'")
+        raise NotAuthorizedException(
+            detail=f"invalid access token: {error}",
+            headers={
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+            },
+        ) from None
+    connection.scope["user"] = principal
+    connection.scope["auth"] = token

@@ -113,27 +113,45 @@ class RunningServer:
         )
 
 
+class Servers:
+    """Starts servers, each in its own folder under ``base``, and stops them all at the end."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.started: list[RunningServer] = []
+
+    def __call__(self, config: str = "", start: bool = True, env: dict | None = None) -> RunningServer:
+        folder = self.base / f"site{len(self.started)}"
+        folder.mkdir()
+        server = RunningServer(folder=folder, port=free_port(), env=env or {})
+        server.config.write_text(f'[server]\npublic_url = "{server.url}"\n{config}')
+        self.started.append(server)
+        return server.start() if start else server
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            server.stop()
+
+
 @pytest.fixture
 def make_server(tmp_path):
     """Start servers in their own folders; `make_server(config_text)` returns a started one."""
-    servers = []
-
-    def make(config: str = "", start: bool = True) -> RunningServer:
-        folder = tmp_path / f"site{len(servers)}"
-        folder.mkdir()
-        server = RunningServer(folder=folder, port=free_port())
-        server.config.write_text(f"[server]\npublic_url = \"{server.url}\"\n{config}")
-        servers.append(server)
-        return server.start() if start else server
-
-    yield make
-    for server in servers:
-        server.stop()
+    servers = Servers(tmp_path)
+    yield servers
+    servers.stop_all()
 
 
 @pytest.fixture
 def server(make_server) -> RunningServer:
     return make_server()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory) -> RunningServer:
+    """One server for a module's tests that store nothing (refusals, reads of an empty arcade)."""
+    servers = Servers(tmp_path_factory.mktemp("shared"))
+    yield servers()
+    servers.stop_all()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,13 @@
-"""The score API over HTTP against a real server: the badge's side of the contract."""
+"""The badge API over HTTP against a real `arcade serve`: the badge's side of the contract."""
+
+import time
 
 import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey, OctKey
+
+from plugins.idp_builtin import keys
 
 
 def test_a_token_from_the_cli_posts_a_score_that_ranks(server):
@@ -12,3 +19,171 @@ def test_a_token_from_the_cli_posts_a_score_that_ranks(server):
     assert answer["player"]["name"] == "ada"
     board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
     assert [(e["rank"], e["player"]["name"], e["score"]) for e in board["entries"]] == [(1, "ada", 120)]
+
+
+def test_the_same_submission_id_answers_the_same_and_stores_nothing_twice(server):
+    token = server.token("ada")
+    first = server.post_score(token, 120, "run-000001")
+    server.post_score(server.token("bob"), 300, "run-000001")
+    again = server.post_score(token, 120, "run-000001")
+    assert again.status_code == first.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    assert [(e["player"]["name"], e["score"]) for e in board["entries"]] == [("bob", 300), ("ada", 120)]
+    conflict = server.post_score(token, 121, "run-000001")
+    assert conflict.status_code == 409
+    assert "use a new submission_id" in conflict.json()["detail"]
+
+
+def test_an_unknown_game_is_404_even_without_a_token(shared_server):
+    server = shared_server
+    response = httpx.post(f"{server.url}/api/v1/games/tetris/scores", json={})
+    assert response.status_code == 404
+    assert "GET /api/v1/games lists them" in response.json()["detail"]
+    assert httpx.get(f"{server.url}/api/v1/games/tetris/leaderboard").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ({"score": 1_000_000, "run": {"seed": 1}, "submission_id": "run-000001"}, "score", "between 0 and 999999"),
+        ({"score": -1, "run": {"seed": 1}, "submission_id": "run-000001"}, "score", "between 0 and 999999"),
+        ({"score": "12", "run": {"seed": 1}, "submission_id": "run-000001"}, "score", "Expected `int`, got `str`"),
+        ({"score": 12, "submission_id": "run-000001"}, "run", "missing required field"),
+        ({"score": 12, "run": {"seed": 1}, "submission_id": "short"}, "submission_id", "matching regex"),
+        ({"score": 12, "run": {"seed": 1, "inputs": [[1, 999]]}, "submission_id": "run-000001"}, "run.inputs[0][1]", "<= 255"),
+        ({"score": 12, "run": {"seed": 1}, "submission_id": "run-000001", "extra": 1}, "extra", "unknown field"),
+    ],
+)
+def test_a_malformed_body_is_422_naming_the_field_and_why(shared_server, body, field, message):
+    server = shared_server
+    response = httpx.post(
+        f"{server.url}/api/v1/games/dino/scores", json=body, headers={"Authorization": f"Bearer {server.token('ada')}"}
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    text = " ".join(f"{item.get('key')} {item['message']}" for item in problem.get("extra", []))
+    assert field in text + problem["detail"] and message.lower() in (text + problem["detail"]).lower()
+
+
+def test_a_body_that_is_not_json_is_400_saying_so(server):
+    """Not JSON at all is a syntax error (400); JSON with a wrong field is a 422 naming the field."""
+    response = httpx.post(
+        f"{server.url}/api/v1/games/dino/scores",
+        content=b"score=12",
+        headers={"Authorization": f"Bearer {server.token('ada')}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "JSON is malformed" in response.json()["detail"]
+
+
+def sign(server, claims: dict, header: dict | None = None, key=None) -> str:
+    """A token signed with the server's own key (or ``key``), with chosen claims."""
+    signing = key or keys.load_or_create(server.data).keys[0]
+    now = int(time.time())
+    base = {
+        "iss": server.url,
+        "sub": "mallory",
+        "aud": f"{server.url}/api",
+        "iat": now,
+        "exp": now + 600,
+        "name": "mallory",
+    }
+    base.update(claims)
+    head = {"alg": "ES256", "typ": "at+jwt", "kid": getattr(signing, "kid", None) or "k"}
+    head.update(header or {})
+    return jwt.encode(head, {k: v for k, v in base.items() if v is not None}, signing)
+
+
+def unsigned(claims: dict) -> str:
+    import base64
+    import json
+
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'at+jwt'})}.{part(claims)}."
+
+
+BAD_TOKENS = {
+    "expired": lambda s: sign(s, {"exp": int(time.time()) - 120}),
+    "not yet valid": lambda s: sign(s, {"nbf": int(time.time()) + 600}),
+    "wrong issuer": lambda s: sign(s, {"iss": "https://evil.example"}),
+    "wrong audience": lambda s: sign(s, {"aud": "https://other.example/api"}),
+    "no expiry": lambda s: sign(s, {"exp": None}),
+    "wrong typ": lambda s: sign(s, {}, {"typ": "JWT"}),
+    "another key": lambda s: sign(s, {}, key=ECKey.generate_key("P-256", private=True)),
+    "symmetric algorithm": lambda s: sign(s, {}, {"alg": "HS256"}, key=OctKey.generate_key(256)),
+    "alg none": lambda s: unsigned({"iss": s.url, "sub": "x", "aud": f"{s.url}/api", "exp": int(time.time()) + 60}),
+    "garbage": lambda s: "not.a.jwt",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_a_bad_token_is_401_with_www_authenticate(shared_server, kind):
+    server = shared_server
+    response = server.post_score(BAD_TOKENS[kind](server), 5, "run-000001")
+    assert response.status_code == 401, (kind, response.text)
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="arcade", error="invalid_token"')
+    assert httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()["entries"] == []
+
+
+def test_a_missing_token_is_401_with_a_bare_challenge(shared_server):
+    server = shared_server
+    response = httpx.post(f"{server.url}/api/v1/games/dino/scores", json={"score": 1})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="arcade"'
+    assert "log in on the badge" in response.json()["detail"]
+
+
+def test_an_expired_token_says_so(shared_server):
+    server = shared_server
+    response = server.post_score(BAD_TOKENS["expired"](server), 5, "run-000001")
+    assert "expired" in response.headers["www-authenticate"]
+
+
+def test_leaderboard_pages_and_around(server):
+    tokens = {name: server.token(name) for name in ["ann", "ben", "cat", "dan", "eli"]}
+    for index, (name, token) in enumerate(tokens.items()):
+        assert server.post_score(token, 100 - 10 * index, f"{name}-run-01").status_code == 201
+    url = f"{server.url}/api/v1/games/dino/leaderboard"
+    first = httpx.get(url, params={"limit": 2}).json()
+    assert [e["player"]["name"] for e in first["entries"]] == ["ann", "ben"]
+    second = httpx.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [(e["rank"], e["player"]["name"]) for e in second["entries"]] == [(3, "cat"), (4, "dan")]
+    cat = second["entries"][0]["player"]["id"]
+    around = httpx.get(url, params={"limit": 3, "around": cat}).json()
+    assert [e["player"]["name"] for e in around["entries"]] == ["ben", "cat", "dan"]
+    player = httpx.get(f"{server.url}/api/v1/players/{cat}").json()
+    assert player["player"]["name"] == "cat"
+    assert [(b["game"], b["score"], b["rank"]) for b in player["bests"]] == [("dino", 80, 3)]
+    assert httpx.get(f"{server.url}/api/v1/players/nobody").status_code == 404
+
+
+@pytest.mark.parametrize("params, field", [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"cursor": "x"}, "cursor"), ({"cursor": "1~2", "around": "x"}, "around")])
+def test_leaderboard_bad_queries_are_422(shared_server, params, field):
+    server = shared_server
+    response = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard", params=params)
+    assert response.status_code == 422
+    assert field in str(response.json())
+
+
+def test_badge_boot_info_lists_games_and_device_settings(server):
+    info = httpx.get(f"{server.url}/api/v1/badge").json()
+    assert info["api_version"] == 1
+    assert abs(info["server_time"] - time.time()) < 60
+    assert info["games"] == [{"id": "dino", "title": "Dino", "version": "1.0.0", "order": "higher", "unit": "points"}]
+    identity = info["identity"]
+    assert identity["issuer"] == server.url
+    assert identity["device_authorization_endpoint"].startswith(server.url)
+    assert identity["client_id"] and "scores:write" in identity["scope"]
+
+
+def test_games_and_openapi(server):
+    games = httpx.get(f"{server.url}/api/v1/games").json()
+    assert games[0]["id"] == "dino" and games[0]["max_score"] == 999_999
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    assert "/api/v1/games/{game_id}/scores" in schema["paths"]
+    assert "ScoreSubmission" in str(schema["components"])

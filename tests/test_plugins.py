@@ -51,14 +51,13 @@ def test_plugins_lists_the_builtins_with_version_and_hooks(tmp_path):
 
 
 def test_a_third_party_plugin_is_found_through_its_entry_point(make_server, tmp_path):
-    server = make_server(start=False)
     env = make_plugin(tmp_path / "site-packages", "snake", SNAKE)
+    server = make_server(start=False, env=env)
     listing = json.loads(run_arcade("plugins", "--json", cwd=server.folder, env=env).stdout)
     snake = next(row for row in listing["plugins"] if row["name"] == "snake")
     assert snake["version"] == "1.0"
     assert snake["hooks"] == ["arcade_register_games", "arcade_routes", "arcade_score_accepted"]
 
-    server.env = env
     server.start()
     games = httpx.get(f"{server.url}/api/v1/games").json()
     assert [game["id"] for game in games] == ["dino", "snake"]
