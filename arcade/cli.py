@@ -133,7 +133,10 @@ def _token(args) -> int:
 
 class _GracefulServer(uvicorn.Server):
     """On SIGTERM/SIGINT: end the live pages' streams at once, then let uvicorn finish the
-    requests in flight (a score being written is answered) before the store closes."""
+    requests in flight (a score being written is answered) before the store closes.
+
+    Uvicorn re-raises the signal after its shutdown, which would kill the process
+    before the store is closed; a graceful stop here ends with exit status 0 instead."""
 
     def __init__(self, config, on_exit):
         super().__init__(config)
@@ -145,3 +148,4 @@ class _GracefulServer(uvicorn.Server):
         except RuntimeError:  # no loop yet: nothing is streaming
             pass
         super().handle_exit(sig, frame)
+        self._captured_signals.clear()

@@ -7,11 +7,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from arcade.durable import write_atomically
+from arcade.plugins import PluginError
 
 KEYS_FILE = "signing-keys.json"
 
 
-class SigningKeyError(Exception):
+class SigningKeyError(PluginError):
     """The key file exists but cannot be used; it is left in place."""
 
 

@@ -1,0 +1,59 @@
+"""`arcade serve` shutting down: requests in flight are answered, and every acknowledged score stays."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from plugins.idp_builtin import keys
+from plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
+
+
+def local_tokens(server, count: int) -> list[str]:
+    """Tokens for many players, signed with the server's key (the `arcade token` way, in bulk)."""
+    provider = BuiltinProvider(server.url, keys.load_or_create(server.data), BuiltinSettings())
+    return [provider.issue_access_token(subject=f"p{index}", name=f"p{index}") for index in range(count)]
+
+
+def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(server):
+    tokens = local_tokens(server, 300)
+    acknowledged, refused = [], []
+    halfway = threading.Event()
+    events = httpx.Client(timeout=None)
+    live = events.stream("GET", f"{server.url}/games/dino/events").__enter__()  # an open live page
+
+    def submit(index: int):
+        try:
+            response = server.post_score(tokens[index], index, f"p{index}-run-1")
+        except httpx.TransportError:
+            refused.append(index)  # the server was no longer listening: never acknowledged
+            return
+        if response.status_code == 201:
+            acknowledged.append(index)
+        if len(acknowledged) == 50:
+            halfway.set()
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(submit, index) for index in range(300)]
+        halfway.wait(60)
+        assert server.stop() == 0  # SIGTERM; returns once the process has exited
+        for future in futures:
+            future.result()
+    live.close()
+    events.close()
+
+    assert len(acknowledged) >= 50 and len(acknowledged) + len(refused) == 300
+    server.start()
+    board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard", params={"limit": 100})
+    stored, cursor = [], None
+    while True:
+        page = httpx.get(
+            f"{server.url}/api/v1/games/dino/leaderboard", params={"limit": 100, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        stored += [entry["score"] for entry in page["entries"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert board.status_code == 200
+    assert set(acknowledged) <= set(stored)
+    assert len(stored) == len(set(stored))
