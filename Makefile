@@ -29,6 +29,7 @@ test: install system-packages
 
 bench: install
 	$(BIN)/python bench/server.py
+	$(BIN)/micropython -X heapsize=96K bench/qr.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
