@@ -1,10 +1,13 @@
 """The contract of a store plugin, and the errors every store raises the same way.
 
 One contract test suite (``tests/test_store_contract.py``) runs unchanged
-against every store, so a new store is correct when that suite passes.
+against every store, so a new store is correct when that suite passes; the
+records and counters have theirs in ``tests/test_store_records.py``.
 """
 
-from typing import Protocol
+from typing import Any, Protocol
+
+import msgspec
 
 from arcade.games import GameInfo
 from arcade.models import LeaderboardPage, Player, PlayerBest, ScoreAccepted, ScoreSubmission
@@ -24,6 +27,21 @@ class SubmissionConflict(StoreError):
 
 class BadCursor(StoreError):
     """A leaderboard cursor that this store did not hand out."""
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """A small document a plugin keeps in the store, such as a login or a device grant.
+
+    ``version`` changes on every write and is never reused by the store, so
+    writing "if still at version v" is a compare-and-set: of two processes
+    racing to use a single-use code, exactly one wins.
+    """
+
+    value: dict[str, Any]
+    """JSON-compatible builtins; treat as read-only."""
+    version: int
+    expires_at: float | None = None
+    """Unix seconds after which the record is gone; None keeps it."""
 
 
 class Store(Protocol):
@@ -64,3 +82,27 @@ class Store(Protocol):
 
     async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
         """The player's best score and rank in each of ``games`` they have played."""
+
+    async def get_record(self, kind: str, key: str) -> Record | None:
+        """The record stored under (``kind``, ``key``), or None if there is none or it expired."""
+
+    async def put_record(
+        self, kind: str, key: str, value: dict[str, Any], *, version: int, expires_at: float | None = None
+    ) -> Record | None:
+        """Write the record if it is still at ``version`` (0: there is none), durably.
+
+        Returns the record as written, or None when another writer changed it
+        first (read it again and decide). Putting an ``expires_at`` in the past
+        deletes it. Raises :class:`StoreUnavailable` if the write cannot be made durable.
+        """
+
+    async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
+        """Add ``amount`` at second ``now`` (unix time) to the counter ``key``; answer its sum over the window.
+
+        The sum covers what was added at the whole seconds ``now - window``
+        to ``now``, inclusive, so no span of ``window`` seconds escapes it; a
+        counter is always used with the same window. A change is durable
+        before it answers; ``amount=0`` only reads, a negative amount gives
+        back. Used for rate limits and attempt budgets that must hold across
+        every server process.
+        """

@@ -11,12 +11,14 @@ answered. Reads come from in-memory rankings and never parse or scan the file.
 import asyncio
 import fcntl
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from tinydb import Storage, TinyDB
+from tinydb.table import Table
 
 from arcade.config import decode
 from arcade.durable import write_atomically
@@ -31,9 +33,11 @@ from arcade.models import (
     ScoreSubmission,
 )
 from arcade.ranking import Ranking, decode_cursor, encode_cursor
-from arcade.store import BadCursor, StoreError, StoreUnavailable, SubmissionConflict
+from arcade.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
 
 NAME = "tinydb"
+SWEEP_EVERY = 60
+"""Seconds between sweeps that drop expired records and counters from the file."""
 
 
 class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -65,6 +69,48 @@ class _MemoryStorage(Storage):
 _Database = dict[str, dict[str, dict[str, Any]]]
 
 
+class _KeyedTable:
+    """A TinyDB table mirrored in memory by key, so a request reads and writes it in O(1).
+
+    Every TinyDB write converts the whole table, so changes are staged here and
+    reach the table in one batch per group commit.
+    """
+
+    def __init__(self, table: Table, key_of):
+        self._table = table
+        self.documents: dict[Any, dict] = {}
+        self._doc_ids: dict[Any, int] = {}
+        self._staged: set = set()
+        for document in table.all():
+            key = key_of(document)
+            self.documents[key] = dict(document)
+            self._doc_ids[key] = document.doc_id
+
+    def put(self, key, document: dict) -> None:
+        self.documents[key] = document
+        self._staged.add(key)
+
+    def drop(self, key) -> None:
+        self.documents.pop(key, None)
+        self._staged.add(key)
+
+    def drop_expired(self, now: float) -> None:
+        for key, document in list(self.documents.items()):
+            if document["expires_at"] is not None and document["expires_at"] <= now:
+                self.drop(key)
+
+    def apply(self) -> None:
+        """Replace the staged documents: the old copies go, the current ones come in (new ids)."""
+        staged, self._staged = self._staged, set()
+        stale = [self._doc_ids.pop(key) for key in staged if key in self._doc_ids]
+        fresh = [key for key in staged if key in self.documents]
+        if stale:
+            self._table.remove(doc_ids=stale)
+        if fresh:
+            for key, doc_id in zip(fresh, self._table.insert_multiple(self.documents[key] for key in fresh)):
+                self._doc_ids[key] = doc_id
+
+
 class TinyDBStore:
     shareable = False
 
@@ -81,6 +127,8 @@ class TinyDBStore:
         self._writer: asyncio.Task | None = None
         self._write_requested = False
         self._seq = 0
+        self._record_version = 0
+        self._last_sweep = 0.0
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -102,6 +150,9 @@ class TinyDBStore:
             self._remember(document)
             self._unranked.setdefault(document["game"], []).append(document)
             self._seq = max(self._seq, document["seq"])
+        self._records = _KeyedTable(self._db.table("records"), lambda doc: (doc["kind"], doc["key"]))
+        self._counters = _KeyedTable(self._db.table("counters"), lambda doc: doc["key"])
+        self._record_version = max((doc["version"] for doc in self._records.documents.values()), default=0)
         self._next_write = asyncio.get_running_loop().create_future()
 
     async def close(self) -> None:
@@ -221,6 +272,13 @@ class TinyDBStore:
                 written.set_result(None)
 
     def _apply_pending(self) -> None:
+        now = time.time()
+        if now - self._last_sweep >= SWEEP_EVERY:
+            self._last_sweep = now
+            self._records.drop_expired(now)
+            self._counters.drop_expired(now)
+        self._records.apply()
+        self._counters.apply()
         scores, self._pending_scores = self._pending_scores, []
         players, self._pending_players = self._pending_players, {}
         if scores:
@@ -234,6 +292,50 @@ class TinyDBStore:
             doc_id = self._players[player.id][0]
             if player not in new:
                 self._player_table.update(msgspec.to_builtins(player), doc_ids=[doc_id])
+
+    # -- records and counters ---------------------------------------------------------------
+
+    async def get_record(self, kind: str, key: str) -> Record | None:
+        document = self._live_record(kind, key)
+        if document is None:
+            return None
+        return Record(value=document["value"], version=document["version"], expires_at=document["expires_at"])
+
+    async def put_record(
+        self, kind: str, key: str, value: dict[str, Any], *, version: int, expires_at: float | None = None
+    ) -> Record | None:
+        current = self._live_record(kind, key)
+        if (0 if current is None else current["version"]) != version:
+            return None
+        # Versions follow the clock in microseconds, so they stay unique across restarts
+        # even after the record holding the highest one was deleted.
+        self._record_version = max(self._record_version + 1, time.time_ns() // 1000)
+        document = {"kind": kind, "key": key, "value": value, "version": self._record_version, "expires_at": expires_at}
+        if expires_at is not None and expires_at <= time.time():
+            self._records.drop((kind, key))
+        else:
+            self._records.put((kind, key), document)
+        await asyncio.shield(self._request_write())
+        return Record(value=value, version=document["version"], expires_at=expires_at)
+
+    async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
+        document = self._counters.documents.get(key)
+        buckets = {} if document is None else {second: n for second, n in document["buckets"] if second >= now - window}
+        if amount:
+            buckets[now] = buckets.get(now, 0) + amount
+            self._counters.put(
+                key, {"key": key, "buckets": sorted(buckets.items()), "expires_at": max(buckets) + window + 1}
+            )
+        total = sum(n for second, n in buckets.items() if second <= now)
+        if amount:
+            await asyncio.shield(self._request_write())
+        return total
+
+    def _live_record(self, kind: str, key: str) -> dict | None:
+        document = self._records.documents.get((kind, key))
+        if document is None or (document["expires_at"] is not None and document["expires_at"] <= time.time()):
+            return None
+        return document
 
     # -- reads ------------------------------------------------------------------------------
 
