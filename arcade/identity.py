@@ -12,6 +12,14 @@ class InvalidToken(Exception):
     """
 
 
+class ProviderUnavailable(Exception):
+    """The identity provider could not be reached to check a token (its keys could not be fetched).
+
+    The token may well be good: the client should keep what it sent and retry later. The message is
+    safe to show to the client.
+    """
+
+
 class DeviceSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     """What a badge needs to run the RFC 8628 device flow against the provider."""
 

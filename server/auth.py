@@ -1,12 +1,13 @@
 """Bearer-token authentication for the badge API (RFC 6750), by the active identity provider."""
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
 
-from arcade.identity import InvalidToken
+from arcade.identity import InvalidToken, ProviderUnavailable
 
 REALM = "arcade"
+PROVIDER_RETRY_AFTER_S = 30
 
 
 async def bearer_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -32,6 +33,11 @@ async def bearer_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
             headers={
                 "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
             },
+        ) from None
+    except ProviderUnavailable as error:
+        raise ServiceUnavailableException(
+            detail=f"the token could not be checked now: {error}",
+            headers={"Retry-After": str(PROVIDER_RETRY_AFTER_S)},
         ) from None
     connection.scope["user"] = principal
     connection.scope["auth"] = token
