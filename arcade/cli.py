@@ -1,4 +1,5 @@
-"""The ``arcade`` command: serve the arcade, list plugins, sign a local token."""
+"""The ``arcade`` command: serve the arcade, list plugins, sign a local token, and build,
+simulate and deploy the badge firmware."""
 
 import argparse
 import asyncio
@@ -8,7 +9,10 @@ import sys
 import uvicorn
 
 from arcade import config
+from arcade.build import BuildError
+from arcade.deploy import DeployError
 from arcade.plugins import PluginError
+from arcade.sim import SimError
 from arcade.store import StoreError
 
 
@@ -21,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.command(args) or 0
-    except (CommandError, config.ConfigError, PluginError, StoreError) as error:
+    except (CommandError, config.ConfigError, PluginError, StoreError, BuildError, SimError, DeployError) as error:
         print(f"arcade: error: {error}", file=sys.stderr)
         return 2
 
@@ -47,6 +51,28 @@ def _parser() -> argparse.ArgumentParser:
 
     token = command("token", _token, "Print a freshly signed access token for a local player.")
     token.add_argument("--player", required=True, metavar="NAME", help="the player's name")
+
+    build = command("build", _build, "Compile the badge firmware and every game with mpy-cross.")
+    build.add_argument("--out", metavar="DIR", default="build/badge", help="output folder (default build/badge)")
+    build.add_argument(
+        "--mpy", metavar="VERSION", help="the .mpy version of older badge firmware: 6.2 for MicroPython 1.22, 6.1 for 1.20-1.21"
+    )
+
+    sim = command("sim", _sim, "Run the badge build under the MicroPython unix port, screen in the terminal.")
+    sim.add_argument("--build", metavar="DIR", default="build/badge", help="the build to run (default build/badge)")
+    sim.add_argument("--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)")
+    sim.add_argument("--server", metavar="URL", help="the arcade server (default: the configured public URL)")
+    sim.add_argument("--script", metavar="FILE", help="button presses to play instead of the keyboard")
+    sim.add_argument("--screenshots", metavar="DIR", help="save a PNG of every e-ink refresh here")
+    sim.add_argument("--heap", metavar="SIZE", default="166K", help="MicroPython heap, like a badge's (default 166K)")
+    sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
+    sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
+
+    deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
+    deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
+    deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
+    deploy.add_argument("--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)")
+    deploy.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
     return parser
 
 
@@ -129,6 +155,54 @@ def _token(args) -> int:
         )
     print(issue(subject=args.player, name=args.player))
     return 0
+
+
+def _build(args) -> int:
+    from pathlib import Path
+
+    from arcade import build, plugins
+    from arcade.platform import collect_games
+
+    settings = _settings(args)
+    games = list(collect_games(plugins.load(settings.plugins.disabled)).values())
+    build.build(games, Path(args.out), args.mpy)
+    return 0
+
+
+def _sim(args) -> int:
+    from pathlib import Path
+
+    from arcade.sim import Simulator, parse_script
+
+    script = None
+    if args.script:
+        try:
+            text = Path(args.script).read_text()
+        except OSError as error:
+            raise CommandError(f"cannot read the script {args.script}: {error.strerror}") from None
+        script = parse_script(text, args.script)
+    if args.speed < 1:
+        raise CommandError(f"--speed {args.speed}: the clock runs at least at real time (1)")
+    simulator = Simulator(
+        build=Path(args.build),
+        root=Path(args.root),
+        server=(args.server or _settings(args).public_url).rstrip("/"),
+        heap=args.heap,
+        speed=args.speed,
+        script=script,
+        screenshots=Path(args.screenshots) if args.screenshots else None,
+        timeout=args.timeout,
+        terminal=sys.stdin.isatty() and sys.stdout.isatty(),
+    )
+    return simulator.run()
+
+
+def _deploy(args) -> int:
+    from pathlib import Path
+
+    from arcade.deploy import deploy
+
+    return deploy(Path(args.build), args.server or _settings(args).public_url, args.device, args.dry_run)
 
 
 class _GracefulServer(uvicorn.Server):

