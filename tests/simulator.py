@@ -1,0 +1,119 @@
+"""The badge as a player meets it: ``arcade build``, then ``arcade sim`` playing a script.
+
+``arcade sim`` prints one line per e-ink refresh (``screen NAME (full): text | text``); the
+helpers here read those lines back as the screens a player saw.
+"""
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARCADE, ROOT, run_arcade
+
+SCREEN_LINE = re.compile(r"^screen (\S+) \((full|partial)\): (.*)$")
+
+
+@dataclass
+class Screen:
+    name: str
+    kind: str
+    text: str
+
+
+def screens_in(output: str) -> list[Screen]:
+    return [Screen(*match.groups()) for match in map(SCREEN_LINE.match, output.splitlines()) if match]
+
+
+@pytest.fixture(scope="module")
+def badge_build(tmp_path_factory) -> Path:
+    """The badge build of this checkout, made once per test module with ``arcade build``."""
+    out = tmp_path_factory.mktemp("build") / "badge"
+    result = run_arcade("build", "--out", str(out), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@dataclass
+class Badge:
+    """A simulated badge with its own flash folder, run by ``arcade sim``."""
+
+    build: Path
+    root: Path
+    server: str
+    heap: str = "96K"
+    log: list[str] = field(default_factory=list)
+
+    def state(self, name: str):
+        path = self.root / "state" / name
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def queued(self) -> list[str]:
+        folder = self.root / "state" / "queue"
+        return sorted(path.name for path in folder.glob("*.json")) if folder.exists() else []
+
+    def start(self, script: str, speed: int = 50, timeout: float = 90, screenshots: Path | None = None) -> "Running":
+        script_file = self.root.parent / f"{self.root.name}-script-{len(self.log)}.txt"
+        script_file.write_text(script)
+        arguments = [
+            ARCADE, "sim", "--build", str(self.build), "--root", str(self.root), "--server", self.server,
+            "--script", str(script_file), "--heap", self.heap, "--speed", str(speed), "--timeout", str(timeout),
+        ]
+        if screenshots:
+            arguments += ["--screenshots", str(screenshots)]
+        process = subprocess.Popen(
+            arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
+        )
+        return Running(self, process)
+
+    def play(self, script: str, **options) -> "Finished":
+        return self.start(script, **options).finish()
+
+
+@dataclass
+class Finished:
+    returncode: int
+    output: str
+
+    @property
+    def screens(self) -> list[Screen]:
+        return screens_in(self.output)
+
+    def names(self) -> list[str]:
+        """The screens in the order they appeared, each run of refreshes of one screen once."""
+        names = []
+        for screen in self.screens:
+            if not names or names[-1] != screen.name:
+                names.append(screen.name)
+        return names
+
+    def last(self, name: str) -> Screen:
+        return [screen for screen in self.screens if screen.name == name][-1]
+
+
+class Running:
+    """A badge still running: read its screens as they come, then let it finish."""
+
+    def __init__(self, badge: Badge, process: subprocess.Popen):
+        self.badge = badge
+        self.process = process
+        self.lines: list[str] = []
+
+    def wait_for(self, name: str) -> Screen:
+        """Reads the badge's output until the screen ``name`` is refreshed (the sim's --timeout bounds it)."""
+        for line in self.process.stdout:
+            self.lines.append(line)
+            match = SCREEN_LINE.match(line)
+            if match and match.group(1) == name:
+                return Screen(*match.groups())
+        raise AssertionError(f"the badge stopped before showing {name!r}:\n{''.join(self.lines)}")
+
+    def finish(self) -> Finished:
+        output, _ = self.process.communicate(timeout=120)
+        self.lines.append(output)
+        result = Finished(self.process.returncode, "".join(self.lines))
+        self.badge.log.append(result.output)
+        return result
