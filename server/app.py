@@ -29,6 +29,17 @@ def unprocessable(request: Request, error: ValidationException) -> Response:
     return Response(content, status_code=422, media_type=MediaType.JSON)
 
 
+def template_folders(manager) -> list[Path]:
+    """The app's templates, then the ``templates`` folder beside each plugin module serving routes,
+    so a plugin's pages extend ``base.html`` and look like the rest of the arcade."""
+    folders = [HERE / "templates"]
+    for impl in manager.hook.arcade_routes.get_hookimpls():
+        module_file = getattr(impl.plugin, "__file__", None)
+        if module_file and (Path(module_file).parent / "templates").is_dir():
+            folders.append(Path(module_file).parent / "templates")
+    return folders
+
+
 def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; the caller opens and closes its store (``arcade serve`` does)."""
     live = LiveScores()
@@ -47,7 +58,7 @@ def create_app(arcade: Arcade) -> Litestar:
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={ValidationException: unprocessable},
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
             version="1",

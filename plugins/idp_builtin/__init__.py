@@ -3,6 +3,8 @@
 from arcade.config import decode
 from arcade.hookspecs import hookimpl
 from plugins.idp_builtin import keys
+from plugins.idp_builtin.oauth import oauth_controller
+from plugins.idp_builtin.pages import device_pages
 from plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 from plugins.idp_builtin.routes import discovery_controller
 
@@ -14,11 +16,12 @@ def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
     options = decode(settings, BuiltinSettings, f"identity.{NAME}", context.settings.source)
-    return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options)
+    return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options, context.store)
 
 
 @hookimpl
 def arcade_routes(context):
-    if isinstance(context.identity, BuiltinProvider):
-        return [discovery_controller(context.identity)]
+    provider = context.identity
+    if isinstance(provider, BuiltinProvider):
+        return [discovery_controller(provider), oauth_controller(provider), device_pages(provider)]
     return []

@@ -2,36 +2,65 @@
 
 import secrets
 import time
+from typing import Annotated
 
 import msgspec
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from arcade import access_tokens
-from arcade.identity import DeviceSettings, Principal, Profile
+from arcade.identity import DeviceSettings, InvalidToken, Principal, Profile
+from arcade.models import player_id
+from arcade.store import Store
+from plugins.idp_builtin import accounts
+from plugins.idp_builtin.errors import OAuthError
+from plugins.idp_builtin.grants import DeviceGrants
+from plugins.idp_builtin.limits import Limits
+from plugins.idp_builtin.logins import Login, Logins
 
 ALGORITHM = "ES256"
 SCORES_SCOPE = "scores:write"
+API_SCOPES = (SCORES_SCOPE,)
+"""Scopes that go into access tokens; the others shape the ID token and the refresh token."""
+SCOPES = ("openid", "profile", "offline_access", SCORES_SCOPE)
+
+Seconds = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class BuiltinSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``[identity.builtin]``; every lifetime is in seconds."""
+
     client_id: str = "badge"
     """The client id badges use; the only client this provider knows."""
     audience: str | None = None
     """The ``aud`` of access tokens; defaults to ``<public_url>/api``."""
-    access_token_ttl: int = 3600
-    leeway: int = 30
+    access_token_ttl: Seconds = 3600
+    leeway: Annotated[int, msgspec.Meta(ge=0)] = 30
     """Seconds of clock difference tolerated on ``exp`` and ``nbf``."""
+    device_code_ttl: Seconds = 600
+    """How long a badge's device code and user code can be used (``expires_in``)."""
+    interval: Seconds = 5
+    """The least time between a badge's polls; each ``slow_down`` adds 5 for that grant."""
+    refresh_token_ttl: Seconds = 90 * 24 * 3600
+    """How long an unused refresh token lasts; each use starts the time again."""
+    refresh_grace: Annotated[int, msgspec.Meta(ge=0)] = 60
+    """How long a used refresh token still gets the same answer, for a badge that lost it."""
+    browser_session_ttl: Seconds = 3600
+    """How long a person stays logged in on the verification pages."""
+    limits: Limits = msgspec.field(default_factory=Limits)
 
 
 class BuiltinProvider:
     name = "builtin"
 
-    def __init__(self, issuer: str, keys: KeySet, settings: BuiltinSettings):
+    def __init__(self, issuer: str, keys: KeySet, settings: BuiltinSettings, store: Store | None = None):
         self.issuer = issuer
         self.keys = keys
         self.settings = settings
         self.audience = settings.audience or f"{issuer}/api"
+        self.store = store
+        self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval)
+        self.logins = Logins(store, settings.refresh_token_ttl, settings.access_token_ttl, settings.refresh_grace)
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(
@@ -40,15 +69,20 @@ class BuiltinProvider:
             token_endpoint=f"{self.issuer}/oauth/token",
             revocation_endpoint=f"{self.issuer}/oauth/revoke",
             client_id=self.settings.client_id,
-            scope=f"openid profile offline_access {SCORES_SCOPE}",
+            scope=" ".join(SCOPES),
             audience=self.audience,
         )
 
     def public_keys(self) -> dict:
         return self.keys.as_dict(private=False)
 
-    def issue_access_token(self, subject: str, name: str, picture: str | None = None) -> str:
-        """A signed RFC 9068 access token for ``subject``, carrying the name shown on leaderboards."""
+    def issue_access_token(
+        self, subject: str, name: str, picture: str | None = None, *, scope: str = SCORES_SCOPE, sid: str | None = None
+    ) -> str:
+        """A signed RFC 9068 access token for ``subject``, carrying the name shown on leaderboards.
+
+        ``sid`` names the login it belongs to; revoking that login ends the token.
+        """
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -59,14 +93,57 @@ class BuiltinProvider:
             "exp": now + self.settings.access_token_ttl,
             "jti": secrets.token_urlsafe(16),
             "client_id": self.settings.client_id,
-            "scope": SCORES_SCOPE,
+            "scope": scope,
             "name": name,
         }
         if picture:
             claims["picture"] = picture
-        signing_key = self.keys.keys[0]
-        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": signing_key.kid}
-        return jwt.encode(header, claims, signing_key)
+        if sid:
+            claims["sid"] = sid
+        return self._sign("at+jwt", claims)
+
+    def issue_id_token(self, account: accounts.Account, login: Login, sid: str) -> str:
+        """An OpenID Connect ID token: who approved the login, with their name and picture."""
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "sub": account.subject,
+            "aud": login.client_id,
+            "iat": now,
+            "exp": now + self.settings.access_token_ttl,
+            "auth_time": login.auth_time,
+            "sid": sid,
+        }
+        if "profile" in login.scope.split():
+            avatar = f"{self.issuer}/players/{player_id(self.issuer, account.subject)}/avatar.svg"
+            claims.update(name=account.name, preferred_username=account.username, picture=account.picture or avatar)
+        return self._sign("JWT", claims)
+
+    async def token_response(
+        self, login: Login, sid: str, refresh_token: str | None, scope: str | None = None
+    ) -> dict:
+        """The token endpoint's answer for a login (RFC 6749 §5.1), for all of its scope or ``scope``."""
+        scopes = login.scope.split() if scope is None else scope.split()
+        beyond = [name for name in scopes if name not in login.scope.split()]
+        if beyond:
+            raise OAuthError("invalid_scope", f"scope {beyond[0]!r} was not granted to this login")
+        account = await accounts.find(self.store, login.account)
+        if account is None:
+            raise OAuthError("invalid_grant", "the account behind this login no longer exists")
+        access_scope = " ".join(scope for scope in scopes if scope in API_SCOPES)
+        response = {
+            "access_token": self.issue_access_token(
+                account.subject, account.name, account.picture, scope=access_scope, sid=sid
+            ),
+            "token_type": "Bearer",
+            "expires_in": self.settings.access_token_ttl,
+            "scope": " ".join(scopes),
+        }
+        if "openid" in scopes:
+            response["id_token"] = self.issue_id_token(account, login, sid)
+        if refresh_token:
+            response["refresh_token"] = refresh_token
+        return response
 
     async def verify(self, token: str) -> Principal:
         claims = access_tokens.verify(
@@ -78,8 +155,14 @@ class BuiltinProvider:
             typ="at+jwt",
             leeway=self.settings.leeway,
         )
+        if "sid" in claims and not await self.logins.is_active(claims["sid"]):
+            raise InvalidToken("this login was revoked or has ended; log in again on the badge")
         return Principal(issuer=self.issuer, subject=claims["sub"], scope=claims.get("scope", ""), claims=claims)
 
     async def profile(self, principal: Principal, token: str) -> Profile:
         claims = principal.claims
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
+
+    def _sign(self, typ: str, claims: dict) -> str:
+        signing_key = self.keys.keys[0]
+        return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": signing_key.kid}, claims, signing_key)

@@ -2,6 +2,7 @@
 
 from litestar import Controller, get
 
+from plugins.idp_builtin.oauth import DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT
 from plugins.idp_builtin.provider import ALGORITHM, BuiltinProvider
 
 
@@ -21,12 +22,15 @@ def discovery_controller(provider: BuiltinProvider) -> type[Controller]:
                 "device_authorization_endpoint": settings.device_authorization_endpoint,
                 "token_endpoint": settings.token_endpoint,
                 "revocation_endpoint": settings.revocation_endpoint,
-                "grant_types_supported": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+                "userinfo_endpoint": f"{provider.issuer}/oauth/userinfo",
+                "grant_types_supported": [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT],
                 "response_types_supported": ["none"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": [ALGORITHM],
                 "token_endpoint_auth_methods_supported": ["none"],
+                "revocation_endpoint_auth_methods_supported": ["none"],
                 "scopes_supported": settings.scope.split(),
+                "claims_supported": ["sub", "name", "preferred_username", "picture", "auth_time", "sid"],
             }
 
         @get("/jwks.json", cache=60)

@@ -1,0 +1,223 @@
+"""The verification pages, for the person holding a phone or a laptop (RFC 8628 §3.3).
+
+``/device`` takes a typed user code; ``/device/<link>`` (the badge's QR code)
+shows the code to compare with the badge and what the badge said about itself,
+then logs the person in or signs them up, and takes their Approve or Deny.
+Every form carries a CSRF token (Litestar's double-submit cookie, signed).
+"""
+
+import hashlib
+import math
+import time
+from pathlib import Path
+
+from litestar import Controller, Request, Response, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.response import Redirect, Template
+
+from arcade.store import StoreUnavailable
+from plugins.idp_builtin import accounts, limits
+from plugins.idp_builtin.codes import read_user_code, show_user_code
+from plugins.idp_builtin.grants import FoundGrant
+from plugins.idp_builtin.limits import Budget, TooManyAttempts
+from plugins.idp_builtin.provider import BuiltinProvider
+from plugins.idp_builtin.web_sessions import PATH, WebSessions
+
+STYLESHEET = (Path(__file__).parent / "static" / "device.css").read_text(encoding="utf-8")
+GONE = (
+    "This login has expired or was already answered",
+    "Nothing was changed. To log in, start again on your badge: it shows a new code.",
+)
+
+
+def page_error(request: Request, error: Exception) -> Response:
+    """A page instead of JSON when a form is stale (CSRF) or the store cannot save."""
+    if isinstance(error, StoreUnavailable):
+        title, text, status = "Please try again", "The server could not save that. Try again in a moment.", 503
+    else:
+        title, text, status = "Please reload", "This form is out of date. Reload the page and try again.", 403
+    return Template("device/message.html", context={"title": title, "text": text}, status_code=status)
+
+
+def device_pages(provider: BuiltinProvider) -> type[Controller]:
+    """The verification pages, bound to ``provider``."""
+    settings = provider.settings
+    store = provider.store
+    secure = provider.issuer.startswith("https://")
+    sessions = WebSessions(store, settings.browser_session_ttl, secure)
+    csrf = CSRFConfig(
+        secret=_csrf_secret(provider),
+        cookie_name="arcade_csrf",
+        cookie_path=PATH,
+        cookie_httponly=True,
+        cookie_secure=secure,
+        cookie_samesite="lax",
+    )
+
+    def user_code_budgets(request: Request) -> tuple[Budget, Budget]:
+        window = settings.device_code_ttl
+        return (
+            Budget(f"wrong-user-code:{limits.address_of(request)}", settings.limits.wrong_user_codes_per_address, window),
+            Budget("wrong-user-code", settings.limits.wrong_user_codes, window),
+        )
+
+    def password_budgets(request: Request, username: str) -> tuple[Budget, Budget]:
+        per_account = settings.limits.wrong_passwords_per_account
+        per_address = settings.limits.wrong_passwords_per_address
+        return (
+            Budget(f"wrong-password:{accounts.username_key(username)}", per_account, limits.QUARTER_HOUR),
+            Budget(f"wrong-password-from:{limits.address_of(request)}", per_address, limits.QUARTER_HOUR),
+        )
+
+    async def confirm_page(request: Request, found: FoundGrant, status_code: int = 200, **errors) -> Template:
+        grant = found.grant
+        now = time.time()
+        context = {
+            "link": grant.link,
+            "user_code": show_user_code(grant.user_code),
+            "device_name": grant.device_name,
+            "address": grant.address,
+            "asked_minutes_ago": int(now - grant.created_at) // 60,
+            "expires_in_minutes": math.ceil((grant.expires_at - now) / 60),
+            "person": await sessions.person(request),
+            "form": {key: value for key, value in (await request.form()).items() if "password" not in key},
+            "active_form": "sign-up" if "sign_up_error" in errors else "log-in",
+            **errors,
+        }
+        return Template("device/confirm.html", context=context, status_code=status_code)
+
+    def gone() -> Template:
+        title, text = GONE
+        return Template("device/message.html", context={"title": title, "text": text}, status_code=404)
+
+    class DevicePages(Controller):
+        path = PATH
+        include_in_schema = False
+        middleware = [DefineMiddleware(CSRFMiddleware, config=csrf)]
+        exception_handlers = {PermissionDeniedException: page_error, StoreUnavailable: page_error}
+
+        @get("/style.css", cache=3600)
+        async def stylesheet(self) -> Response[str]:
+            return Response(STYLESHEET, media_type="text/css")
+
+        @get("/")
+        async def enter(self) -> Template:
+            return Template("device/enter.html", context={"typed": ""})
+
+        @post("/")
+        async def enter_code(self, request: Request) -> Response:
+            """A typed user code: every wrong one counts against the guessing budgets."""
+            typed = (await request.form()).get("code", "")
+            context = {"typed": typed}
+            code = read_user_code(typed)
+            if code is None:
+                error = "A code has 8 letters, like BCDF-GHJK. Copy it from your badge's screen."
+                return Template("device/enter.html", context={**context, "error": error}, status_code=400)
+            now = int(time.time())
+            budgets = user_code_budgets(request)
+            try:
+                await limits.spend(store, now, *budgets)
+            except TooManyAttempts as error:
+                minutes = math.ceil(error.retry_after / 60)
+                text = (
+                    f"Too many wrong codes were tried lately. Wait {minutes} minutes, "
+                    "or scan the QR code on your badge instead."
+                )
+                headers = {"Retry-After": str(error.retry_after)}
+                return Template(
+                    "device/enter.html", context={**context, "error": text}, status_code=429, headers=headers
+                )
+            found = await provider.grants.by_user_code(code)
+            if found is None:
+                error = "That code is not valid. Check it against your badge: a code works for a few minutes only."
+                return Template("device/enter.html", context={**context, "error": error}, status_code=400)
+            await limits.give_back(store, now, *budgets)
+            return Redirect(f"{PATH}/{found.grant.link}", status_code=303)
+
+        @get("/{link:str}")
+        async def confirm(self, request: Request, link: str) -> Response:
+            found = await provider.grants.by_link(link)
+            return gone() if found is None else await confirm_page(request, found)
+
+        @post("/{link:str}/log-in")
+        async def log_in(self, request: Request, link: str) -> Response:
+            found = await provider.grants.by_link(link)
+            if found is None:
+                return gone()
+            form = await request.form()
+            username = form.get("username", "")
+            now = int(time.time())
+            budgets = password_budgets(request, username)
+            try:
+                await limits.spend(store, now, *budgets)
+            except TooManyAttempts:
+                error = "Too many wrong passwords were tried. Wait a quarter of an hour and try again."
+                return await confirm_page(request, found, 429, log_in_error=error)
+            account = await accounts.log_in(store, username, form.get("password", ""))
+            if account is None:
+                return await confirm_page(request, found, 400, log_in_error="Wrong username or password.")
+            await limits.give_back(store, now, *budgets)
+            return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await sessions.begin(account)])
+
+        @post("/{link:str}/sign-up")
+        async def sign_up(self, request: Request, link: str) -> Response:
+            found = await provider.grants.by_link(link)
+            if found is None:
+                return gone()
+            form = await request.form()
+            now = int(time.time())
+            budget = Budget(
+                f"sign-up:{limits.address_of(request)}", settings.limits.sign_ups_per_address, limits.HOUR
+            )
+            try:
+                await limits.spend(store, now, budget)
+            except TooManyAttempts:
+                error = "Too many accounts were made from here lately. Try again in an hour, or log in."
+                return await confirm_page(request, found, 429, sign_up_error=error)
+            try:
+                account = await accounts.sign_up(
+                    store, form.get("username", ""), form.get("name", ""), form.get("password", ""),
+                    form.get("picture", ""),
+                )
+            except accounts.AccountError as error:
+                await limits.give_back(store, now, budget)
+                return await confirm_page(request, found, 400, sign_up_error=str(error), sign_up_field=error.field)
+            return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await sessions.begin(account)])
+
+        @post("/{link:str}/approve")
+        async def approve(self, request: Request, link: str) -> Response:
+            found = await provider.grants.by_link(link)
+            person = await sessions.person(request)
+            if found is None:
+                return gone()
+            if person is None:
+                return Redirect(f"{PATH}/{link}", status_code=303)
+            account, session = person
+            if not await provider.grants.approve(found, account.username, session.created_at):
+                return gone()
+            text = f"Your badge is now logged in as {account.name}. You can return to your badge."
+            return Template("device/message.html", context={"title": "Approved", "text": text, "done": True})
+
+        @post("/{link:str}/deny")
+        async def deny(self, link: str) -> Response:
+            """Anyone holding the link may deny: it is what to do when the codes do not match."""
+            found = await provider.grants.by_link(link)
+            if found is None or not await provider.grants.deny(found):
+                return gone()
+            text = "The badge was not logged in. You can return to your badge."
+            return Template("device/message.html", context={"title": "Denied", "text": text, "done": True})
+
+        @post("/{link:str}/log-out")
+        async def log_out(self, request: Request, link: str) -> Response:
+            return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await sessions.end(request)])
+
+    return DevicePages
+
+
+def _csrf_secret(provider: BuiltinProvider) -> str:
+    """Derived from the signing key, so every server process sharing the key checks the same tokens."""
+    private = provider.keys.keys[0].as_dict(private=True)["d"]
+    return hashlib.sha256(f"arcade csrf\0{private}".encode()).hexdigest()

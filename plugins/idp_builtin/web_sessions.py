@@ -1,0 +1,60 @@
+"""Who is logged in on the verification pages: an HttpOnly, SameSite cookie naming a record in the store."""
+
+import time
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+
+from arcade.store import Store
+from plugins.idp_builtin import accounts
+from plugins.idp_builtin.codes import digest, new_secret
+
+KIND = "web_session"
+COOKIE = "arcade_session"
+PATH = "/device"
+
+
+class WebSession(msgspec.Struct, kw_only=True):
+    account: str
+    """The username key."""
+    created_at: int
+    """When the person logged in: the ``auth_time`` of what they approve."""
+
+
+class WebSessions:
+    def __init__(self, store: Store, ttl: int, secure: bool):
+        self.store = store
+        self.ttl = ttl
+        self.secure = secure
+
+    async def person(self, connection: ASGIConnection) -> tuple[accounts.Account, WebSession] | None:
+        """The logged-in person and their session, or None."""
+        secret = connection.cookies.get(COOKIE)
+        record = secret and await self.store.get_record(KIND, digest(secret))
+        if not record:
+            return None
+        session = msgspec.convert(record.value, WebSession)
+        account = await accounts.find(self.store, session.account)
+        return None if account is None else (account, session)
+
+    async def begin(self, account: accounts.Account) -> Cookie:
+        """Log ``account`` in; the cookie to set."""
+        secret = new_secret()
+        session = WebSession(account=account.username, created_at=int(time.time()))
+        expires_at = session.created_at + self.ttl
+        await self.store.put_record(KIND, digest(secret), msgspec.to_builtins(session), version=0, expires_at=expires_at)
+        return self._cookie(secret, self.ttl)
+
+    async def end(self, connection: ASGIConnection) -> Cookie:
+        """Log out; the cookie that clears the browser's."""
+        secret = connection.cookies.get(COOKIE)
+        record = secret and await self.store.get_record(KIND, digest(secret))
+        if record:
+            await self.store.put_record(KIND, digest(secret), record.value, version=record.version, expires_at=0)
+        return self._cookie("", 0)
+
+    def _cookie(self, value: str, max_age: int) -> Cookie:
+        return Cookie(
+            key=COOKIE, value=value, max_age=max_age, path=PATH, httponly=True, samesite="lax", secure=self.secure
+        )
