@@ -22,6 +22,12 @@ class Screen:
     name: str
     kind: str
     text: str
+    """The texts drawn since the screen was last cleared, joined with " | "."""
+
+    @property
+    def said(self) -> str:
+        """The texts as one phrase, whatever the line breaks."""
+        return self.text.replace(" | ", " ")
 
 
 def screens_in(output: str) -> list[Screen]:

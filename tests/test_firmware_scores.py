@@ -1,0 +1,112 @@
+"""Scores from the simulated badge to the real server: the offline queue, exactly-once
+delivery, the rank on the badge, refused runs kept aside, a token the server rejects."""
+
+import json
+import shutil
+
+import httpx
+
+from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+
+PLAY = """
+wait menu
+1 a
+2 -
+wait dino
+30 a
+33 -
+wait result
+1 a
+2 -
+wait menu
+exit
+"""
+
+
+def logged_in_badge(build, root, server, token: str) -> Badge:
+    """A badge whose session holds ``token`` (the login itself is tested in test_firmware_login)."""
+    (root / "state").mkdir(parents=True)
+    (root / "state" / "session.json").write_text(
+        json.dumps({"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"})
+    )
+    return Badge(build, root, server.url)
+
+
+def leaderboard(server) -> list[tuple[str, int]]:
+    page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    return [(entry["player"]["name"], entry["score"]) for entry in page["entries"]]
+
+
+def test_the_result_screen_shows_the_rank_once_the_score_is_on_the_leaderboard(badge_build, server, tmp_path):
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
+
+    result = badge.play(PLAY)
+
+    assert result.returncode == 0, result.output
+    score = int(result.last("result").text.split(" | ")[2].split()[0])
+    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert leaderboard(server) == [("ada", score)]
+    assert badge.queued() == []
+    assert result.last("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]  # nothing left unsent
+
+
+def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_back(
+    badge_build, make_server, tmp_path
+):
+    server = make_server(start=False)
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
+
+    offline = badge.play(PLAY)
+
+    score = int(offline.last("result").text.split(" | ")[2].split()[0])
+    assert "Saved on the badge: the server cannot be reached; it will be sent at the next" in offline.last("result").said
+    [queued] = badge.queued()
+    kept = tmp_path / "kept.json"
+    shutil.copyfile(tmp_path / "flash" / "state" / "queue" / queued, kept)
+
+    server.start()
+    back = badge.play("wait menu\nexit\n")
+
+    assert back.names() == ["sending", "menu"]
+    assert back.last("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]
+    assert badge.queued() == []
+    assert leaderboard(server) == [("ada", score)]
+
+    # The answer was lost on the way (the badge kept the run): sending it again stores nothing twice.
+    shutil.copyfile(kept, tmp_path / "flash" / "state" / "queue" / queued)
+    again = badge.play("wait menu\nexit\n")
+
+    assert again.names() == ["sending", "menu"]
+    assert badge.queued() == []
+    assert leaderboard(server) == [("ada", score)]
+    assert badge.state("bests.json") == {"dino": {"best": score, "rank": 1}}
+
+
+def test_a_run_the_server_refuses_is_kept_aside_with_the_reason(badge_build, server, tmp_path):
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
+    queue = tmp_path / "flash" / "state" / "queue"
+    queue.mkdir()
+    refused = {"score": -5, "submission_id": "refused-run-1", "run": {"seed": 1, "ticks": 3, "inputs": []}}
+    (queue / "dino.refused-run-1.json").write_text(json.dumps(refused))
+
+    result = badge.play("wait menu\nexit\n")
+
+    assert result.names() == ["sending", "menu"]
+    assert badge.queued() == []
+    rejected = tmp_path / "flash" / "state" / "rejected"
+    assert json.loads((rejected / "dino.refused-run-1.json").read_text()) == refused
+    reason = json.loads((rejected / "dino.refused-run-1.reason.json").read_text())
+    assert 400 <= reason["status"] < 500
+    assert "outside Dino's bounds" in reason["answer"]["detail"]
+
+
+def test_a_token_the_server_rejects_keeps_the_score_and_asks_to_log_in_again(badge_build, server, tmp_path):
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, "not-a-token")
+
+    result = badge.play(PLAY.replace("wait menu\nexit", "wait menu\n1 b\n2 -\nwait account\nexit"))
+
+    assert "Saved on the badge: log in again (B: account) to send it." in result.last("result").said
+    assert len(badge.queued()) == 1
+    assert badge.state("session.json") is None
+    assert result.last("account").text.startswith("Not logged in | Log in | Send waiting scores | 1")
+    assert "not-a-token" not in result.output
