@@ -154,9 +154,12 @@ def shared_server(tmp_path_factory) -> RunningServer:
     servers.stop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Real Chromium through Playwright; missing Chromium fails in CI and skips elsewhere."""
+    """Real Chromium through Playwright; missing Chromium fails in CI and skips elsewhere.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main
+    thread, which would stop the async store tests of later modules from running."""
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing; .ci/run installs it with apt-get")
