@@ -91,6 +91,8 @@ class Simulator:
     terminal: bool = False
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
+    panel: bytearray = field(default_factory=lambda: bytearray(WIDTH * HEIGHT // 8))
+    """What the e-ink panel shows: the badge sends the rows each refresh changes."""
 
     def prepare(self) -> None:
         """Lays the build onto the simulated flash, keeping the badge's state/ from earlier runs."""
@@ -131,7 +133,8 @@ class Simulator:
         try:
             for line in child.stdout:
                 if line.startswith(UPDATE_PREFIX):
-                    self._update(json.loads(line[len(UPDATE_PREFIX) :]))
+                    report, _, rows = line[len(UPDATE_PREFIX) :].rstrip("\n").partition("\t")
+                    self._update(json.loads(report), base64.b64decode(rows) if rows else None)
                 else:
                     print(line, end="", flush=True)
             status = child.wait()
@@ -146,15 +149,17 @@ class Simulator:
         self._report()
         return status
 
-    def _update(self, report: dict) -> None:
+    def _update(self, report: dict, rows: bytes | None) -> None:
         self.updates += 1
         screen = report["screen"]
         self.peaks[screen] = max(self.peaks.get(screen, 0), report["heap"])
-        panel = base64.b64decode(report["panel"]) if "panel" in report else None
-        if self.screenshots and panel is not None:
-            (self.screenshots / f"{self.updates:04d}-{screen}.png").write_bytes(png(panel))
-        if self.terminal and panel is not None:
-            sys.stdout.write("\x1b[H\x1b[2J" + braille(panel) + "\n")
+        if rows is not None:
+            start = report["y"] * WIDTH // 8
+            self.panel[start : start + len(rows)] = rows
+            if self.screenshots:
+                (self.screenshots / f"{self.updates:04d}-{screen}.png").write_bytes(png(self.panel))
+            if self.terminal:
+                sys.stdout.write("\x1b[H\x1b[2J" + braille(self.panel) + "\n")
         texts = " | ".join(report["texts"])
         print(f"screen {screen} ({report['kind']}): {texts}", flush=True)
 

@@ -170,7 +170,7 @@ class Launcher:
                 return
             action = rows[index][0]
             if action == "Log in":
-                if self.log_in("Log in to Badge Arcade") and scores.waiting():
+                if self.log_in("Log in") and scores.waiting():
                     self.send("Sending the scores that waited...")
             elif action == "Log out":
                 self.log_out()

@@ -141,9 +141,9 @@ def _draw(badge, grant, title, left_ms):
         x = QR_SIZE + 8
     width = WIDTH - x - 4
     y = ui.paragraph(badge, title, x, 4, width)
-    y = ui.paragraph(badge, "Scan the code, or open" if complete else "Open", x, y + 4, width)
+    y = ui.paragraph(badge, "Scan, or open" if complete else "Open", x, y + 4, width)
     y = ui.paragraph(badge, grant["verification_uri"], x, y, width)
-    y = ui.paragraph(badge, "and enter the code:", x, y, width)
+    y = ui.paragraph(badge, "and enter", x, y, width)
     code = grant.get("user_code") or ""
     scale = 3
     while scale > 1 and badge.measure_text(code, scale) > width:

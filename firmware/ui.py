@@ -37,16 +37,25 @@ def begin(badge, name, title=None):
 
 
 def paragraph(badge, text, x, y, width):
-    """Draws ``text`` wrapped at word boundaries; answers the y below it."""
+    """Draws ``text`` wrapped at spaces, cutting a word wider than a line (a URL) where the
+    line ends; answers the y below it."""
     line = ""
     for word in text.split(" "):
         candidate = line + " " + word if line else word
-        if line and badge.measure_text(candidate) > width:
+        if badge.measure_text(candidate) <= width:
+            line = candidate
+            continue
+        if line:
             badge.text(line, x, y)
             y += LINE_H
-            line = word
-        else:
-            line = candidate
+        while badge.measure_text(word) > width:
+            cut = len(word) - 1
+            while cut > 1 and badge.measure_text(word[:cut]) > width:
+                cut -= 1
+            badge.text(word[:cut], x, y)
+            y += LINE_H
+            word = word[cut:]
+        line = word
     if line:
         badge.text(line, x, y)
         y += LINE_H

@@ -1,8 +1,9 @@
 """The simulated badge for the MicroPython unix port, driven by ``arcade sim``.
 
-The panel is a ``framebuf``; every refresh is reported on stdout as one ``@@update`` line
-(screen name, the texts drawn, the live heap and, when asked, the panel's pixels) for
-``arcade sim`` to show in the terminal or save as PNG. Buttons come from a script of
+Drawing goes into a ``framebuf``; every refresh is reported on stdout as one ``@@update``
+line (screen name, the texts drawn, the live heap and, when asked, the refreshed rows'
+pixels) for ``arcade sim``, which keeps what the panel shows, draws it in the terminal
+and saves it as PNG. The panel's own memory stays out of the badge's heap, as on a badge. Buttons come from a script of
 input frames or from keys on stdin. The clock can run faster than real time, and a refresh
 costs the time the real panel takes, so games see the badge's timing.
 
@@ -45,7 +46,6 @@ class Badge:
     def __init__(self):
         self._pixels = bytearray(WIDTH * HEIGHT // 8)
         self._frame = framebuf.FrameBuffer(self._pixels, WIDTH, HEIGHT, framebuf.MONO_HLSB)
-        self._panel = bytearray(len(self._pixels))
         self._ink = 1
         self._speed = UPDATE_NORMAL
         self._screen = ""
@@ -99,14 +99,11 @@ class Badge:
         self._frame.blit(sprite, x, y, 0)
 
     def update(self):
-        self._panel[:] = self._pixels
         self._refresh("full", 0, HEIGHT)
 
     def partial_update(self, x, y, w, h):
         if y % 8 or h % 8 or y < 0 or h <= 0 or y + h > HEIGHT:
             raise ValueError("partial_update needs y and h in multiples of 8 within the panel, got y=%d h=%d" % (y, h))
-        row = WIDTH // 8
-        self._panel[y * row : (y + h) * row] = self._pixels[y * row : (y + h) * row]
         self._refresh("partial", y, h)
 
     def set_update_speed(self, speed):
@@ -116,9 +113,15 @@ class Badge:
         self._shown = self._screen
         gc.collect()
         report = {"kind": kind, "screen": self._screen, "y": y, "h": h, "texts": self._texts, "heap": gc.mem_alloc()}
-        if self._send_panel:
-            report["panel"] = b2a_base64(self._panel).decode().strip()
-        print("@@update " + json.dumps(report))
+        out = sys.stdout
+        out.write("@@update ")
+        out.write(json.dumps(report))
+        if self._send_panel:  # the refreshed rows, in small pieces: no big buffer on the heap
+            out.write("\t")
+            rows = memoryview(self._pixels)[y * WIDTH // 8 : (y + h) * WIDTH // 8]
+            for start in range(0, len(rows), 48):
+                out.write(b2a_base64(rows[start : start + 48])[:-1])
+        out.write("\n")
         self._clock.sleep(REFRESH_MS[self._speed])
 
     def buttons(self):

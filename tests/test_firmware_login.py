@@ -1,0 +1,179 @@
+"""Logging the simulated badge in with the device flow against the real server, the person's
+side done over HTTP as a person would (tests/people.py): they scan the QR code on the badge's
+screen. Then a game, and the score on the leaderboard under that person's name."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import httpx
+import pytest
+
+from tests.people import Person
+from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+
+FAST_LOGIN = "[identity.builtin]\ninterval = 1\n"
+
+LOG_IN_THEN = """
+wait menu
+1 b
+2 -
+wait account
+speed 1
+1 a
+2 -
+wait login
+{after}
+"""
+
+THEN_PLAY = """
+wait account
+speed 50
+1 c
+2 -
+wait menu
+1 a
+2 -
+wait dino
+30 a
+33 -
+wait result
+1 a
+2 -
+wait menu
+exit
+"""
+
+
+@pytest.fixture(scope="module")
+def zbarimg() -> str:
+    path = shutil.which("zbarimg")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("zbarimg is missing; install zbar-tools")
+        pytest.skip("zbarimg is not installed (apt-get install zbar-tools)")
+    return path
+
+
+def scan(zbarimg: str, screenshots) -> str:
+    """What a phone reads from the QR code on the badge's latest login screen."""
+    shot = sorted(screenshots.glob("*-login.png"))[-1]
+    result = subprocess.run([zbarimg, "--raw", "-q", str(shot)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"no QR code found in {shot.name}: {result.stderr}"
+    return result.stdout.strip()
+
+
+def test_log_in_by_scanning_the_badge_then_play_and_the_score_is_on_the_leaderboard(
+    badge_build, make_server, tmp_path, zbarimg
+):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+    shots = tmp_path / "shots"
+
+    running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY), screenshots=shots)
+    login = running.wait_for("login")
+    link = scan(zbarimg, shots)
+    person = Person(server.url, "ada")
+    person.approve(link=link)
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert link.startswith(f"{server.url}/device/")
+    assert login.text.startswith("Log in | Scan, or open | ")
+    assert f"{server.url}/device" in login.text.replace(" | ", "")  # the URL, cut to fit the lines
+    user_code = login.text.split(" | ")[-3]
+    assert login.text.endswith(f"and enter | {user_code} | expires in 10:00 | C: cancel")
+    assert result.last("account").text.startswith("Logged in as Ada")
+    score = int(result.last("result").text.split(" | ")[2].split()[0])
+    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    assert [(entry["player"]["name"], entry["score"]) for entry in page["entries"]] == [("Ada", score)]
+    session = badge.state("session.json")
+    assert session["refresh_token"] and session["access_token"]
+    assert session["access_token"] not in result.output and session["refresh_token"] not in result.output
+
+
+def test_after_a_restart_the_badge_refreshes_its_token_before_sending(badge_build, make_server, tmp_path, zbarimg):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+    shots = tmp_path / "shots"
+    running = badge.start(LOG_IN_THEN.format(after="wait account\nexit"), screenshots=shots)
+    running.wait_for("login")
+    Person(server.url, "ada").approve(link=scan(zbarimg, shots))
+    assert running.finish().returncode == 0
+    before = badge.state("session.json")
+
+    result = badge.play(THEN_PLAY.replace("wait account\nspeed 50\n1 c\n2 -\n", ""))
+
+    after = badge.state("session.json")
+    assert after["refresh_token"] != before["refresh_token"]  # rotated: the token was refreshed
+    assert after["access_token"] != before["access_token"]
+    score = int(result.last("result").text.split(" | ")[2].split()[0])
+    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+
+
+def test_the_person_denies_the_login(badge_build, make_server, tmp_path, zbarimg):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+    shots = tmp_path / "shots"
+
+    running = badge.start(LOG_IN_THEN.format(after="wait login-denied\n1 a\n2 -\nwait account\nexit"), screenshots=shots)
+    running.wait_for("login")
+    Person(server.url, "ada").deny(link=scan(zbarimg, shots))
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert result.last("login-denied").said.startswith("Login denied The login was declined.")
+    assert result.last("account").text.startswith("Not logged in")
+    assert badge.state("session.json") is None
+
+
+def test_the_code_expires_when_nobody_confirms_it(badge_build, make_server, tmp_path):
+    server = make_server(FAST_LOGIN + "device_code_ttl = 2\n")
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+
+    result = badge.play(LOG_IN_THEN.format(after="wait login-expired\n1 a\n2 -\nwait account\nexit"))
+
+    assert result.returncode == 0, result.output
+    assert "The code expired before it was confirmed." in result.last("login-expired").said
+    assert badge.state("session.json") is None
+
+
+def test_c_cancels_the_login(badge_build, make_server, tmp_path):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+
+    result = badge.play(LOG_IN_THEN.format(after="1 c\n2 -\nwait account\nexit"))
+
+    assert result.returncode == 0, result.output
+    assert result.names()[-3:] == ["login-start", "login", "account"]
+    assert result.last("account").text.startswith("Not logged in")
+
+
+def test_log_out_revokes_the_login_and_forgets_the_tokens(badge_build, make_server, tmp_path, zbarimg):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+    shots = tmp_path / "shots"
+    running = badge.start(
+        LOG_IN_THEN.format(after="wait account\n1 a\n2 -\nwait logged-out\n1 a\n2 -\nwait account\nexit"),
+        screenshots=shots,
+    )
+    running.wait_for("login")
+    Person(server.url, "ada").approve(link=scan(zbarimg, shots))
+    session = None
+    for line in iter(running.process.stdout.readline, ""):
+        running.lines.append(line)
+        if line.startswith("screen account"):
+            session = badge.state("session.json")  # logged in: the tokens before the log-out
+            break
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert result.last("logged-out").said.startswith("Account Logged out. The badge forgot its tokens.")
+    assert badge.state("session.json") is None
+    refused = httpx.post(
+        f"{server.url}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"], "client_id": "badge"},
+    )
+    assert refused.json()["error"] == "invalid_grant"
