@@ -96,6 +96,9 @@ class Finished:
                 names.append(screen.name)
         return names
 
+    def first(self, name: str) -> Screen:
+        return [screen for screen in self.screens if screen.name == name][0]
+
     def last(self, name: str) -> Screen:
         return [screen for screen in self.screens if screen.name == name][-1]
 
