@@ -74,7 +74,8 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
 
 
 def collect_games(manager) -> dict[str, GameInfo]:
-    """Call every ``arcade_register_games``; two plugins registering one id is an error."""
+    """Call every ``arcade_register_games``; two plugins registering one id, or a game whose
+    ``badge.py`` cannot be imported, is an error."""
     games: dict[str, GameInfo] = {}
     owners: dict[str, str] = {}
     for impl in manager.hook.arcade_register_games.get_hookimpls():
@@ -91,6 +92,14 @@ def collect_games(manager) -> dict[str, GameInfo]:
             owners[game.id] = plugin
 
         impl.function(register=register)
+    for game in games.values():
+        try:
+            game.rules()
+        except Exception as error:
+            raise plugins.PluginError(
+                f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
+                f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
+            ) from error
     return games
 
 

@@ -24,6 +24,7 @@ from arcade.models import (
     player_id,
 )
 from arcade.platform import Arcade
+from arcade.replay import ReplayTooSlow, RunRefused, verify
 from arcade.store import BadCursor, StoreUnavailable, SubmissionConflict
 from server.auth import bearer_token
 
@@ -113,6 +114,9 @@ class ApiController(Controller):
     ) -> Response[ScoreAccepted]:
         """Store a score once per ``submission_id`` and answer the player's rank and best.
 
+        The run is replayed with the game's own rules first: a score it does not reach is a 422
+        saying what the replay scored.
+
         The same ``submission_id`` sent again (a badge retrying after a lost
         answer) gets the same answer, with ``Idempotent-Replayed: true``.
         """
@@ -129,6 +133,14 @@ class ApiController(Controller):
                     }
                 ],
             )
+        try:
+            await verify(game, data)
+        except RunRefused as error:
+            raise ValidationException(
+                detail=f"run: {error}", extra=[{"key": "run", "source": "body", "message": str(error)}]
+            ) from None
+        except ReplayTooSlow as error:
+            raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "5"}) from None
         principal = request.user
         profile = await arcade.identity.profile(principal, request.auth)
         player = Player(

@@ -1,4 +1,9 @@
-"""Shared fixtures: real `arcade serve` processes on loopback ports, tokens, and Chromium."""
+"""Shared fixtures: real `arcade serve` processes on loopback ports, tokens, and Chromium.
+
+Every test server also loads Balloon, the third-party game in tests/fixtures, pip-installed
+once per session: its runs can reach any score, so tests post genuine runs that the server's
+replay accepts (tests/runs.py).
+"""
 
 import os
 import shutil
@@ -13,9 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.runs import balloon_run
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ARCADE = str(BIN / "arcade")
+FIXTURES = ROOT / "tests" / "fixtures"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,6 +39,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def on_path(env: dict, folder: Path) -> dict:
+    """``env`` with ``folder`` added to its PYTHONPATH (or to the one inherited)."""
+    paths = [env.get("PYTHONPATH", os.environ.get("PYTHONPATH", "")), str(folder)]
+    return {**env, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}
+
+
+def install(distribution: Path, target: Path) -> None:
+    """`pip install` a distribution from its source folder into ``target``, offline.
+
+    It builds from a copy, as setuptools leaves build files beside the sources."""
+    source = target.parent / f"{distribution.name}-source"
+    shutil.copytree(distribution, source)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation",
+         "--target", str(target), str(source)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def run_arcade(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -105,9 +133,11 @@ class RunningServer:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def post_score(self, token: str, score: int, submission_id: str, game: str = "dino", **extra) -> httpx.Response:
-        body = {"score": score, "run": {"seed": 7, "inputs": [[1, 1]], "ticks": 10}, "submission_id": submission_id}
-        body.update(extra)
+    def post_score(
+        self, token: str, score: int, submission_id: str, game: str = "balloon", run: dict | None = None
+    ) -> httpx.Response:
+        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it."""
+        body = {"score": score, "run": run or balloon_run(score), "submission_id": submission_id}
         return httpx.post(
             f"{self.url}/api/v1/games/{game}/scores", json=body, headers={"Authorization": f"Bearer {token}"}
         )
@@ -116,14 +146,15 @@ class RunningServer:
 class Servers:
     """Starts servers, each in its own folder under ``base``, and stops them all at the end."""
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, games: Path):
         self.base = base
+        self.games = games
         self.started: list[RunningServer] = []
 
     def __call__(self, config: str = "", start: bool = True, env: dict | None = None) -> RunningServer:
         folder = self.base / f"site{len(self.started)}"
         folder.mkdir()
-        server = RunningServer(folder=folder, port=free_port(), env=env or {})
+        server = RunningServer(folder=folder, port=free_port(), env=on_path(env or {}, self.games))
         server.config.write_text(f'[server]\npublic_url = "{server.url}"\n{config}')
         self.started.append(server)
         return server.start() if start else server
@@ -133,10 +164,18 @@ class Servers:
             server.stop()
 
 
+@pytest.fixture(scope="session")
+def fixture_games(tmp_path_factory) -> Path:
+    """The folder where the game distributions of tests/fixtures are installed, once a session."""
+    target = tmp_path_factory.mktemp("fixture-games") / "site-packages"
+    install(FIXTURES / "arcade-game-balloon", target)
+    return target
+
+
 @pytest.fixture
-def make_server(tmp_path):
+def make_server(tmp_path, fixture_games):
     """Start servers in their own folders; `make_server(config_text)` returns a started one."""
-    servers = Servers(tmp_path)
+    servers = Servers(tmp_path, fixture_games)
     yield servers
     servers.stop_all()
 
@@ -147,9 +186,9 @@ def server(make_server) -> RunningServer:
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory) -> RunningServer:
+def shared_server(tmp_path_factory, fixture_games) -> RunningServer:
     """One server for a module's tests that store nothing (refusals, reads of an empty arcade)."""
-    servers = Servers(tmp_path_factory.mktemp("shared"))
+    servers = Servers(tmp_path_factory.mktemp("shared"), fixture_games)
     yield servers()
     servers.stop_all()
 

@@ -17,7 +17,7 @@ def test_a_token_from_the_cli_posts_a_score_that_ranks(server):
     answer = response.json()
     assert (answer["score"], answer["best"], answer["rank"], answer["new_best"]) == (120, 120, 1, True)
     assert answer["player"]["name"] == "ada"
-    board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
     assert [(e["rank"], e["player"]["name"], e["score"]) for e in board["entries"]] == [(1, "ada", 120)]
 
 
@@ -29,7 +29,7 @@ def test_the_same_submission_id_answers_the_same_and_stores_nothing_twice(server
     assert again.status_code == first.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
     assert [(e["player"]["name"], e["score"]) for e in board["entries"]] == [("bob", 300), ("ada", 120)]
     conflict = server.post_score(token, 121, "run-000001")
     assert conflict.status_code == 409
@@ -127,7 +127,7 @@ def test_a_bad_token_is_401_with_www_authenticate(shared_server, kind):
     assert response.status_code == 401, (kind, response.text)
     challenge = response.headers["www-authenticate"]
     assert challenge.startswith('Bearer realm="arcade", error="invalid_token"')
-    assert httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()["entries"] == []
+    assert httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()["entries"] == []
 
 
 def test_a_missing_token_is_401_with_a_bare_challenge(shared_server):
@@ -148,7 +148,7 @@ def test_leaderboard_pages_and_around(server):
     tokens = {name: server.token(name) for name in ["ann", "ben", "cat", "dan", "eli"]}
     for index, (name, token) in enumerate(tokens.items()):
         assert server.post_score(token, 100 - 10 * index, f"{name}-run-01").status_code == 201
-    url = f"{server.url}/api/v1/games/dino/leaderboard"
+    url = f"{server.url}/api/v1/games/balloon/leaderboard"
     first = httpx.get(url, params={"limit": 2}).json()
     assert [e["player"]["name"] for e in first["entries"]] == ["ann", "ben"]
     second = httpx.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
@@ -158,7 +158,7 @@ def test_leaderboard_pages_and_around(server):
     assert [e["player"]["name"] for e in around["entries"]] == ["ben", "cat", "dan"]
     player = httpx.get(f"{server.url}/api/v1/players/{cat}").json()
     assert player["player"]["name"] == "cat"
-    assert [(b["game"], b["score"], b["rank"]) for b in player["bests"]] == [("dino", 80, 3)]
+    assert [(b["game"], b["score"], b["rank"]) for b in player["bests"]] == [("balloon", 80, 3)]
     assert httpx.get(f"{server.url}/api/v1/players/nobody").status_code == 404
 
 
@@ -174,7 +174,12 @@ def test_badge_boot_info_lists_games_and_device_settings(server):
     info = httpx.get(f"{server.url}/api/v1/badge").json()
     assert info["api_version"] == 1
     assert abs(info["server_time"] - time.time()) < 60
-    assert info["games"] == [{"id": "dino", "title": "Dino", "version": "1.0.0", "order": "higher", "unit": "points"}]
+    assert info["games"] == [
+        {"id": "dino", "title": "Dino", "version": "1.0.0", "order": "higher", "unit": "points"},
+        {"id": "maze", "title": "Maze", "version": "1.0.0", "order": "lower", "unit": "steps"},
+        {"id": "tiles", "title": "2048", "version": "1.0.0", "order": "higher", "unit": "points"},
+        {"id": "balloon", "title": "Balloon", "version": "1.2.0", "order": "higher", "unit": "pumps"},
+    ]
     identity = info["identity"]
     assert identity["issuer"] == server.url
     assert identity["device_authorization_endpoint"].startswith(server.url)

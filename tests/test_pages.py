@@ -10,7 +10,7 @@ def test_the_front_page_lists_every_game_with_its_top_three(server):
     for name, score in [("ann", 10), ("ben", 40), ("cat", 30), ("dan", 20)]:
         server.post_score(server.token(name), score, f"{name}-run-01")
     html = httpx.get(server.url).text
-    assert "Dino" in html and "4 players" in html
+    assert "Dino" in html and "Balloon" in html and "4 players" in html
     podium = re.findall(r'class="name">([^<]+)</span></a><span class="score">(\d+)', html)
     assert podium == [("ben", "40"), ("cat", "30"), ("dan", "20")]
 
@@ -18,7 +18,7 @@ def test_the_front_page_lists_every_game_with_its_top_three(server):
 def test_the_game_page_shows_rank_name_picture_best_and_when(server):
     server.post_score(server.token("ann"), 10, "ann-run-01")
     server.post_score(server.token("ben"), 10, "ben-run-01")
-    html = httpx.get(f"{server.url}/games/dino").text
+    html = httpx.get(f"{server.url}/games/balloon").text
     rows = re.findall(r'<td class="rank">(\d+)</td>.*?class="name">([^<]+)<.*?class="score">(\d+)', html, re.S)
     assert rows == [("1", "ann", "10"), ("1", "ben", "10")]
     assert html.count('/avatar.svg"') == 2 and html.count("<time datetime=") == 2
@@ -28,7 +28,7 @@ def test_the_game_page_shows_rank_name_picture_best_and_when(server):
 def test_the_player_page_shows_their_bests(server):
     answer = server.post_score(server.token("ann"), 17, "ann-run-01").json()
     html = httpx.get(f"{server.url}/players/{answer['player']['id']}").text
-    assert "ann" in html and ">17 <small>points" in html and '<td class="rank">1</td>' in html
+    assert "ann" in html and ">17 <small>pumps" in html and '<td class="rank">1</td>' in html
     avatar = httpx.get(f"{server.url}/players/{answer['player']['id']}/avatar.svg")
     assert avatar.headers["content-type"].startswith("image/svg+xml") and avatar.text.startswith("<svg")
     assert httpx.get(f"{server.url}/players/nobody").status_code == 404
@@ -38,7 +38,7 @@ def test_player_text_is_escaped_everywhere(server):
     nasty = '<script>alert("x")</script>&'
     answer = server.post_score(server.token(nasty), 5, "nasty-run-1").json()
     assert answer["player"]["name"] == nasty
-    for path in ["/", "/games/dino", f"/players/{answer['player']['id']}", "/games/dino/rows"]:
+    for path in ["/", "/games/balloon", f"/players/{answer['player']['id']}", "/games/balloon/rows"]:
         html = httpx.get(server.url + path).text
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in html, path
@@ -47,7 +47,7 @@ def test_player_text_is_escaped_everywhere(server):
 @pytest.mark.browser
 def test_a_new_score_appears_on_the_open_page_without_reload(server, page):
     server.post_score(server.token("ann"), 10, "ann-run-01")
-    page.goto(f"{server.url}/games/dino")
+    page.goto(f"{server.url}/games/balloon")
     page.wait_for_selector("#live:not([hidden])")
     page.evaluate("window.notReloaded = true")
     nasty = "<b>bob</b>"

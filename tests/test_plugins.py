@@ -15,7 +15,9 @@ SNAKE = """
 
     @hookimpl
     def arcade_register_games(register):
-        register(GameInfo(id="snake", title="Snake", version="2.1.0", package="snake", order="lower", unit="moves"))
+        register(
+            GameInfo(id="snake", title="Snake", version="2.1.0", package="snake_rules", order="lower", unit="moves")
+        )
 
 
     @get("/snake/hello")
@@ -32,6 +34,18 @@ SNAKE = """
     def arcade_score_accepted(game, record):
         with open("accepted.jsonl", "a") as log:
             log.write(f'{{"game": "{game.id}", "score": {record.score}, "rank": {record.rank}}}\\n')
+"""
+
+SNAKE_RULES = """
+class Game:
+    TICK_MS = 100
+
+    def __init__(self, seed):
+        self.score = 0
+
+    def tick(self, buttons):
+        self.score += 1
+        return not buttons
 """
 
 
@@ -52,6 +66,10 @@ def test_plugins_lists_the_builtins_with_version_and_hooks(tmp_path):
 
 def test_a_third_party_plugin_is_found_through_its_entry_point(make_server, tmp_path):
     env = make_plugin(tmp_path / "site-packages", "snake", SNAKE)
+    rules = tmp_path / "site-packages" / "snake_rules"
+    rules.mkdir()
+    (rules / "__init__.py").write_text("")
+    (rules / "badge.py").write_text(SNAKE_RULES)
     server = make_server(start=False, env=env)
     listing = json.loads(run_arcade("plugins", "--json", cwd=server.folder, env=env).stdout)
     snake = next(row for row in listing["plugins"] if row["name"] == "snake")
@@ -60,9 +78,10 @@ def test_a_third_party_plugin_is_found_through_its_entry_point(make_server, tmp_
 
     server.start()
     games = httpx.get(f"{server.url}/api/v1/games").json()
-    assert [game["id"] for game in games] == ["dino", "snake"]
+    assert [game["id"] for game in games] == ["dino", "maze", "tiles", "balloon", "snake"]
     assert httpx.get(f"{server.url}/snake/hello").json() == {"hello": "from a plugin route"}
-    assert server.post_score(server.token("ada"), 42, "snake-run-1", game="snake").status_code == 201
+    run = {"seed": 1, "inputs": [[41, 1]], "ticks": 42}
+    assert server.post_score(server.token("ada"), 42, "snake-run-1", game="snake", run=run).status_code == 201
     accepted = (server.folder / "accepted.jsonl").read_text().splitlines()
     assert [json.loads(line) for line in accepted] == [{"game": "snake", "score": 42, "rank": 1}]
 
@@ -71,7 +90,7 @@ def test_a_plugin_can_be_disabled_by_name(tmp_path):
     (tmp_path / "arcade.toml").write_text('[plugins]\ndisabled = ["dino"]\n')
     listing = json.loads(run_arcade("plugins", "--json", cwd=tmp_path).stdout)
     assert "dino" not in {row["name"] for row in listing["plugins"]}
-    assert listing["games"] == []
+    assert listing["games"] == ["maze", "tiles"]
 
 
 def test_disabling_an_unknown_plugin_is_an_error(tmp_path):

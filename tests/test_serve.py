@@ -20,7 +20,7 @@ def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(serv
     acknowledged, refused = [], []
     halfway = threading.Event()
     events = httpx.Client(timeout=None)
-    live = events.stream("GET", f"{server.url}/games/dino/events").__enter__()  # an open live page
+    live = events.stream("GET", f"{server.url}/games/balloon/events").__enter__()  # an open live page
 
     def submit(index: int):
         try:
@@ -44,11 +44,11 @@ def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(serv
 
     assert len(acknowledged) >= 50 and len(acknowledged) + len(refused) == 300
     server.start()
-    board = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard", params={"limit": 100})
+    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard", params={"limit": 100})
     stored, cursor = [], None
     while True:
         page = httpx.get(
-            f"{server.url}/api/v1/games/dino/leaderboard", params={"limit": 100, **({"cursor": cursor} if cursor else {})}
+            f"{server.url}/api/v1/games/balloon/leaderboard", params={"limit": 100, **({"cursor": cursor} if cursor else {})}
         ).json()
         stored += [entry["score"] for entry in page["entries"]]
         cursor = page["next_cursor"]

@@ -1,0 +1,98 @@
+"""Genuine runs of the games, made with each game's own rules: what a badge would send.
+
+A run is the API's JSON: ``{"seed": ..., "inputs": [[tick, buttons], ...], "ticks": ...}``,
+with the buttons changing only at the listed ticks, as the launcher records it.
+"""
+
+import importlib.util
+import itertools
+from collections import deque
+from functools import cache
+from pathlib import Path
+
+from games.maze import badge as maze
+from games.tiles import badge as tiles
+
+BALLOON_BADGE = Path(__file__).parent / "fixtures" / "arcade-game-balloon" / "balloon" / "badge.py"
+A, B, C, UP, DOWN = 1, 2, 4, 8, 16
+
+
+@cache
+def balloon_rules():
+    """The third-party Balloon's badge module, read from its source in tests/fixtures."""
+    spec = importlib.util.spec_from_file_location("balloon_badge", BALLOON_BADGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def balloon_run(score: int) -> dict:
+    """A Balloon run that banks ``score`` pumps: the first seed whose balloon lasts that long."""
+    for seed in itertools.count(1):
+        game = balloon_rules().Game(seed)
+        if all(game.tick(A) for _ in range(score)):
+            inputs = ([[0, A]] if score else []) + [[score, B]]
+            return {"seed": seed, "inputs": inputs, "ticks": score + 1}
+
+
+def presses(buttons: list[int], start: int = 0) -> tuple[list[list[int]], int]:
+    """Each button pressed for one tick and released for one: (inputs, ticks used)."""
+    inputs = []
+    for number, button in enumerate(buttons):
+        inputs += [[start + 2 * number, button], [start + 2 * number + 1, 0]]
+    return inputs, start + 2 * len(buttons)
+
+
+def run_of(buttons: list[int], seed: int) -> dict:
+    """A run pressing ``buttons`` one after the other, the last press ending the game."""
+    inputs, ticks = presses(buttons)
+    return {"seed": seed, "inputs": inputs[:-1], "ticks": ticks - 1}
+
+
+def maze_path(seed: int) -> list[int]:
+    """The buttons of the shortest way through the maze of ``seed``, found breadth first."""
+    walls = maze.Game(seed).walls
+    cols = maze.COLS
+
+    def neighbours(cell):
+        x = cell % cols
+        if x < cols - 1 and not walls[cell] & maze.EAST:
+            yield cell + 1, C
+        if x and not walls[cell - 1] & maze.EAST:
+            yield cell - 1, A
+        if cell + cols < maze.CELLS and not walls[cell] & maze.SOUTH:
+            yield cell + cols, DOWN
+        if cell >= cols and not walls[cell - cols] & maze.SOUTH:
+            yield cell - cols, UP
+
+    came = {0: None}
+    queue = deque([0])
+    while queue:
+        cell = queue.popleft()
+        for near, button in neighbours(cell):
+            if near not in came:
+                came[near] = (cell, button)
+                queue.append(near)
+    path = []
+    cell = maze.EXIT
+    while came[cell]:
+        cell, button = came[cell]
+        path.append(button)
+    return path[::-1]
+
+
+def tiles_moves(seed: int, limit: int = 10_000) -> list[int]:
+    """A whole game of 2048 by a simple player: the first of up, left, right, down that moves."""
+    game = tiles.Game(seed)
+    moves = []
+    while len(moves) < limit:
+        for move in (UP, A, C, DOWN):
+            before = bytes(game.cells)
+            if not game.tick(move):
+                return moves + [move]
+            game.tick(0)
+            if bytes(game.cells) != before:
+                moves.append(move)
+                break
+    raise AssertionError(f"2048 with seed {seed} still goes on after {limit} moves")
