@@ -7,6 +7,7 @@ helpers here read those lines back as the screens a player saw.
 import json
 import re
 import subprocess
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,3 +127,23 @@ class Running:
         result = Finished(self.process.returncode, "".join(self.lines))
         self.badge.log.append(result.output)
         return result
+
+
+def write_game(folder: Path, name: str, badge_source: str) -> dict:
+    """A third-party game plugin, installed as its own distribution with an ``arcade`` entry point."""
+    package = folder / name
+    package.mkdir(parents=True)
+    (package / "badge.py").write_text(textwrap.dedent(badge_source))
+    (package / "__init__.py").write_text(
+        textwrap.dedent(f"""
+        from arcade.games import GameInfo
+
+        def arcade_register_games(register):
+            register(GameInfo(id="{name}", title="{name.title()}", version="0.1", package=__name__, sort_order=1))
+        """)
+    )
+    info = folder / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[arcade]\n{name} = {name}\n")
+    return {"PYTHONPATH": str(folder)}

@@ -3,12 +3,10 @@ the menu, a game's run and its record, a crashing game, a game built for another
 
 import json
 import shutil
-import textwrap
-from pathlib import Path
 
 from games.dino import badge as dino
 from tests.conftest import ROOT, run_arcade
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge, badge_build, write_game  # noqa: F401  (a fixture)
 
 NO_SERVER = "http://127.0.0.1:9"  # nothing listens on the discard port
 
@@ -58,26 +56,6 @@ def test_a_run_is_recorded_as_its_seed_and_button_changes_and_waits_on_the_badge
     assert [tick for tick, _ in body["run"]["inputs"]] == [20, 24, 70, 72]
     assert [buttons for _, buttons in body["run"]["inputs"]] == [1, 0, 8, 0]
     assert replay(body) == score  # MicroPython on the badge and CPython on the server agree
-
-
-def write_game(folder: Path, name: str, badge_source: str) -> dict:
-    """A third-party game plugin, installed as its own distribution with an ``arcade`` entry point."""
-    package = folder / name
-    package.mkdir(parents=True)
-    (package / "badge.py").write_text(textwrap.dedent(badge_source))
-    (package / "__init__.py").write_text(
-        textwrap.dedent(f"""
-        from arcade.games import GameInfo
-
-        def arcade_register_games(register):
-            register(GameInfo(id="{name}", title="{name.title()}", version="0.1", package=__name__, sort_order=1))
-        """)
-    )
-    info = folder / f"{name}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[arcade]\n{name} = {name}\n")
-    return {"PYTHONPATH": str(folder)}
 
 
 CRASHY = """
