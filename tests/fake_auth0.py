@@ -1,0 +1,408 @@
+"""A FAKE Auth0 tenant on loopback, for tests only: Auth0's documented wire format, not Auth0.
+
+Auth0's cloud cannot run here, so this stands in for it, speaking what the arcade and the badge
+use: OpenID discovery, the JWKS (RS256), the device-code and token endpoints with Auth0's status
+codes (``403 authorization_pending``, ``429 slow_down``, ``403 expired_token``, ``403
+access_denied``), refresh tokens, revocation, ``/userinfo``, and the Management API's client
+credentials and get-user-by-id. It serves HTTPS, as Auth0's issuer is ``https://DOMAIN/``, with a
+certificate from a throwaway CA that :func:`make_certificates` writes. The person's side of the
+device flow (entering the code at ``/activate``) is :meth:`FakeAuth0.approve`.
+"""
+
+import ipaddress
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+from litestar import Litestar, MediaType, Request, Response, get, post
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CLIENT_ID = "badge-native-app"
+AUDIENCE = "https://arcade.example/api"
+MANAGEMENT_CLIENT_ID = "arcade-m2m"
+MANAGEMENT_CLIENT_SECRET = "m2m-secret-for-tests"
+
+
+@dataclass
+class Certificates:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+def make_certificates(folder: Path) -> Certificates:
+    """A throwaway CA and a certificate it signs for 127.0.0.1 and localhost."""
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fake Auth0 test CA")])
+    ca = (
+        _certificate(ca_name, ca_name, ca_key.public_key(), now)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        _certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key.public_key(), now)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    files = Certificates(folder / "ca.pem", folder / "auth0.pem", folder / "auth0.key")
+    files.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files.cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files.key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+def _certificate(subject, issuer, public_key, now) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+    )
+
+
+def _key_usage(cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def new_signing_key(kid: str | None = None) -> RSAKey:
+    """An RS256 key as Auth0 publishes them; ``kid`` to impersonate a published key's id."""
+    parameters = {"use": "sig", "alg": "RS256"} | ({"kid": kid} if kid else {})
+    key = RSAKey.generate_key(2048, parameters=parameters, private=True)
+    key.ensure_kid()
+    return key
+
+
+@dataclass
+class DeviceGrant:
+    user_code: str
+    expires_at: float
+    polled_at: float = 0.0
+    user_id: str | None = None
+    denied: bool = False
+
+
+class FakeAuth0:
+    """One fake tenant at ``https://127.0.0.1:PORT/``; start it with :meth:`start`."""
+
+    def __init__(self, port: int, certificates: Certificates, interval: int = 5):
+        self.port = port
+        self.certificates = certificates
+        self.interval = interval
+        self.keys = [new_signing_key()]
+        self.users: dict[str, dict] = {}
+        self.grants: dict[str, DeviceGrant] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        self.management_tokens: set[str] = set()
+        self.calls: Counter = Counter()
+        self.discovery = {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}authorize",
+            "token_endpoint": f"{self.issuer}oauth/token",
+            "device_authorization_endpoint": f"{self.issuer}oauth/device/code",
+            "userinfo_endpoint": f"{self.issuer}userinfo",
+            "jwks_uri": f"{self.issuer}.well-known/jwks.json",
+            "revocation_endpoint": f"{self.issuer}oauth/revoke",
+            "scopes_supported": ["openid", "profile", "offline_access", "name", "nickname", "picture", "email"],
+            "response_types_supported": ["code", "token", "id_token", "code token", "code id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        }
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return f"https://{self.domain}/"
+
+    # -- the test's side ------------------------------------------------------------------
+
+    def add_user(self, user_id: str, name: str, nickname: str, picture: str | None = None) -> None:
+        """A user in the Management API's shape."""
+        self.users[user_id] = {
+            "user_id": user_id,
+            "email": f"{nickname}@example.org",
+            "email_verified": True,
+            "name": name,
+            "nickname": nickname,
+            "picture": picture,
+            "identities": [{"provider": user_id.split("|")[0], "user_id": user_id.split("|")[1], "isSocial": False}],
+            "created_at": "2024-05-01T10:00:00.000Z",
+            "updated_at": "2024-05-01T10:00:00.000Z",
+            "logins_count": 1,
+        }
+
+    def approve(self, user_code: str, user_id: str) -> None:
+        """The person's side: ``user_id`` entered ``user_code`` at /activate and confirmed."""
+        self._grant_by_user_code(user_code).user_id = user_id
+
+    def deny(self, user_code: str) -> None:
+        self._grant_by_user_code(user_code).denied = True
+
+    def rotate(self) -> None:
+        """A new signing key, published before the old one (which stays published)."""
+        self.keys.insert(0, new_signing_key())
+
+    def mint(self, subject: str, claims: dict | None = None, header: dict | None = None, key: RSAKey | None = None) -> str:
+        """An access token as Auth0 issues it for the API, with ``claims`` and ``header`` overriding."""
+        key = key or self.keys[0]
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": [AUDIENCE, f"{self.issuer}userinfo"],
+            "iat": now,
+            "exp": now + 86400,
+            "azp": CLIENT_ID,
+            "scope": "openid profile offline_access",
+        }
+        payload.update(claims or {})
+        headers = {"alg": "RS256", "typ": "JWT", "kid": key.kid}
+        headers.update(header or {})
+        return jwt.encode(headers, payload, key, algorithms=[headers["alg"]])
+
+    def _grant_by_user_code(self, user_code: str) -> DeviceGrant:
+        (grant,) = [grant for grant in self.grants.values() if grant.user_code == user_code]
+        return grant
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start(self) -> "FakeAuth0":
+        config = uvicorn.Config(
+            self._app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            ssl_certfile=str(self.certificates.cert_file),
+            ssl_keyfile=str(self.certificates.key_file),
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="fake-auth0", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the fake Auth0 did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(30)
+            self._server = None
+
+    # -- the wire ----------------------------------------------------------------------------
+
+    def _app(self) -> Litestar:
+        fake = self
+
+        @get("/.well-known/openid-configuration")
+        async def discovery() -> Response:
+            fake.calls["discovery"] += 1
+            return _json(fake.discovery)
+
+        @get("/.well-known/jwks.json")
+        async def jwks() -> Response:
+            fake.calls["jwks"] += 1
+            return _json(KeySet(fake.keys).as_dict(private=False))
+
+        @post("/oauth/device/code")
+        async def device_code(request: Request) -> Response:
+            fields = await _fields(request)
+            if fields.get("client_id") != CLIENT_ID:
+                return _error(401, "unauthorized_client", "Unauthorized or unknown client")
+            if fields.get("audience") not in (None, AUDIENCE):
+                return _error(403, "access_denied", f"Service not found: {fields['audience']}")
+            device_code = secrets.token_urlsafe(30)
+            user_code = f"{secrets.token_hex(2).upper()}-{secrets.token_hex(2).upper()}"
+            fake.grants[device_code] = DeviceGrant(user_code=user_code, expires_at=time.monotonic() + 900)
+            return _json(
+                {
+                    "device_code": device_code,
+                    "user_code": user_code,
+                    "verification_uri": f"{fake.issuer}activate",
+                    "verification_uri_complete": f"{fake.issuer}activate?user_code={user_code}",
+                    "expires_in": 900,
+                    "interval": fake.interval,
+                }
+            )
+
+        @post("/oauth/token")
+        async def token(request: Request) -> Response:
+            fields = await _fields(request)
+            grant_type = fields.get("grant_type")
+            if grant_type == DEVICE_GRANT:
+                return fake._device_token(fields)
+            if grant_type == "refresh_token":
+                user_id = fake.refresh_tokens.get(fields.get("refresh_token", ""))
+                if user_id is None or fields.get("client_id") != CLIENT_ID:
+                    return _error(403, "invalid_grant", "Unknown or invalid refresh token.")
+                return _json(fake._tokens(user_id, refresh=False))
+            if grant_type == "client_credentials":
+                return fake._management_token(fields)
+            return _error(403, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
+
+        @post("/oauth/revoke")
+        async def revoke(request: Request) -> Response:
+            fields = await _fields(request)
+            fake.refresh_tokens.pop(fields.get("token", ""), None)
+            return Response(content=b"", status_code=200)
+
+        @get("/userinfo")
+        async def userinfo(request: Request) -> Response:
+            fake.calls["userinfo"] += 1
+            user = fake._user_of_access_token(request.headers.get("authorization", ""))
+            if user is None:
+                return Response(content="Unauthorized", status_code=401, media_type=MediaType.TEXT)
+            return _json({"sub": user["user_id"], **{k: user[k] for k in ("name", "nickname", "picture")}})
+
+        @get("/api/v2/users/{user_id:str}")
+        async def get_user(request: Request) -> Response:
+            user_id = request.path_params["user_id"]
+            fake.calls["management_user"] += 1
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme != "Bearer" or token not in fake.management_tokens:
+                return _json({"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}, 401)
+            if user_id not in fake.users:
+                return _json(
+                    {
+                        "statusCode": 404,
+                        "error": "Not Found",
+                        "message": "The user does not exist.",
+                        "errorCode": "inexistent_user",
+                    },
+                    404,
+                )
+            return _json(fake.users[user_id])
+
+        routes = [discovery, jwks, device_code, token, revoke, userinfo, get_user]
+        return Litestar(routes, openapi_config=None, logging_config=None)
+
+    def _device_token(self, fields: dict) -> Response:
+        grant = self.grants.get(fields.get("device_code", ""))
+        if grant is None or fields.get("client_id") != CLIENT_ID:
+            return _error(403, "invalid_grant", "Invalid or expired device code.")
+        now = time.monotonic()
+        if now > grant.expires_at:
+            return _error(403, "expired_token", "The device code has expired.")
+        if grant.denied:
+            del self.grants[fields["device_code"]]
+            return _error(403, "access_denied", "User cancelled the confirmation prompt or consent page.")
+        if grant.user_id is None:
+            too_soon = now - grant.polled_at < self.interval
+            grant.polled_at = now
+            if too_soon:
+                return _error(
+                    429, "slow_down", f"You are polling faster than the specified interval of {self.interval} seconds."
+                )
+            return _error(403, "authorization_pending", "User has yet to authorize device code.")
+        del self.grants[fields["device_code"]]
+        return _json(self._tokens(grant.user_id, refresh=True))
+
+    def _tokens(self, user_id: str, refresh: bool) -> dict:
+        user = self.users[user_id]
+        now = int(time.time())
+        id_token = jwt.encode(
+            {"alg": "RS256", "typ": "JWT", "kid": self.keys[0].kid},
+            {
+                "iss": self.issuer,
+                "sub": user_id,
+                "aud": CLIENT_ID,
+                "iat": now,
+                "exp": now + 36000,
+                "name": user["name"],
+                "nickname": user["nickname"],
+                "picture": user["picture"],
+            },
+            self.keys[0],
+        )
+        answer = {
+            "access_token": self.mint(user_id),
+            "id_token": id_token,
+            "scope": "openid profile offline_access",
+            "expires_in": 86400,
+            "token_type": "Bearer",
+        }
+        if refresh:
+            answer["refresh_token"] = secrets.token_urlsafe(32)
+            self.refresh_tokens[answer["refresh_token"]] = user_id
+        return answer
+
+    def _management_token(self, fields: dict) -> Response:
+        self.calls["management_token"] += 1
+        if (fields.get("client_id"), fields.get("client_secret")) != (MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET):
+            return _error(401, "access_denied", "Unauthorized")
+        if fields.get("audience") != f"{self.issuer}api/v2/":
+            return _error(403, "access_denied", f"Service not found: {fields.get('audience')}")
+        token = secrets.token_urlsafe(32)
+        self.management_tokens.add(token)
+        return _json({"access_token": token, "scope": "read:users", "expires_in": 86400, "token_type": "Bearer"})
+
+    def _user_of_access_token(self, authorization: str) -> dict | None:
+        scheme, _, token = authorization.partition(" ")
+        try:
+            claims = jwt.decode(token, KeySet(self.keys), algorithms=["RS256"]).claims
+        except Exception:  # anything unverifiable is simply not a user here
+            return None
+        return self.users.get(claims.get("sub")) if scheme == "Bearer" else None
+
+
+async def _fields(request: Request) -> dict:
+    """Auth0 takes its parameters as a form or as JSON."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return await request.json()
+    return dict(await request.form())
+
+
+def _json(content, status: int = 200) -> Response:
+    return Response(content=content, status_code=status, media_type=MediaType.JSON)
+
+
+def _error(status: int, error: str, description: str) -> Response:
+    return _json({"error": error, "error_description": description}, status)

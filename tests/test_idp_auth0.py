@@ -1,0 +1,203 @@
+"""The auth0 identity provider against a FAKE Auth0 on loopback (tests/fake_auth0.py), over HTTPS."""
+
+import base64
+import hashlib
+import hmac
+import json
+import ssl
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import free_port, run_arcade
+from tests.fake_auth0 import (
+    AUDIENCE,
+    CLIENT_ID,
+    DEVICE_GRANT,
+    MANAGEMENT_CLIENT_ID,
+    MANAGEMENT_CLIENT_SECRET,
+    FakeAuth0,
+    make_certificates,
+    new_signing_key,
+)
+
+ADA = "auth0|6650f1c2a7d3"
+MANAGEMENT_ENV = {
+    "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_ID": MANAGEMENT_CLIENT_ID,
+    "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET": MANAGEMENT_CLIENT_SECRET,
+}
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def auth0(certificates):
+    fake = FakeAuth0(free_port(), certificates).start()
+    fake.add_user(ADA, name="Ada Lovelace", nickname="ada", picture="https://pictures.example/ada.png")
+    yield fake
+    fake.stop()
+
+
+def auth0_settings(fake: FakeAuth0, ca_file=None) -> str:
+    ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
+    return (
+        f'[identity]\nplugin = "auth0"\n[identity.auth0]\ndomain = "{fake.domain}"\n'
+        f'client_id = "{CLIENT_ID}"\naudience = "{AUDIENCE}"\n{ca}'
+    )
+
+
+@pytest.fixture
+def arcade(make_server, auth0, certificates):
+    return make_server(auth0_settings(auth0, certificates.ca_file), env=MANAGEMENT_ENV)
+
+
+def leaderboard(server) -> list[tuple[str, str | None, int]]:
+    entries = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()["entries"]
+    return [(entry["player"]["name"], entry["player"]["picture"], entry["score"]) for entry in entries]
+
+
+def test_a_badge_logs_in_at_auth0_and_its_scores_land(arcade, auth0, certificates):
+    identity = httpx.get(f"{arcade.url}/api/v1/badge").json()["identity"]
+    assert identity == {
+        "issuer": auth0.issuer,
+        "device_authorization_endpoint": f"{auth0.issuer}oauth/device/code",
+        "token_endpoint": f"{auth0.issuer}oauth/token",
+        "revocation_endpoint": f"{auth0.issuer}oauth/revoke",
+        "client_id": CLIENT_ID,
+        "scope": "openid profile offline_access",
+        "audience": AUDIENCE,
+    }
+    with httpx.Client(verify=ssl.create_default_context(cafile=certificates.ca_file)) as badge:
+        grant = badge.post(
+            identity["device_authorization_endpoint"],
+            data={"client_id": CLIENT_ID, "scope": identity["scope"], "audience": identity["audience"]},
+        ).json()
+        poll = {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"], "client_id": CLIENT_ID}
+        pending = badge.post(identity["token_endpoint"], data=poll)
+        assert (pending.status_code, pending.json()["error"]) == (403, "authorization_pending")
+        hurried = badge.post(identity["token_endpoint"], data=poll)  # sooner than the 5 s interval
+        assert (hurried.status_code, hurried.json()["error"]) == (429, "slow_down")
+        auth0.approve(grant["user_code"], ADA)
+        tokens = badge.post(identity["token_endpoint"], data=poll).json()
+        assert {"access_token", "refresh_token", "id_token"} <= tokens.keys()
+
+        for number, score in enumerate([30, 70, 50]):
+            response = arcade.post_score(tokens["access_token"], score, f"ada-auth0-{number:02}")
+            assert response.status_code == 201, response.text
+        assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 70)]
+        # one Management API token and one user lookup for three scores
+        assert (auth0.calls["management_token"], auth0.calls["management_user"]) == (1, 1)
+
+        refreshed = badge.post(
+            identity["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": CLIENT_ID},
+        ).json()
+        assert arcade.post_score(refreshed["access_token"], 90, "ada-auth0-03").status_code == 201
+        assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 90)]
+
+
+def test_without_management_credentials_names_come_from_userinfo_once(make_server, auth0, certificates):
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+    assert arcade.post_score(token, 40, "ada-auth0-10").status_code == 201
+    assert arcade.post_score(token, 45, "ada-auth0-11").status_code == 201
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 45)]
+    assert (auth0.calls["userinfo"], auth0.calls["management_user"]) == (1, 0)
+
+
+def _bad_tokens(auth0: FakeAuth0) -> dict[str, tuple[str, str]]:
+    now = int(time.time())
+    return {
+        "wrong issuer": (auth0.mint(ADA, {"iss": "https://someone-else.eu.auth0.com/"}), "iss"),
+        "wrong audience": (auth0.mint(ADA, {"aud": "https://another-api.example"}), "aud"),
+        "other provider's key": (auth0.mint(ADA, key=new_signing_key(kid=auth0.keys[0].kid)), "could not be verified"),
+        "expired": (auth0.mint(ADA, {"iat": now - 7200, "exp": now - 3600}), "expired"),
+        "ID token": (auth0.mint(ADA, {"aud": CLIENT_ID}), "aud"),
+        "HS256 keyed with the public key": (_hmac_with_public_key(auth0), "could not be verified"),
+    }
+
+
+def _hmac_with_public_key(auth0: FakeAuth0) -> str:
+    """The algorithm-confusion attack: HS256 keyed with the published RSA key's PEM."""
+    encode = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")  # noqa: E731
+    header = encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": auth0.keys[0].kid}).encode())
+    claims = {"iss": auth0.issuer, "sub": ADA, "aud": AUDIENCE, "exp": int(time.time()) + 600}
+    signing_input = header + b"." + encode(json.dumps(claims).encode())
+    signature = hmac.new(auth0.keys[0].as_pem(private=False), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + encode(signature)).decode()
+
+
+def test_bad_tokens_are_refused_with_401_saying_why(arcade, auth0):
+    for case, (token, reason) in _bad_tokens(auth0).items():
+        response = arcade.post_score(token, 10, "bad-token-01")
+        assert response.status_code == 401, case
+        assert reason in response.headers["www-authenticate"], (case, response.headers["www-authenticate"])
+    assert leaderboard(arcade) == []
+
+
+def test_keys_rotated_at_auth0_are_fetched_once_and_made_up_key_ids_fetch_nothing_more(arcade, auth0):
+    old_token = auth0.mint(ADA)
+    assert arcade.post_score(old_token, 10, "rotation-01").status_code == 201
+    assert auth0.calls["jwks"] == 1  # at start-up
+    auth0.rotate()
+    assert arcade.post_score(auth0.mint(ADA), 20, "rotation-02").status_code == 201
+    assert arcade.post_score(old_token, 15, "rotation-03").status_code == 201  # still published
+    assert auth0.calls["jwks"] == 2
+    for number in range(3):
+        stranger = auth0.mint(ADA, key=new_signing_key())
+        response = arcade.post_score(stranger, 30, f"stranger-{number:02}")
+        assert response.status_code == 401 and "kid" in response.headers["www-authenticate"]
+    assert auth0.calls["jwks"] == 2  # refetches are spaced out
+
+
+def test_while_auth0_is_down_cached_keys_verify_and_pages_serve(arcade, auth0):
+    token = auth0.mint(ADA)
+    assert arcade.post_score(token, 10, "outage-01").status_code == 201
+    auth0.stop()
+    assert arcade.post_score(token, 20, "outage-02").status_code == 201
+    assert httpx.get(f"{arcade.url}/").status_code == 200
+    unknown = arcade.post_score(auth0.mint(ADA, key=new_signing_key()), 30, "outage-03")
+    assert unknown.status_code == 503 and unknown.headers["retry-after"]
+    assert "could not be fetched" in unknown.json()["detail"]
+    assert "keeping the cached keys" in arcade.log.read_text()
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 20)]
+
+
+def test_start_up_says_what_it_tried_and_what_it_got(tmp_path, auth0, certificates):
+    (tmp_path / "arcade.toml").write_text(auth0_settings(auth0))
+    untrusted = run_arcade("plugins", cwd=tmp_path)
+    assert untrusted.returncode == 2
+    assert f"tried GET {auth0.issuer}.well-known/openid-configuration" in untrusted.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr and "ca_file" in untrusted.stderr
+
+    (tmp_path / "arcade.toml").write_text(auth0_settings(auth0, certificates.ca_file))
+    trusted = run_arcade("plugins", cwd=tmp_path)
+    assert trusted.returncode == 0, trusted.stderr
+    assert "active identity provider: auth0" in trusted.stdout
+
+    auth0.discovery.pop("device_authorization_endpoint")
+    no_device_flow = run_arcade("plugins", cwd=tmp_path)
+    assert no_device_flow.returncode == 2
+    assert "got no device_authorization_endpoint" in no_device_flow.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ('domain = "https://example.eu.auth0.com/"', "identity.auth0.domain: expected the tenant's host name only"),
+        ('domain = "example.eu.auth0.com"\nmanagement_client_id = "m2m"', "go together"),
+        ('domain = "example.eu.auth0.com"\nalgorithms = ["HS256"]', "identity.auth0.algorithms: unknown key"),
+        ('domain = "example.eu.auth0.com"\ntyp = "JWS"', "identity.auth0.typ: invalid enum value 'JWS'"),
+    ],
+)
+def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings, message):
+    (tmp_path / "arcade.toml").write_text(
+        f'[identity]\nplugin = "auth0"\n[identity.auth0]\nclient_id = "x"\naudience = "y"\n{settings}\n'
+    )
+    result = run_arcade("plugins", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
