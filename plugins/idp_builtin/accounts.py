@@ -56,7 +56,9 @@ async def sign_up(store: Store, username: str, name: str, password: str, picture
     """Create an account, or raise :class:`AccountError` saying which field is wrong and why."""
     key = username_key(username)
     if not USERNAME.match(key):
-        raise AccountError("username", "Use 3 to 32 letters, digits, dots, hyphens or underscores, starting with a letter or digit.")
+        raise AccountError(
+            "username", "Use 3 to 32 letters, digits, dots, hyphens or underscores, starting with a letter or digit."
+        )
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME or not name.isprintable():
         raise AccountError("name", f"Give a display name of 1 to {MAX_NAME} characters.")

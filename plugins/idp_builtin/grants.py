@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from arcade.store import Record, Store
+from arcade.store import Store
 from plugins.idp_builtin.codes import digest, new_secret, new_user_code
 from plugins.idp_builtin.errors import OAuthError
 
@@ -73,15 +73,15 @@ class DeviceGrants:
             expires_at=now + self.lifetime,
             interval=self.interval,
         )
+        pointer, expires_at = {"grant": key}, grant.expires_at
         for _ in range(_NEW_CODE_ATTEMPTS):
             grant.user_code = new_user_code()
-            pointer = {"grant": key}
-            if await self.store.put_record(BY_USER_CODE, grant.user_code, pointer, version=0, expires_at=grant.expires_at):
+            if await self.store.put_record(BY_USER_CODE, grant.user_code, pointer, version=0, expires_at=expires_at):
                 break
         else:
             raise OAuthError("temporarily_unavailable", "no free user code was found; try again", status_code=503)
-        await self.store.put_record(BY_LINK, grant.link, {"grant": key}, version=0, expires_at=grant.expires_at)
-        await self.store.put_record(KIND, key, msgspec.to_builtins(grant), version=0, expires_at=self._kept_until(grant))
+        await self.store.put_record(BY_LINK, grant.link, pointer, version=0, expires_at=expires_at)
+        await self._put(key, grant, version=0)
         return device_code, grant
 
     async def by_user_code(self, user_code: str) -> FoundGrant | None:

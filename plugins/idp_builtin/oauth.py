@@ -29,7 +29,8 @@ def oauth_error(_: Request, error: OAuthError) -> Response:
 
 
 def too_many_requests(_: Request, error: TooManyAttempts) -> Response:
-    body = {"error": "temporarily_unavailable", "error_description": f"too many requests; retry in {error.retry_after} s"}
+    description = f"too many requests; retry in {error.retry_after} s"
+    body = {"error": "temporarily_unavailable", "error_description": description}
     return Response(body, status_code=429, headers={**NO_STORE, "Retry-After": str(error.retry_after)})
 
 

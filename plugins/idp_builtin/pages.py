@@ -58,9 +58,9 @@ def device_pages(provider: BuiltinProvider) -> type[Controller]:
     )
 
     def user_code_budgets(request: Request) -> tuple[Budget, Budget]:
-        window = settings.device_code_ttl
+        window, address = settings.device_code_ttl, limits.address_of(request)
         return (
-            Budget(f"wrong-user-code:{limits.address_of(request)}", settings.limits.wrong_user_codes_per_address, window),
+            Budget(f"wrong-user-code:{address}", settings.limits.wrong_user_codes_per_address, window),
             Budget("wrong-user-code", settings.limits.wrong_user_codes, window),
         )
 

@@ -42,8 +42,8 @@ class WebSessions:
         """Log ``account`` in; the cookie to set."""
         secret = new_secret()
         session = WebSession(account=account.username, created_at=int(time.time()))
-        expires_at = session.created_at + self.ttl
-        await self.store.put_record(KIND, digest(secret), msgspec.to_builtins(session), version=0, expires_at=expires_at)
+        value, expires_at = msgspec.to_builtins(session), session.created_at + self.ttl
+        await self.store.put_record(KIND, digest(secret), value, version=0, expires_at=expires_at)
         return self._cookie(secret, self.ttl)
 
     async def end(self, connection: ASGIConnection) -> Cookie:

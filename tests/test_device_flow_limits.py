@@ -1,0 +1,105 @@
+"""Abuse limits of the built-in provider, over HTTP from several loopback addresses (127.0.0.x).
+
+User codes are short, so guessing them is budgeted (RFC 8628 §5.1); the device
+and token endpoints are rate-limited, and so are passwords and sign-ups. Every
+count lives in the store, so a restart (or another server process) keeps it.
+"""
+
+from plugins.idp_builtin.codes import USER_CODE_SPACE
+from plugins.idp_builtin.provider import BuiltinSettings
+from tests.people import Person, visible_text
+from tests.test_device_flow import Badge, assert_oauth_error
+
+WRONG = "BBBB-BBBB"
+
+
+def guessing_probability(wrong_user_codes: int) -> float:
+    """The chance, at most, that guesses find one given user code during its life.
+
+    The budget counts each guess before its lookup (giving it back only when the
+    code was right) and admits ``wrong_user_codes`` within any window of
+    ``device_code_ttl`` seconds, which is a code's whole life: so at most that many
+    guesses meet the code, each right with probability 1 / 20^8.
+    """
+    return 1 - (1 - 1 / USER_CODE_SPACE) ** wrong_user_codes
+
+
+def test_the_default_budgets_keep_guessing_a_user_code_below_2_to_the_minus_32():
+    settings = BuiltinSettings()
+    assert USER_CODE_SPACE == 20**8
+    everyone = guessing_probability(settings.limits.wrong_user_codes)
+    one_address = guessing_probability(settings.limits.wrong_user_codes_per_address)
+    assert one_address < everyone < 2**-32
+    assert guessing_probability(settings.limits.wrong_user_codes + 1) > 2**-32  # the budget is as loose as it can be
+
+
+def test_wrong_user_codes_are_budgeted_per_address_and_for_everyone(make_server):
+    server = make_server()  # the default budgets: 3 per address, 5 for everyone, per device_code_ttl
+    badge = Badge(server.url)
+    grants = [badge.start() for _ in range(3)]
+    first = Person(server.url, "first", address="127.0.0.2")
+    for grant in grants[:2]:
+        assert first.enter_code(grant["user_code"]).status_code == 200  # right codes cost nothing
+    for _ in range(5):
+        assert first.enter_code("AEIOU").status_code == 400  # cannot be a code: not a guess
+    for _ in range(3):
+        assert first.enter_code(WRONG).status_code == 400
+    refused = first.enter_code(WRONG)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "Too many wrong codes" in visible_text(refused.text)
+    assert first.enter_code(grants[2]["user_code"]).status_code == 429  # past the budget nothing is looked up
+
+    second = Person(server.url, "second", address="127.0.0.3")
+    assert [second.enter_code(WRONG).status_code for _ in range(2)] == [400, 400]
+    server.restart()
+    third = Person(server.url, "third", address="127.0.0.4")
+    assert third.enter_code(WRONG).status_code == 429  # everyone's 5 are spent, across the restart
+    assert third.enter_code(grants[2]["user_code"]).status_code == 429
+
+    page = third.approve(link=grants[2]["verification_uri_complete"])  # the QR link needs no user code
+    assert "You can return to your badge" in visible_text(page.text)
+    assert badge.poll(grants[2]).status_code == 200
+
+
+def test_device_authorizations_and_token_requests_are_rate_limited_per_address(make_server):
+    limits = "device_authorizations_per_minute = 2\ntoken_requests_per_minute = 3\n"
+    server = make_server(f"[identity.builtin.limits]\n{limits}")
+    busy = Badge(server.url, address="127.0.0.2")
+    grant = busy.start()
+    busy.start()
+    refused = busy.ask()
+    assert "too many requests" in assert_oauth_error(refused, "temporarily_unavailable", status=429)
+    assert int(refused.headers["retry-after"]) > 0
+    assert Badge(server.url, address="127.0.0.3").ask().status_code == 200
+
+    for _ in range(3):
+        busy.poll(grant)
+    assert "too many polls" in assert_oauth_error(busy.poll(grant), "slow_down")  # a poller keeps polling
+    tokens = Badge(server.url, address="127.0.0.4").log_in(Person(server.url, "ada"))
+    assert_oauth_error(busy.refresh(tokens["refresh_token"]), "temporarily_unavailable", status=429)
+
+
+def test_wrong_passwords_are_budgeted_per_account(make_server):
+    server = make_server("[identity.builtin.limits]\nwrong_passwords_per_account = 2\n")
+    badge = Badge(server.url)
+    ada = Person(server.url, "ada")
+    badge.log_in(ada)
+    guesser = Person(server.url, "guesser", address="127.0.0.2")
+    page = guesser.open(badge.start()["verification_uri_complete"])
+    for _ in range(2):
+        wrong = guesser.submit(page, "log-in", username="ada", password="guess guess")
+        assert wrong.status_code == 400
+    refused = guesser.submit(page, "log-in", username="ada", password=ada.password)
+    assert refused.status_code == 429 and "Too many wrong passwords" in visible_text(refused.text)
+    bob = Person(server.url, "bob", address="127.0.0.2")
+    assert badge.log_in(bob)["access_token"]  # other accounts are not held up
+
+
+def test_sign_ups_are_budgeted_per_address(make_server):
+    server = make_server("[identity.builtin.limits]\nsign_ups_per_address = 1\n")
+    badge = Badge(server.url)
+    badge.log_in(Person(server.url, "ada", address="127.0.0.2"))
+    late = Person(server.url, "bob", address="127.0.0.2")
+    refused = late.sign_up(late.open(badge.start()["verification_uri_complete"]))
+    assert refused.status_code == 429 and "Too many accounts" in visible_text(refused.text)
+    assert badge.log_in(Person(server.url, "cyd", address="127.0.0.3"))["access_token"]
