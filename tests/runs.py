@@ -4,12 +4,14 @@ A run is the API's JSON: ``{"seed": ..., "inputs": [[tick, buttons], ...], "tick
 with the buttons changing only at the listed ticks, as the launcher records it.
 """
 
+import copy
 import importlib.util
 import itertools
 from collections import deque
 from functools import cache
 from pathlib import Path
 
+from games.dino import badge as dino
 from games.maze import badge as maze
 from games.tiles import badge as tiles
 
@@ -50,30 +52,36 @@ def run_of(buttons: list[int], seed: int) -> dict:
     return {"seed": seed, "inputs": inputs[:-1], "ticks": ticks - 1}
 
 
-def maze_path(seed: int) -> list[int]:
-    """The buttons of the shortest way through the maze of ``seed``, found breadth first."""
-    walls = maze.Game(seed).walls
+def maze_ways(walls: bytes, cell: int):
+    """The cells one step from ``cell`` in a maze, each with the button that goes there."""
     cols = maze.COLS
+    x = cell % cols
+    if x < cols - 1 and not walls[cell] & maze.EAST:
+        yield cell + 1, C
+    if x and not walls[cell - 1] & maze.EAST:
+        yield cell - 1, A
+    if cell + cols < maze.CELLS and not walls[cell] & maze.SOUTH:
+        yield cell + cols, DOWN
+    if cell >= cols and not walls[cell - cols] & maze.SOUTH:
+        yield cell - cols, UP
 
-    def neighbours(cell):
-        x = cell % cols
-        if x < cols - 1 and not walls[cell] & maze.EAST:
-            yield cell + 1, C
-        if x and not walls[cell - 1] & maze.EAST:
-            yield cell - 1, A
-        if cell + cols < maze.CELLS and not walls[cell] & maze.SOUTH:
-            yield cell + cols, DOWN
-        if cell >= cols and not walls[cell - cols] & maze.SOUTH:
-            yield cell - cols, UP
 
+def maze_routes(walls: bytes) -> dict:
+    """Breadth first from the start: for each cell reached, the cell before it and the button."""
     came = {0: None}
     queue = deque([0])
     while queue:
         cell = queue.popleft()
-        for near, button in neighbours(cell):
+        for near, button in maze_ways(walls, cell):
             if near not in came:
                 came[near] = (cell, button)
                 queue.append(near)
+    return came
+
+
+def maze_path(seed: int) -> list[int]:
+    """The buttons of the shortest way through the maze of ``seed``."""
+    came = maze_routes(maze.Game(seed).walls)
     path = []
     cell = maze.EXIT
     while came[cell]:
@@ -96,3 +104,23 @@ def tiles_moves(seed: int, limit: int = 10_000) -> list[int]:
                 moves.append(move)
                 break
     raise AssertionError(f"2048 with seed {seed} still goes on after {limit} moves")
+
+
+def dino_run(seed: int, longest: int = 3000) -> dict:
+    """A dino run by a player who jumps when a cactus is about to hit and a jump clears it;
+    they still fail once the pace is high enough (or at ``longest`` ticks, unfinished)."""
+
+    def hit_within(game, ticks: int, buttons: int) -> bool:
+        future = copy.deepcopy(game)
+        return not all(future.tick(buttons if tick == 0 else 0) for tick in range(ticks))
+
+    game = dino.Game(seed)
+    inputs, held = [], 0
+    for tick in range(longest):
+        jump = not held and not game.height and hit_within(game, 14, 0) and not hit_within(game, 40, A)
+        if jump != bool(held):
+            held = A if jump else 0
+            inputs.append([tick, held])
+        if not game.tick(held):
+            return {"seed": seed, "inputs": inputs, "ticks": tick + 1}
+    return {"seed": seed, "inputs": inputs, "ticks": longest}

@@ -1,0 +1,90 @@
+"""The rules of Maze and 2048, as a player meets them through the buttons."""
+
+from games.maze import badge as maze
+from games.tiles import badge as tiles
+from tests.runs import A, B, C, UP, maze_path, maze_routes, maze_ways
+
+
+def press(game, *buttons) -> bool:
+    """Each button pressed for a tick and released for one; answers whether the game goes on."""
+    alive = True
+    for button in buttons:
+        alive = game.tick(button) and game.tick(0)
+    return alive
+
+
+def test_every_maze_has_exactly_one_way_between_any_two_cells():
+    for seed in range(20):
+        walls = maze.Game(seed).walls
+        ways = sum(len(list(maze_ways(walls, cell))) for cell in range(maze.CELLS)) // 2
+        assert len(maze_routes(walls)) == maze.CELLS  # every cell can be reached...
+        assert ways == maze.CELLS - 1  # ...and a connected maze with this few ways has no loop
+
+
+def test_the_seed_decides_the_maze():
+    assert maze.Game(4).walls == maze.Game(4).walls != maze.Game(5).walls
+
+
+def test_walking_the_way_out_scores_its_steps_and_ends_the_game():
+    path = maze_path(8)
+    game = maze.Game(8)
+    assert press(game, *path[:-1])
+    assert not game.tick(path[-1])
+    assert game.score == len(path)
+
+
+def test_a_wall_stops_the_player_and_costs_no_step():
+    game = maze.Game(1)
+    press(game, UP, A)  # the outer wall, above and left of the start
+    assert (game.cell, game.score) == (0, 0)
+
+
+def test_a_held_direction_steps_again_after_a_pause():
+    seed = next(seed for seed in range(200) if len(set(maze_path(seed)[:3])) == 1)
+    direction = maze_path(seed)[0]
+    game = maze.Game(seed)
+    for _ in range(maze.HOLD_TICKS + maze.REPEAT_TICKS + 1):
+        game.tick(direction)
+    assert game.score == 3  # the press, then a step after the pause, then one more
+
+
+def tiles_with(*rows: str) -> tiles.Game:
+    """A 2048 board from rows like "2 2 . 4" (powers of two, . for empty)."""
+    game = tiles.Game(1)
+    values = [0 if word == "." else int(word).bit_length() - 1 for row in rows for word in row.split()]
+    game.cells[:] = bytes(values)
+    return game
+
+
+def board(game: tiles.Game) -> list[str]:
+    cells = ["." if tile == 0 else str(1 << tile) for tile in game.cells]
+    return [" ".join(cells[row * 4 : row * 4 + 4]) for row in range(4)]
+
+
+def test_sliding_merges_each_pair_once_and_scores_the_new_tiles():
+    game = tiles_with("2 2 2 2", "4 4 8 .", ". . . .", ". . . .")
+    press(game, A)
+    assert board(game)[:2] == ["4 4 . .", "8 8 . ."]
+    assert game.score == 4 + 4 + 8
+    assert sum(tile > 0 for tile in game.cells) == 5  # four merged tiles and one new
+
+
+def test_a_move_that_moves_nothing_adds_no_tile():
+    game = tiles_with("2 . . .", "4 . . .", ". . . .", ". . . .")
+    press(game, A, UP)
+    assert board(game) == ["2 . . .", "4 . . .", ". . . .", ". . . ."]
+
+
+def test_the_game_is_over_when_no_move_is_left():
+    game = tiles_with("8 16 8 16", "16 8 16 8", "8 16 8 16", "128 256 128 .")
+    assert not game.tick(C)  # the last row slides right, a tile fills the gap, nothing can merge
+    assert board(game)[3].split()[1:] == ["128", "256", "128"]
+    assert game.score == 0
+
+
+def test_b_stops_the_game_and_keeps_the_score():
+    game = tiles_with("2 2 . .", ". . . .", ". . . .", ". . . .")
+    press(game, C)
+    assert game.score == 4
+    assert not game.tick(B)
+    assert game.score == 4
