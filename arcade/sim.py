@@ -132,10 +132,7 @@ class Simulator:
         keys = _Keyboard(child) if self.terminal else None
         try:
             for line in child.stdout:
-                if line.startswith(UPDATE_PREFIX):
-                    report, _, rows = line[len(UPDATE_PREFIX) :].rstrip("\n").partition("\t")
-                    self._update(json.loads(report), base64.b64decode(rows) if rows else None)
-                else:
+                if not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
                     print(line, end="", flush=True)
             status = child.wait()
         except KeyboardInterrupt:
@@ -148,6 +145,15 @@ class Simulator:
                 keys.close()
         self._report()
         return status
+
+    def _read_update(self, line: str) -> bool:
+        """Shows one refresh; False for a line cut short (the badge ran out of memory writing it)."""
+        report, _, rows = line[len(UPDATE_PREFIX) :].rstrip("\n").partition("\t")
+        try:
+            self._update(json.loads(report), base64.b64decode(rows, validate=True) if rows else None)
+        except ValueError:
+            return False
+        return True
 
     def _update(self, report: dict, rows: bytes | None) -> None:
         self.updates += 1

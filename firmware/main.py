@@ -8,7 +8,7 @@ MAX_CRASHES = 3
 
 
 def show_crash(badge, error, crashes):
-    badge.set_screen("launcher-crashed")
+    badge.set_screen("launcher-stopped" if crashes >= MAX_CRASHES else "launcher-crashed")
     badge.set_pen(WHITE)
     badge.clear()
     badge.set_pen(BLACK)

@@ -113,9 +113,10 @@ class Badge:
         self._shown = self._screen
         gc.collect()
         report = {"kind": kind, "screen": self._screen, "y": y, "h": h, "texts": self._texts, "heap": gc.mem_alloc()}
+        report = json.dumps(report)
         out = sys.stdout
         out.write("@@update ")
-        out.write(json.dumps(report))
+        out.write(report)
         if self._send_panel:  # the refreshed rows, in small pieces: no big buffer on the heap
             out.write("\t")
             rows = memoryview(self._pixels)[y * WIDTH // 8 : (y + h) * WIDTH // 8]
@@ -201,14 +202,16 @@ class _Input:
         return self._mask | self._read_keys()
 
     def _read_keys(self):
+        """A key is a press: released on the read that finds it, held on the next reads for a
+        while, so whoever reads the buttons sees it go down even just after a refresh."""
         now = self._clock.now()
         if self._keys.poll(0):
             key = sys.stdin.read(1)
             if key:
                 self._key_mask = KEYS.get(key, 0)
                 self._key_until = time.ticks_add(now, KEY_HOLD_MS)
-            else:  # stdin closed: no keyboard
-                self._keys.unregister(sys.stdin)
+                return 0
+            self._keys.unregister(sys.stdin)  # stdin closed: no keyboard
         if self._key_mask and time.ticks_diff(self._key_until, now) <= 0:
             self._key_mask = 0
         return self._key_mask

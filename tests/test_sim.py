@@ -1,0 +1,92 @@
+"""``arcade sim`` as a badge hacker uses it: scripts, screenshots, the heap limit, and the
+e-ink screen drawn in a real terminal with keys for the buttons."""
+
+import os
+import pty
+import select
+import subprocess
+
+from PIL import Image
+
+from tests.conftest import ARCADE, run_arcade
+from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+
+NO_SERVER = "http://127.0.0.1:9"
+
+
+def test_a_script_with_a_mistake_is_refused_naming_the_line(badge_build, tmp_path):
+    script = tmp_path / "demo.txt"
+    script.write_text("wait menu\n1 a+x\n")
+
+    result = run_arcade("sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--script", str(script), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert f"arcade: error: {script} line 2: unknown button 'x'; use a, b, c, up, down joined with +, or -" in result.stderr
+
+    script.write_text("# frames only go forward\nwait dino\n5 a\n3 -\n")
+    backwards = run_arcade("sim", "--build", str(badge_build), "--script", str(script), cwd=tmp_path)
+    assert f"{script} line 4: frame 3 comes before frame 5" in backwards.stderr
+
+
+def test_without_a_build_the_simulator_says_to_build_first(tmp_path):
+    result = run_arcade("sim", "--build", str(tmp_path / "nothing"), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "holds no build (no manifest.json); run arcade build first" in result.stderr
+
+
+def test_every_refresh_is_saved_as_a_png_of_the_panel(badge_build, tmp_path):
+    shots = tmp_path / "shots"
+    badge = Badge(badge_build, tmp_path / "flash", NO_SERVER)
+
+    result = badge.play("wait menu\n1 down\n2 -\n3 b\n4 -\nwait account\nexit\n", screenshots=shots)
+
+    assert result.returncode == 0, result.output
+    names = sorted(path.name for path in shots.iterdir())
+    assert names == ["0001-menu.png", "0002-menu.png", "0003-account.png"]
+    menu, moved = (Image.open(shots / name) for name in names[:2])
+    assert menu.size == (296, 128) and menu.mode == "1"
+    assert menu.getpixel((150, 1)) == 0 and menu.getpixel((150, 20)) == 0  # the title bar, the chosen row
+    assert moved.getpixel((150, 20)) == 255 and moved.getpixel((150, 36)) == 0  # DOWN moved the choice
+    assert result.screens[1].kind == "partial"  # the list band only, in turbo
+
+
+def test_the_heap_is_as_small_as_asked_and_a_crash_loop_stops(badge_build, tmp_path):
+    badge = Badge(badge_build, tmp_path / "flash", NO_SERVER, heap="32K")
+
+    result = badge.play("wait launcher-stopped\nexit\n")
+
+    assert result.returncode == 0, result.output
+    assert result.names() == ["launcher-crashed", "launcher-stopped"]
+    crashes = [screen.text for screen in result.screens]
+    assert [text.split(" | ")[0] for text in crashes] == [f"Badge Arcade crashed ({n} of 3)" for n in (1, 2, 3)]
+    assert all("MemoryError" in text for text in crashes)
+    assert crashes[-1].endswith("Stopped. Press A to try again.")
+
+
+def test_the_screen_is_drawn_in_the_terminal_and_keys_press_the_buttons(badge_build, tmp_path):
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [ARCADE, "sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "60"],
+        stdin=terminal, stdout=terminal, stderr=terminal, cwd=tmp_path,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(text: str) -> None:
+        nonlocal seen
+        while text.encode() not in seen:
+            ready, _, _ = select.select([main], [], [], 30)
+            assert ready, f"no {text!r} on the terminal:\n{seen.decode(errors='replace')}"
+            seen += os.read(main, 65536)
+
+    read_until("screen menu (full)")
+    os.write(main, b"b")
+    read_until("screen account (full)")
+    os.write(main, b"q")
+    assert process.wait(timeout=30) is not None
+    os.close(main)
+    frame = seen.decode().split("\x1b[2J")[1].split("\r\n")[:32]
+    assert [len(line) for line in frame] == 32 * [148]  # braille: 2 by 4 pixels a character
+    assert all(0x2800 <= ord(char) <= 0x28FF for line in frame for char in line)
+    assert frame[0].startswith("\u28ff" * 10)  # the title bar is ink
