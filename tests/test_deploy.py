@@ -1,0 +1,58 @@
+"""``arcade deploy`` without a badge: the one mpremote command it would run, and its refusals.
+(Copying to a real badge is described step by step in docs/badge.md.)"""
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_arcade
+from tests.simulator import badge_build  # noqa: F401  (a fixture)
+
+BADGE_SERVER = "http://192.168.1.20:8000"
+
+
+def test_the_dry_run_shows_the_mpremote_command_that_installs_the_build(badge_build, tmp_path):
+    result = run_arcade("deploy", "--build", str(badge_build), "--server", BADGE_SERVER, "--dry-run", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    command = shlex.split(result.stdout)
+    assert command[:4] == ["mpremote", "connect", "auto", "exec"]
+    setup = command[4]
+    assert "os.mkdir(folder)" in setup and f"file.write({json.dumps({'server': BADGE_SERVER})!r})" in setup
+    steps = [step.split() for step in " ".join(command[5:]).split("+") if step.strip()]
+    copies = [step for step in steps if step[:2] == ["fs", "cp"]]
+    manifest = json.loads((badge_build / "manifest.json").read_text())
+    expected = [entry["path"] for entry in manifest["files"] if entry["path"] != "hal/sim.mpy"] + ["manifest.json"]
+    assert [(Path(source), target) for _, _, source, target in copies] == [(badge_build / path, f":{path}") for path in expected]
+    assert steps[-1] == ["reset"]
+    assert not any("state" in " ".join(step) for step in steps)  # the badge's session and queued scores stay
+
+
+def test_a_loopback_server_is_refused_because_the_badge_cannot_reach_it(badge_build, tmp_path):
+    result = run_arcade("deploy", "--build", str(badge_build), "--server", "http://127.0.0.1:8000", "--dry-run", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "the badge cannot reach http://127.0.0.1:8000: that address is this computer's loopback" in result.stderr
+    assert "--server http://<this computer's LAN address>:8000" in result.stderr
+
+
+def test_without_mpremote_the_deploy_says_how_to_install_it(badge_build, tmp_path):
+    if (Path(sys.executable).parent / "mpremote").exists():
+        pytest.skip("mpremote is installed here")
+    result = run_arcade(
+        "deploy", "--build", str(badge_build), "--server", BADGE_SERVER, cwd=tmp_path, env={"PATH": os.defpath}
+    )
+
+    assert result.returncode == 2
+    assert "arcade: error: mpremote is not installed; install it with: pip install mpremote" in result.stderr
+
+
+def test_deploying_before_building_says_to_build_first(tmp_path):
+    result = run_arcade("deploy", "--build", str(tmp_path / "none"), "--server", BADGE_SERVER, cwd=ROOT)
+
+    assert result.returncode == 2
+    assert "holds no build (no manifest.json); run arcade build first" in result.stderr
