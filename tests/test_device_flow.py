@@ -463,6 +463,7 @@ def test_discovery_lists_the_device_flow_and_the_badge_gets_its_settings(idp):
     assert discovery["revocation_endpoint"] == f"{idp.url}/oauth/revoke"
     assert discovery["userinfo_endpoint"] == f"{idp.url}/oauth/userinfo"
     assert {DEVICE_CODE_GRANT, "refresh_token"} <= set(discovery["grant_types_supported"])
+    assert discovery["token_endpoint_auth_methods_supported"] == ["none"]  # badges are public clients
     identity = httpx.get(f"{idp.url}/api/v1/badge").json()["identity"]
     assert identity == {
         "issuer": idp.url,
