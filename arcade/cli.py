@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sim = command("sim", _sim, "Run the badge build under the MicroPython unix port, screen in the terminal.")
-    sim.add_argument("--build", metavar="DIR", default="build/badge", help="the build to run (default build/badge)")
+    sim.add_argument("--build", metavar="DIR", help="run this build (default: build the sources into build/badge first)")
     sim.add_argument("--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)")
     sim.add_argument("--server", metavar="URL", help="the arcade server (default: the configured public URL)")
     sim.add_argument("--script", metavar="FILE", help="button presses to play instead of the keyboard")
@@ -160,13 +160,15 @@ def _token(args) -> int:
 def _build(args) -> int:
     from pathlib import Path
 
+    _build_badge(_settings(args), Path(args.out), args.mpy)
+    return 0
+
+
+def _build_badge(settings: config.Settings, out, mpy: str | None = None) -> None:
     from arcade import build, plugins
     from arcade.platform import collect_games
 
-    settings = _settings(args)
-    games = list(collect_games(plugins.load(settings.plugins.disabled)).values())
-    build.build(games, Path(args.out), args.mpy)
-    return 0
+    build.build(list(collect_games(plugins.load(settings.plugins.disabled)).values()), out, mpy)
 
 
 def _sim(args) -> int:
@@ -183,10 +185,13 @@ def _sim(args) -> int:
         script = parse_script(text, args.script)
     if args.speed < 1:
         raise CommandError(f"--speed {args.speed}: the clock runs at least at real time (1)")
+    settings = _settings(args)
+    if args.build is None:
+        _build_badge(settings, Path("build/badge"))
     simulator = Simulator(
-        build=Path(args.build),
+        build=Path(args.build or "build/badge"),
         root=Path(args.root),
-        server=(args.server or _settings(args).public_url).rstrip("/"),
+        server=(args.server or settings.public_url).rstrip("/"),
         heap=args.heap,
         speed=args.speed,
         script=script,

@@ -28,11 +28,22 @@ def test_a_script_with_a_mistake_is_refused_naming_the_line(badge_build, tmp_pat
     assert f"{script} line 4: frame 3 comes before frame 5" in backwards.stderr
 
 
-def test_without_a_build_the_simulator_says_to_build_first(tmp_path):
+def test_a_build_folder_without_a_build_is_refused_saying_to_build_first(tmp_path):
     result = run_arcade("sim", "--build", str(tmp_path / "nothing"), cwd=tmp_path)
 
     assert result.returncode == 2
     assert "holds no build (no manifest.json); run arcade build first" in result.stderr
+
+
+def test_without_build_the_simulator_runs_the_current_sources(tmp_path):
+    (tmp_path / "script.txt").write_text("wait menu\nexit\n")
+
+    result = run_arcade("sim", "--script", "script.txt", "--server", NO_SERVER, "--speed", "50", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "build" / "badge" / "manifest.json").is_file()
+    assert (tmp_path / "build" / "sim" / "main.py").is_file()
+    assert "games/dino.mpy" in result.stdout and "screen menu (full)" in result.stdout
 
 
 def test_every_refresh_is_saved_as_a_png_of_the_panel(badge_build, tmp_path):
