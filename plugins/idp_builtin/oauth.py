@@ -136,7 +136,8 @@ def oauth_controller(provider: BuiltinProvider) -> type[Controller]:
                 try:
                     await rate_limit(request, "token", limit)
                 except TooManyAttempts as error:
-                    raise OAuthError("slow_down", f"too many polls from this address; retry in {error.retry_after} s")
+                    description = f"too many polls from this address; retry in {error.retry_after} s"
+                    raise OAuthError("slow_down", description) from None
                 grant = await provider.grants.poll(required(values, "device_code"), client_id)
                 login = Login(account=grant.account, client_id=client_id, scope=grant.scope, auth_time=grant.auth_time)
                 refreshable = "offline_access" in grant.scope.split()
