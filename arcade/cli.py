@@ -1,5 +1,5 @@
-"""The ``arcade`` command: serve the arcade, list plugins, sign a local token, and build,
-simulate and deploy the badge firmware."""
+"""The ``arcade`` command: serve the arcade, list plugins, sign a local token, build,
+simulate and deploy the badge firmware, and start a new game."""
 
 import argparse
 import asyncio
@@ -12,6 +12,7 @@ from arcade import config
 from arcade.build import BuildError
 from arcade.deploy import DeployError
 from arcade.plugins import PluginError
+from arcade.scaffold import ScaffoldError
 from arcade.sim import SimError
 from arcade.store import StoreError
 
@@ -25,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.command(args) or 0
-    except (CommandError, config.ConfigError, PluginError, StoreError, BuildError, SimError, DeployError) as error:
+    except (
+        CommandError, config.ConfigError, PluginError, StoreError, BuildError, SimError, DeployError, ScaffoldError
+    ) as error:
         print(f"arcade: error: {error}", file=sys.stderr)
         return 2
 
@@ -73,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
     deploy.add_argument("--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)")
     deploy.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
+
+    new_game = command("new-game", _new_game, "Start a new game: its own distribution, ready to install and play.")
+    new_game.add_argument("name", metavar="NAME", help="the game's id and package name, like 'snake'")
+    new_game.add_argument("--into", metavar="DIR", default=".", help="where to make arcade-game-NAME/ (default: here)")
     return parser
 
 
@@ -208,6 +215,34 @@ def _deploy(args) -> int:
     from arcade.deploy import deploy
 
     return deploy(Path(args.build), args.server or _settings(args).public_url, args.device, args.dry_run)
+
+
+def _new_game(args) -> int:
+    from pathlib import Path
+
+    from arcade import plugins
+    from arcade.platform import collect_games
+    from arcade.scaffold import new_game
+
+    folder = new_game(args.name, Path(args.into), set(collect_games(plugins.load())))
+    package = folder / args.name
+    made = [
+        (package / "badge.py", "its rules: MicroPython on the badge, replayed by the server"),
+        (package / "__init__.py", "its server plugin, which registers it"),
+        (folder / "tests" / f"test_{args.name}.py", "its test"),
+    ]
+    steps = [
+        (f"pip install -e {folder}", "the arcade finds the game through its entry point"),
+        (f"pytest {folder / 'tests'}", "the badge and the server play it alike"),
+        ("arcade sim", "it is on the badge menu"),
+        ("arcade serve", "and it has a leaderboard"),
+    ]
+    width = max(len(str(left)) for left, _ in made + steps)
+    print(f"Made the game {args.name!r} in {folder}:")
+    print("\n".join(f"  {str(left):<{width}}  {right}" for left, right in made))
+    print("Next:")
+    print("\n".join(f"  {left:<{width}}  {right}" for left, right in steps))
+    return 0
 
 
 class _GracefulServer(uvicorn.Server):
