@@ -4,7 +4,7 @@ The folder it writes is what any third-party game is: a ``pyproject.toml`` regis
 plugin under the ``arcade`` entry-point group, a package whose ``__init__.py`` registers the
 game and whose ``badge.py`` is its rules, and a test. Once installed (``pip install -e``),
 ``arcade build`` puts the game on the badge menu and ``arcade serve`` gives it a leaderboard,
-with no change anywhere else. The game it starts from is a small working one: guess a number.
+with no change anywhere else. The game it starts from is a small working one: hit the letter shown.
 '''
 
 import importlib.util
@@ -73,11 +73,11 @@ GAME = GameInfo(
     title="$title",
     version="0.1.0",
     package=__name__,
-    order="lower",  # fewer tries is better
-    unit="tries",
-    min_score=1,
-    max_score=99,
-    max_ticks=36_000,  # an hour at 100 ms a tick: longer runs are refused
+    order="higher",  # more is better; "lower" for a time or a number of moves
+    unit="hits",
+    min_score=0,
+    max_score=20,
+    max_ticks=200,  # the game lasts 20 seconds: a longer run cannot be one of it
 )
 
 
@@ -87,20 +87,22 @@ def arcade_register_games(register):
 '''
 
 BADGE = '''\
-"""$title: find the secret number from 1 to 99 in as few tries as you can.
+"""$title: a letter, A, B or C, shows each second; press that button before the next one
+for a hit. Twenty letters, one try each.
 
 This module is the game's rules. It runs on the badge under MicroPython and on the server
-under CPython, which replays every run to check its score; so it keeps to integers, takes
-every chance from the PRNG seeded in __init__, and never reads a clock.
+under CPython, which replays every run to check its score; so it keeps to integers, counts
+time in ticks, takes every chance from the PRNG seeded in __init__, and reads no clock.
 """
 
 TITLE = "$title"
 
 BUTTON_A = 1  # the arcade's button bits
-BUTTON_UP = 8
-BUTTON_DOWN = 16
-LOWEST = 1
-HIGHEST = 99
+BUTTON_B = 2
+BUTTON_C = 4
+LETTERS = ((BUTTON_A, "A"), (BUTTON_B, "B"), (BUTTON_C, "C"))
+ROUNDS = 20
+ROUND_TICKS = 10  # a letter a second, at 100 ms a tick
 
 
 class Random:
@@ -122,26 +124,27 @@ class Game:
     TICK_MS = 100
 
     def __init__(self, seed):
-        self.secret = LOWEST + Random(seed).below(HIGHEST - LOWEST + 1)
-        self.guess = (LOWEST + HIGHEST) // 2
-        self.score = 0  # tries so far
-        self.hint = "UP/DOWN: choose  A: try"
+        self.random = Random(seed)
+        self.score = 0
+        self.ticks = 0
         self.held = 0
+        self.letter = self.random.below(len(LETTERS))
+        self.tried = False
 
     def tick(self, buttons):
-        """UP or DOWN held moves the guess a step a tick; A tries it. False once it is right."""
+        """A fresh press is the try for this letter. False after the last letter."""
         pressed = buttons & ~self.held
         self.held = buttons
-        if buttons & BUTTON_UP:
-            self.guess = min(HIGHEST, self.guess + 1)
-        elif buttons & BUTTON_DOWN:
-            self.guess = max(LOWEST, self.guess - 1)
-        if pressed & BUTTON_A:
-            self.score += 1
-            if self.guess == self.secret:
-                self.hint = "Right!"
+        if pressed and not self.tried:
+            self.tried = True
+            if pressed == LETTERS[self.letter][0]:
+                self.score += 1
+        self.ticks += 1
+        if self.ticks % ROUND_TICKS == 0:
+            if self.ticks == ROUNDS * ROUND_TICKS:
                 return False
-            self.hint = "Higher than %d" % self.guess if self.guess < self.secret else "Lower than %d" % self.guess
+            self.letter = self.random.below(len(LETTERS))
+            self.tried = False
         return True
 
     def draw(self, screen):
@@ -150,9 +153,9 @@ class Game:
         screen.clear()
         screen.set_pen(0)
         screen.text(TITLE, 4, 4, 2)
-        screen.text(str(self.guess), 4, 36, 6)
-        screen.text(self.hint, 4, 92)
-        screen.text("tries: %d" % self.score, 4, 110)
+        screen.text("hits %d" % self.score, 4, 40, 2)
+        screen.text("letter %d of %d" % (min(self.ticks // ROUND_TICKS + 1, ROUNDS), ROUNDS), 4, 110)
+        screen.text(LETTERS[self.letter][1], 200, 24, 10)
         return (0, 128)
 '''
 
@@ -163,29 +166,37 @@ from pathlib import Path
 
 from arcade.gamecheck import disagreements, hazards, random_runs
 
-from $name.badge import BUTTON_A, BUTTON_DOWN, BUTTON_UP, Game
+from $name.badge import LETTERS, ROUND_TICKS, ROUNDS, Game
 
 PACKAGE = Path(__file__).resolve().parent.parent / "$name"
 
 
-def test_the_right_guess_ends_the_game_and_scores_the_tries():
+def wait_for_next_letter(game):
+    while True:
+        assert game.tick(0)
+        if game.ticks % ROUND_TICKS == 0:
+            return
+
+
+def test_the_right_button_is_a_hit_and_a_second_try_is_not():
     game = Game(seed=7)
-    button = BUTTON_UP if game.guess < game.secret else BUTTON_DOWN
-    while game.guess != game.secret:
-        assert game.tick(button)
-    assert game.tick(0)
-    assert not game.tick(BUTTON_A)
+    right = LETTERS[game.letter][0]
+    game.tick(right)
+    game.tick(0)
+    game.tick(right)
+    assert game.score == 1
+    wait_for_next_letter(game)
+    wrong = LETTERS[(game.letter + 1) % len(LETTERS)][0]
+    game.tick(wrong)
+    game.tick(0)
+    game.tick(LETTERS[game.letter][0])
     assert game.score == 1
 
 
-def test_a_wrong_try_says_which_way_to_go_and_counts():
+def test_the_game_ends_after_the_last_letter():
     game = Game(seed=7)
-    for _ in range(100):
-        game.tick(BUTTON_DOWN)  # held: down to the lowest guess
-    game.tick(0)
-    assert game.guess == 1 != game.secret
-    assert game.tick(BUTTON_A)
-    assert (game.hint, game.score) == ("Higher than 1", 1)
+    assert all(game.tick(0) for _ in range(ROUNDS * ROUND_TICKS - 1))
+    assert not game.tick(0)
 
 
 def test_micropython_and_cpython_play_every_run_alike():
