@@ -116,6 +116,7 @@ def new_signing_key(kid: str | None = None) -> RSAKey:
 class DeviceGrant:
     user_code: str
     expires_at: float
+    audience: str | None
     polled_at: float = 0.0
     user_id: str | None = None
     denied: bool = False
@@ -261,7 +262,9 @@ class FakeAuth0:
                 return _error(403, "access_denied", f"Service not found: {fields['audience']}")
             device_code = secrets.token_urlsafe(30)
             user_code = f"{secrets.token_hex(2).upper()}-{secrets.token_hex(2).upper()}"
-            fake.grants[device_code] = DeviceGrant(user_code=user_code, expires_at=time.monotonic() + 900)
+            fake.grants[device_code] = DeviceGrant(
+                user_code=user_code, expires_at=time.monotonic() + 900, audience=fields.get("audience")
+            )
             return _json(
                 {
                     "device_code": device_code,
@@ -283,7 +286,7 @@ class FakeAuth0:
                 user_id = fake.refresh_tokens.get(fields.get("refresh_token", ""))
                 if user_id is None or fields.get("client_id") != CLIENT_ID:
                     return _error(403, "invalid_grant", "Unknown or invalid refresh token.")
-                return _json(fake._tokens(user_id, refresh=False))
+                return _json(fake._tokens(user_id, refresh=False, for_api=True))
             if grant_type == "client_credentials":
                 return fake._management_token(fields)
             return _error(403, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
@@ -343,9 +346,10 @@ class FakeAuth0:
                 )
             return _error(403, "authorization_pending", "User has yet to authorize device code.")
         del self.grants[fields["device_code"]]
-        return _json(self._tokens(grant.user_id, refresh=True))
+        return _json(self._tokens(grant.user_id, refresh=True, for_api=grant.audience is not None))
 
-    def _tokens(self, user_id: str, refresh: bool) -> dict:
+    def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
+        """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
         user = self.users[user_id]
         now = int(time.time())
         id_token = jwt.encode(
@@ -363,7 +367,7 @@ class FakeAuth0:
             self.keys[0],
         )
         answer = {
-            "access_token": self.mint(user_id),
+            "access_token": self.mint(user_id) if for_api else secrets.token_urlsafe(24),
             "id_token": id_token,
             "scope": "openid profile offline_access",
             "expires_in": 86400,

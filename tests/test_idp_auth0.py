@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, run_arcade
+from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 from tests.fake_auth0 import (
     AUDIENCE,
     CLIENT_ID,
@@ -201,3 +203,21 @@ def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings,
     result = run_arcade("plugins", cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, tmp_path):
+    auth0.interval = 1
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url)
+    running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
+    login = running.wait_for("login")
+    assert f"{auth0.issuer}activate" in login.text.replace(" | ", "")
+    auth0.approve(login.text.split(" | ")[-3], ADA)
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert result.last("account").text.startswith("Logged in as Ada Lovelace")
+    score = int(result.last("result").text.split(" | ")[2].split()[0])
+    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
+    assert [(entry["player"]["name"], entry["score"]) for entry in entries] == [("Ada Lovelace", score)]
+    assert badge.state("session.json")["refresh_token"] in auth0.refresh_tokens  # offline_access asked for
