@@ -160,22 +160,21 @@ class PublishedKeys:
         self._lock = asyncio.Lock()
 
     def knows(self, kid: str | None) -> bool:
-        return any(key.kid == kid for key in self.current.keys)
+        return kid is None or any(key.kid == kid for key in self.current.keys)
+
+    def _usable_for(self, kid: str | None) -> bool:
+        return self.knows(kid) and time.monotonic() - self._fetched_at <= KEYS_MAX_AGE_S
 
     async def for_key(self, kid: str | None) -> KeySet:
         """The keys to verify a token signed with ``kid``; :class:`ProviderUnavailable` if unknown
         while the provider cannot be reached."""
-        known = kid is None or self.knows(kid)
-        stale = time.monotonic() - self._fetched_at > KEYS_MAX_AGE_S
-        if known and (not stale or self._lock.locked()):
+        if self._usable_for(kid) or (self.knows(kid) and self._lock.locked()):
             return self.current
-        async with self._lock:
-            if (kid is None or self.knows(kid)) and time.monotonic() - self._fetched_at <= KEYS_MAX_AGE_S:
-                return self.current  # another request fetched them meanwhile
-            if time.monotonic() >= self._next_fetch_at:
+        async with self._lock:  # one fetch at a time; the requests waiting then see its result
+            if not self._usable_for(kid) and time.monotonic() >= self._next_fetch_at:
                 self._next_fetch_at = time.monotonic() + REFETCH_INTERVAL_S
                 await self._refetch()
-        if kid is not None and not self.knows(kid) and self._last_failure:
+        if not self.knows(kid) and self._last_failure:
             raise ProviderUnavailable(f"the identity provider's keys could not be fetched: {self._last_failure}")
         return self.current
 
