@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-packages bench clean
+.PHONY: run sim test install system-packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ system-packages:
 
 run: install
 	$(BIN)/arcade serve
+
+# The badge under the MicroPython unix port, its screen in this terminal (docs/badge.md).
+sim: install
+	$(BIN)/arcade sim
 
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
