@@ -39,35 +39,32 @@ sys.path[0] = str(HERE.parent)
 from arcade import config  # noqa: E402
 from arcade.platform import assemble  # noqa: E402
 from bench import http_load  # noqa: E402
+from bench.runs import Recorded, recorded_runs  # noqa: E402
 
 ARCADE = Path(sys.executable).with_name("arcade")
 HOST = "127.0.0.1"
 GAME = "dino"
 LEADERBOARD = f"/api/v1/games/{GAME}/leaderboard?limit=10"
+RUNS = 64
+"""Distinct recorded runs the submissions cycle through."""
 MAX_REQUESTS = 1_000_000
 """A bound on any one measurement, far above what a loopback server answers in its time."""
 
 
-def score_of(n: int) -> int:
-    """A spread of scores that is the same in every run: some beat a player's best, most do not."""
-    return n * 2_654_435_761 % 100_000
-
-
 class ScoreRequests:
-    """Raw score submissions: the n-th comes from player n mod players with submission_id n."""
+    """Raw score submissions: the n-th comes from player n mod players, with recorded run n mod runs
+    and submission_id n."""
 
-    def __init__(self, tokens: list[str]):
+    def __init__(self, tokens: list[str], runs: list[Recorded]):
         self.tokens = tokens
+        self.runs = runs
         self.sent = 0
 
     def __call__(self) -> bytes:
         n = self.sent
         self.sent += 1
-        body = b'{"score":%d,"run":{"seed":%d,"inputs":[[1,1]],"ticks":10},"submission_id":"bench-%010d"}' % (
-            score_of(n),
-            n % 2**31,
-            n,
-        )
+        run = self.runs[n % len(self.runs)]
+        body = b'{"score":%d,"run":%s,"submission_id":"bench-%010d"}' % (run.score, run.run_json, n)
         return (
             b"POST /api/v1/games/%s/scores HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
@@ -158,13 +155,16 @@ def uvicorn_flavour() -> str:
     return f"{loop} + {http}"
 
 
-def prepare_site(site: Path, port: int, players: int) -> list[str]:
-    """Write the arcade's settings and the seed design's file; mint a token for each player."""
+def prepare_site(site: Path, port: int, players: int, runs: list[Recorded]) -> list[str]:
+    """Write the arcade's settings and the seed design's file; mint a token for each player.
+
+    The seed design's file holds what seeding gives the arcade: player i's score is run i's."""
     (site / "arcade.toml").write_text(f"[server]\nport = {port}\n")
     settings = config.load(site / "arcade.toml")
     identity = assemble(settings, data_dir=site / "arcade-data", with_store=False).identity
     subjects = [f"player-{i:05d}" for i in range(players)]
-    (site / "seed.json").write_text(json.dumps({subject: [score_of(i)] for i, subject in enumerate(subjects)}))
+    scores = {subject: [runs[i % len(runs)].score] for i, subject in enumerate(subjects)}
+    (site / "seed.json").write_text(json.dumps(scores))
     return [identity.issue_access_token(subject=subject, name=subject) for subject in subjects]
 
 
@@ -175,10 +175,10 @@ def stored_scores(site: Path) -> tuple[int, int]:
     return len(arcade["scores"]), sum(len(scores) for scores in seed.values())
 
 
-async def benchmark(args, site: Path) -> dict[tuple[str, str], list[float]]:
+async def benchmark(args, site: Path, runs: list[Recorded]) -> dict[tuple[str, str], list[float]]:
     arcade_port = free_port()
-    tokens = prepare_site(site, arcade_port, args.players)
-    submit = Operation("score submission", ScoreRequests(tokens), 201)
+    tokens = prepare_site(site, arcade_port, args.players, runs)
+    submit = Operation("score submission", ScoreRequests(tokens, runs), 201)
     read = Operation("leaderboard read", leaderboard_request, 200)
     baselines = [sys.executable, "-P", str(HERE / "baselines.py")]  # -P: see sys.path above
     targets = [
@@ -222,10 +222,12 @@ async def benchmark(args, site: Path) -> dict[tuple[str, str], list[float]]:
     return figures
 
 
-def report(figures: dict[tuple[str, str], list[float]], args) -> None:
+def report(figures: dict[tuple[str, str], list[float]], args, runs: list[Recorded]) -> None:
+    ticks = statistics.mean(run.ticks for run in runs)
     print(
         f"\n{args.players:,} players with stored scores; {args.connections} keep-alive connections on loopback; "
-        f"median of {args.rounds} round(s) of {args.seconds:g} s; uvicorn on {uvicorn_flavour()}"
+        f"median of {args.rounds} round(s) of {args.seconds:g} s; uvicorn on {uvicorn_flavour()}; "
+        f"dino runs the arcade replays: {ticks:,.0f} ticks on average"
     )
     print(f"{'':<18}{'arcade':>12}{'bare':>12}{'seed':>12}{'arcade/bare':>14}{'arcade/seed':>14}")
     for operation in ("score submission", "leaderboard read"):
@@ -246,9 +248,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.players, args.seconds, args.rounds = 200, 1.0, 1
+    runs = recorded_runs(RUNS)
     with tempfile.TemporaryDirectory(prefix="arcade-bench-") as folder:
-        figures = asyncio.run(benchmark(args, Path(folder)))
-    report(figures, args)
+        figures = asyncio.run(benchmark(args, Path(folder), runs))
+    report(figures, args, runs)
 
 
 if __name__ == "__main__":
