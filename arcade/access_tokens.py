@@ -29,7 +29,8 @@ def verify(
     try:
         decoded = jwt.decode(token, keys, algorithms=algorithms)
     except JoseError as error:
-        raise InvalidToken(f"the token could not be verified ({error.error}: {error.description or error})") from None
+        reason = f"{error.error}: {error.description}" if error.description else error.error
+        raise InvalidToken(f"the token could not be verified ({reason})") from None
     except ValueError:
         raise InvalidToken("the token is not a signed JWT") from None
     if typ is not None and str(decoded.header.get("typ", "")).lower() not in {typ, f"application/{typ}"}:
