@@ -43,9 +43,6 @@ class Launcher:
         if self.session.logged_in and scores.waiting():
             self.send("Sending the scores that waited...", confirm=False)
         while True:
-            if not self.games:
-                ui.message(self.badge, "no-games", "Badge Arcade", "No games on this badge. Build and copy them with: arcade build, then arcade deploy.")
-                continue
             bests = scores.bests()
             waiting = [game for game, _ in scores.waiting()]
             rows = []
@@ -53,9 +50,11 @@ class Launcher:
                 best = (bests.get(game["id"]) or {}).get("best")
                 detail = "" if best is None else "best %d" % best
                 rows.append((game["title"], detail + (" *" if game["id"] in waiting else "")))
+            if not rows:
+                rows.append(("No games yet: arcade deploy", ""))
             title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
             self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
-            if button & BUTTON_A:
+            if button & BUTTON_A and self.games:
                 self.play(self.games[self.index])
             elif button & BUTTON_B:
                 self.account()

@@ -88,14 +88,14 @@ def _poll(badge, identity, grant, title):
         if buttons.pressed() & BUTTON_C:
             raise LoginStopped(None, None, None)
         now = badge.ticks_ms()
-        left = expires_ms - _since(now, started)
+        left = expires_ms - time.ticks_diff(now, started)
         if left <= 0:
             raise _expired()
-        if _since(now, shown) >= COUNTDOWN_EVERY_MS:
+        if time.ticks_diff(now, shown) >= COUNTDOWN_EVERY_MS:
             _countdown(badge, text_x, left)
             badge.partial_update(0, COUNTDOWN_Y, WIDTH, 8)
             shown = now
-        if _since(now, polled) < wait_ms:
+        if time.ticks_diff(now, polled) < wait_ms:
             badge.sleep_ms(POLL_MS)
             continue
         try:
@@ -126,10 +126,6 @@ def _poll(badge, identity, grant, title):
 
 def _expired():
     return LoginStopped("login-expired", "Code expired", "The code expired before it was confirmed. Log in again for a new code.")
-
-
-def _since(now, then):
-    return time.ticks_diff(now, then)
 
 
 def _draw(badge, grant, title, left_ms):
