@@ -277,8 +277,8 @@ def _unload(*names):
     for name in names:
         if name in sys.modules:
             del sys.modules[name]
-        parent = name.rpartition(".")[0]
-        if parent and parent in sys.modules:
+        parent = name.split(".")[0]
+        if parent != name and parent in sys.modules:
             del sys.modules[parent]
     gc.collect()
 

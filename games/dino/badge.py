@@ -154,10 +154,10 @@ class Game:
 
     @staticmethod
     def _cactus(screen, x, width, height):
-        trunk = max(2, width // 3)
+        trunk = max(4, width // 3)
         middle = x + (width - trunk) // 2
         screen.rectangle(middle, GROUND_Y - height, trunk, height)
-        if width >= 8:
+        if width >= 10:
             arm = height // 2
             screen.rectangle(x, GROUND_Y - arm - 4, middle - x, 2)
             screen.rectangle(x, GROUND_Y - arm - 8, 2, 6)
