@@ -114,10 +114,10 @@ class ProviderHttp:
             )
         try:
             return msgspec.json.decode(response.content, type=kind)
+        except msgspec.ValidationError as error:  # a DecodeError too, so it goes first
+            raise FetchFailed(f"{attempt} and got JSON without what the arcade needs: {error}") from None
         except msgspec.DecodeError:
             raise FetchFailed(f"{attempt} and got a body that is not JSON: {response.text[:200]!r}") from None
-        except msgspec.ValidationError as error:
-            raise FetchFailed(f"{attempt} and got JSON without what the arcade needs: {error}") from None
 
     def keys(self, url: str) -> KeySet:
         try:

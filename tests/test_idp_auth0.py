@@ -107,8 +107,10 @@ def test_without_management_credentials_names_come_from_userinfo_once(make_serve
     token = auth0.mint(ADA)
     assert arcade.post_score(token, 40, "ada-auth0-10").status_code == 201
     assert arcade.post_score(token, 45, "ada-auth0-11").status_code == 201
-    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 45)]
-    assert (auth0.calls["userinfo"], auth0.calls["management_user"]) == (1, 0)
+    auth0.add_user("auth0|grace", name="grace@example.org", nickname="grace")  # as Auth0 names database users
+    assert arcade.post_score(auth0.mint("auth0|grace"), 35, "grace-auth0-1").status_code == 201
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 45), ("grace", None, 35)]
+    assert (auth0.calls["userinfo"], auth0.calls["management_user"]) == (2, 0)
 
 
 def _bad_tokens(auth0: FakeAuth0) -> dict[str, tuple[str, str]]:
@@ -165,9 +167,13 @@ def test_while_auth0_is_down_cached_keys_verify_and_pages_serve(arcade, auth0):
     unknown = arcade.post_score(auth0.mint(ADA, key=new_signing_key()), 30, "outage-03")
     assert unknown.status_code == 503 and unknown.headers["retry-after"]
     assert "could not be fetched" in unknown.json()["detail"]
-    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 20)]
+    newcomer = arcade.post_score(auth0.mint("auth0|bob"), 15, "outage-bob-01")  # no profile to be had
+    assert newcomer.status_code == 201 and newcomer.json()["player"]["name"] == "auth0|bob"
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 20), ("auth0|bob", None, 15)]
     arcade.stop()  # the log is written by a background thread: read it once the server is done
-    assert f"keeping the cached keys: tried GET {auth0.issuer}.well-known/jwks.json" in arcade.log.read_text()
+    log = arcade.log.read_text()
+    assert f"keeping the cached keys: tried GET {auth0.issuer}.well-known/jwks.json" in log
+    assert f"identity provider auth0: no profile for auth0|bob: tried GET {auth0.issuer}api/v2/users/auth0%7Cbob" in log
 
 
 def test_start_up_says_what_it_tried_and_what_it_got(tmp_path, auth0, certificates):
@@ -186,6 +192,11 @@ def test_start_up_says_what_it_tried_and_what_it_got(tmp_path, auth0, certificat
     no_device_flow = run_arcade("plugins", cwd=tmp_path)
     assert no_device_flow.returncode == 2
     assert "got no device_authorization_endpoint" in no_device_flow.stderr
+
+    auth0.discovery = {"issuer": auth0.issuer, "token_endpoint": f"{auth0.issuer}oauth/token"}
+    malformed = run_arcade("plugins", cwd=tmp_path)
+    assert malformed.returncode == 2
+    assert "got JSON without what the arcade needs: Object missing required field `jwks_uri`" in malformed.stderr
 
 
 @pytest.mark.parametrize(
