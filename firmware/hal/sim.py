@@ -180,6 +180,7 @@ class _Input:
         self._keys.register(sys.stdin, select.POLLIN)
         self._key_mask = 0
         self._key_until = 0
+        self._key_seen = False
 
     def read(self, shown):
         while self._next < len(self._steps):
@@ -202,16 +203,18 @@ class _Input:
         return self._mask | self._read_keys()
 
     def _read_keys(self):
-        """A key is a press: released on the read that finds it, held on the next reads for a
-        while, so whoever reads the buttons sees it go down even just after a refresh."""
+        """A key is a press: released on the read that finds it, then held for a while and for
+        at least one read, so whoever reads the buttons sees it go down, even across a refresh."""
         now = self._clock.now()
         if self._keys.poll(0):
             key = sys.stdin.read(1)
             if key:
                 self._key_mask = KEYS.get(key, 0)
                 self._key_until = time.ticks_add(now, KEY_HOLD_MS)
+                self._key_seen = False
                 return 0
             self._keys.unregister(sys.stdin)  # stdin closed: no keyboard
-        if self._key_mask and time.ticks_diff(self._key_until, now) <= 0:
+        if self._key_mask and self._key_seen and time.ticks_diff(self._key_until, now) <= 0:
             self._key_mask = 0
+        self._key_seen = True
         return self._key_mask
