@@ -116,7 +116,9 @@ def _serve(args) -> int:
         ),
         on_exit=app.state.live.close,
     )
-    asyncio.run(_serve_until_stopped(arcade, server))
+    # On the event loop uvicorn picks for itself (uvloop when installed), as `uvicorn.run` would.
+    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+        runner.run(_serve_until_stopped(arcade, server))
     return 0
 
 
