@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import os
 import signal
 import socket
 import statistics
@@ -225,9 +226,10 @@ async def benchmark(args, site: Path, runs: list[Recorded]) -> dict[tuple[str, s
 def report(figures: dict[tuple[str, str], list[float]], args, runs: list[Recorded]) -> None:
     ticks = statistics.mean(run.ticks for run in runs)
     print(
-        f"\n{args.players:,} players with stored scores; {args.connections} keep-alive connections on loopback; "
-        f"median of {args.rounds} round(s) of {args.seconds:g} s; uvicorn on {uvicorn_flavour()}; "
-        f"dino runs the arcade replays: {ticks:,.0f} ticks on average"
+        f"\n{args.players:,} players with stored scores; the arcade replays dino runs of {ticks:,.0f} ticks on average\n"
+        f"{args.connections} keep-alive connections on loopback; median of {args.rounds} round(s) of {args.seconds:g} s; "
+        f"uvicorn on {uvicorn_flavour()}\n"
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other work lowers the rates more than the ratios"
     )
     print(f"{'':<18}{'arcade':>12}{'bare':>12}{'seed':>12}{'arcade/bare':>14}{'arcade/seed':>14}")
     for operation in ("score submission", "leaderboard read"):
