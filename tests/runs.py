@@ -81,7 +81,12 @@ def maze_routes(walls: bytes) -> dict:
 
 def maze_path(seed: int) -> list[int]:
     """The buttons of the shortest way through the maze of ``seed``."""
-    came = maze_routes(maze.Game(seed).walls)
+    return maze_way_out(maze.Game(seed).walls)
+
+
+def maze_way_out(walls: bytes) -> list[int]:
+    """The buttons of the shortest way from the top-left cell of a maze to its exit."""
+    came = maze_routes(walls)
     path = []
     cell = maze.EXIT
     while came[cell]:

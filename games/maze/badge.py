@@ -23,8 +23,6 @@ PANEL_X = LEFT + COLS * CELL + 8
 EAST = 1  # wall bits of a cell
 SOUTH = 2
 EXIT = CELLS - 1
-HOLD_TICKS = 4  # a held direction starts repeating after this many ticks
-REPEAT_TICKS = 2  # then steps again every this many
 
 
 class Random:
@@ -52,7 +50,6 @@ class Game:
         self.cell = 0
         self.score = 0  # steps taken
         self.held = 0
-        self.held_ticks = 0
 
     def _carve(self, random):
         """A depth-first walk knocks walls down: one path between any two cells, long corridors."""
@@ -78,19 +75,13 @@ class Game:
             stack.append(near)
 
     def tick(self, buttons):
-        """A step on a fresh press, and again and again while it is held. False at the way out."""
-        direction = buttons & MOVES
-        direction &= -direction  # one direction at a time: the lowest button bit wins
-        if direction != self.held:
-            self.held = direction
-            self.held_ticks = 0
-            step = direction
-        else:
-            self.held_ticks += 1
-            wait = self.held_ticks - HOLD_TICKS
-            step = direction and wait >= 0 and wait % REPEAT_TICKS == 0
-        if step:
-            self._step(direction)
+        """A step for each fresh press of a direction (every step shows on the e-ink before the
+        next, and a refresh never turns a held button into extra steps). False at the way out."""
+        pressed = buttons & ~self.held & MOVES
+        self.held = buttons
+        pressed &= -pressed  # one direction at a time: the lowest button bit wins
+        if pressed:
+            self._step(pressed)
         return self.cell != EXIT
 
     def _step(self, direction):
