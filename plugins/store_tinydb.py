@@ -2,10 +2,12 @@
 
 Why it is fast enough: TinyDB hands its storage the whole database on every
 write, so a durable write per score would be a whole-file rewrite per score.
-Instead every write is staged in memory and concurrent submissions share one
-durable write (group commit): msgspec encodes the database, the file is
-replaced atomically off the event loop, and only then are the waiting requests
-answered. Reads come from in-memory rankings and never parse or scan the file.
+Instead a change is staged in memory (visible at once), concurrent changes share
+one append to a journal with one fsync (group commit), and only then are the
+waiting requests answered. Every ``FOLD_EVERY`` changes, and at shutdown, the
+journal is folded into the TinyDB file: msgspec encodes it and the file is
+replaced atomically (temporary file, fsync, rename, fsync of the folder), off
+the event loop. Reads come from in-memory indexes and never touch the files.
 """
 
 import asyncio
@@ -18,12 +20,13 @@ from typing import Any
 
 import msgspec
 from tinydb import Storage, TinyDB
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from arcade.config import decode
 from arcade.durable import write_atomically
 from arcade.games import GameInfo
 from arcade.hookspecs import hookimpl
+from arcade.journal import Journal, JournalDamaged
 from arcade.models import (
     LeaderboardEntry,
     LeaderboardPage,
@@ -36,8 +39,10 @@ from arcade.ranking import Ranking, decode_cursor, encode_cursor
 from arcade.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
 
 NAME = "tinydb"
-SWEEP_EVERY = 60
-"""Seconds between sweeps that drop expired records and counters from the file."""
+FOLD_EVERY = 2000
+"""Journaled changes after which the journal is folded into the database file."""
+JOURNAL_TABLE = "journal"
+"""The table recording which journal generations the file already holds."""
 
 
 class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -73,7 +78,7 @@ class _KeyedTable:
     """A TinyDB table mirrored in memory by key, so a request reads and writes it in O(1).
 
     Every TinyDB write converts the whole table, so changes are staged here and
-    reach the table in one batch per group commit.
+    reach the table in one batch when the journal is folded into the file.
     """
 
     def __init__(self, table: Table, key_of):
@@ -86,18 +91,18 @@ class _KeyedTable:
             self.documents[key] = dict(document)
             self._doc_ids[key] = document.doc_id
 
-    def put(self, key, document: dict) -> None:
-        self.documents[key] = document
-        self._staged.add(key)
-
-    def drop(self, key) -> None:
-        self.documents.pop(key, None)
+    def put(self, key, document: dict | None) -> None:
+        """Set (or, with None, delete) the document under ``key``."""
+        if document is None:
+            self.documents.pop(key, None)
+        else:
+            self.documents[key] = document
         self._staged.add(key)
 
     def drop_expired(self, now: float) -> None:
         for key, document in list(self.documents.items()):
             if document["expires_at"] is not None and document["expires_at"] <= now:
-                self.drop(key)
+                self.put(key, None)
 
     def apply(self) -> None:
         """Replace the staged documents: the old copies go, the current ones come in (new ids)."""
@@ -117,18 +122,18 @@ class TinyDBStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock_fd: int | None = None
-        self._players: dict[str, tuple[int | None, Player]] = {}
-        self._answers: dict[tuple[str, str], tuple[dict, asyncio.Future]] = {}
+        self._players: dict[str, Player] = {}
+        self._in_flight: dict[tuple[str, str], asyncio.Future] = {}
         self._rankings: dict[str, Ranking] = {}
         self._unranked: dict[str, list[dict]] = {}
-        self._pending_scores: list[dict] = []
-        self._pending_players: dict[str, Player] = {}
+        self._pending: list[list] = []
+        self._unfolded = 0
         self._next_write: asyncio.Future | None = None
         self._writer: asyncio.Task | None = None
+        self._folder: asyncio.Task | None = None
         self._write_requested = False
         self._seq = 0
         self._record_version = 0
-        self._last_sweep = 0.0
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -137,27 +142,47 @@ class TinyDBStore:
         self._lock()
         try:
             data = self._read_file()
+            self._db = TinyDB(data, storage=_MemoryStorage)
+            self._journal = Journal(self.path.parent, f"{self.path.name}.journal")
+            folded = self._db.table(JOURNAL_TABLE).get(doc_id=1) or {"folded_through": 0}
+            changes = self._journal.read(after=folded["folded_through"])
+        except JournalDamaged as error:
+            self._unlock()
+            raise StoreError(
+                f"the journal of {self.path} is damaged ({error}). It was left untouched: restore the data "
+                "folder from a backup, or move the journal file away to lose the changes it holds."
+            ) from None
         except StoreError:
             self._unlock()
             raise
-        self._db = TinyDB(data, storage=_MemoryStorage)
-        self._scores = self._db.table("scores")
-        self._player_table = self._db.table("players")
-        for document in self._player_table.all():
-            player = msgspec.convert(dict(document), Player)
-            self._players[player.id] = (document.doc_id, player)
-        for document in sorted(self._scores.all(), key=lambda doc: doc["seq"]):
-            self._remember(document)
+        self._tables = {
+            "scores": _KeyedTable(self._db.table("scores"), lambda doc: (doc["player"], doc["submission_id"])),
+            "players": _KeyedTable(self._db.table("players"), lambda doc: doc["id"]),
+            "records": _KeyedTable(self._db.table("records"), lambda doc: (doc["kind"], doc["key"])),
+            "counters": _KeyedTable(self._db.table("counters"), lambda doc: doc["key"]),
+        }
+        for name, key, document in changes:
+            self._tables[name].put(tuple(key) if isinstance(key, list) else key, document)
+        self._journal.discard_through(folded["folded_through"])
+        for document in self._tables["players"].documents.values():
+            self._players[document["id"]] = msgspec.convert(document, Player)
+        for document in sorted(self._tables["scores"].documents.values(), key=lambda doc: doc["seq"]):
             self._unranked.setdefault(document["game"], []).append(document)
             self._seq = max(self._seq, document["seq"])
-        self._records = _KeyedTable(self._db.table("records"), lambda doc: (doc["kind"], doc["key"]))
-        self._counters = _KeyedTable(self._db.table("counters"), lambda doc: doc["key"])
-        self._record_version = max((doc["version"] for doc in self._records.documents.values()), default=0)
+        records = self._tables["records"].documents.values()
+        self._record_version = max((doc["version"] for doc in records), default=0)
         self._next_write = asyncio.get_running_loop().create_future()
+        if changes:  # start from a file that holds everything
+            await self._fold(self._journal.rotate())
 
     async def close(self) -> None:
+        """Answer every staged write, then fold the journal so the file holds everything."""
         if self._writer is not None:
             await asyncio.shield(self._writer)
+        if self._folder is not None:
+            await asyncio.shield(self._folder)
+        if self._unfolded:
+            await self._fold(self._journal.rotate())
         self._unlock()
 
     def _lock(self) -> None:
@@ -202,18 +227,18 @@ class TinyDBStore:
     ) -> tuple[ScoreAccepted, bool]:
         key = (player.id, submission.submission_id)
         self._save_player(player)
-        known = self._answers.get(key)
-        if known is not None:
-            document, written = known
+        document = self._tables["scores"].documents.get(key)
+        if document is not None:
             if document["game"] != game.id or document["score"] != submission.score:
                 raise SubmissionConflict(
                     f"submission_id {submission.submission_id!r} was already used for a score of "
                     f"{document['score']} in {document['game']}; use a new submission_id for a new run"
                 )
-            if written.done() and written.exception() is not None:
-                written = self._request_write()
-                self._answers[key] = (document, written)
-            await asyncio.shield(written)
+            written = self._in_flight.get(key)
+            if written is not None and written.done() and written.exception() is not None:
+                written = self._in_flight[key] = self._request_write()
+            if written is not None:
+                await asyncio.shield(written)
             return self._answer(document), False
 
         self._seq += 1
@@ -233,17 +258,22 @@ class TinyDBStore:
             "rank": rank,
             "new_best": new_best,
         }
-        self._pending_scores.append(document)
-        written = self._request_write()
-        self._answers[key] = (document, written)
+        self._change("scores", key, document)
+        written = self._in_flight[key] = self._request_write()
         await asyncio.shield(written)
+        if self._in_flight.get(key) is written:
+            del self._in_flight[key]
         return self._answer(document), True
 
     def _save_player(self, player: Player) -> None:
-        doc_id, known = self._players.get(player.id, (None, None))
-        if known != player:
-            self._players[player.id] = (doc_id, player)
-            self._pending_players[player.id] = player
+        if self._players.get(player.id) != player:
+            self._players[player.id] = player
+            self._change("players", player.id, msgspec.to_builtins(player))
+
+    def _change(self, table: str, key, document: dict | None) -> None:
+        """Stage a change: visible at once, journaled by the next write, in the file at the next fold."""
+        self._tables[table].put(key, document)
+        self._pending.append([table, list(key) if isinstance(key, tuple) else key, document])
 
     def _request_write(self) -> asyncio.Future:
         """The future of the next durable write, which will include everything staged so far."""
@@ -253,45 +283,44 @@ class TinyDBStore:
         return self._next_write
 
     async def _write_loop(self) -> None:
-        """Group commit: each pass writes everything staged since the previous pass."""
+        """Group commit: each pass appends everything staged since the previous pass, with one fsync."""
         loop = asyncio.get_running_loop()
         while self._write_requested:
             await asyncio.sleep(0)  # let requests already in this loop iteration join the write
             self._write_requested = False
             written, self._next_write = self._next_write, loop.create_future()
+            batch, self._pending = self._pending, []
             try:
-                self._apply_pending()
-                payload = msgspec.json.encode(self._db.storage.data)
-                await asyncio.to_thread(write_atomically, self.path, payload)
-            except Exception as error:  # disk full, permissions: tell the waiters, keep the data
+                if batch:
+                    await asyncio.to_thread(self._journal.append, batch)
+            except Exception as error:  # disk full, permissions: tell the waiters, keep the changes
+                self._pending[:0] = batch
                 written.set_exception(
-                    StoreUnavailable(f"could not write {self.path}: {error}; retry with the same submission_id")
+                    StoreUnavailable(f"could not write to {self.path.parent}: {error}; retry with the same request")
                 )
                 written.exception()  # retrieved: callers that left already need no warning
-            else:
-                written.set_result(None)
+                continue
+            written.set_result(None)
+            self._unfolded += len(batch)
+            if self._unfolded >= FOLD_EVERY and (self._folder is None or self._folder.done()):
+                self._folder = asyncio.create_task(self._fold(self._journal.rotate()))
 
-    def _apply_pending(self) -> None:
+    async def _fold(self, sealed: int) -> None:
+        """Write a snapshot holding every journal generation up to ``sealed``, then drop those files.
+
+        TinyDB's tables change only here, on the loop; the encoding and the atomic
+        replace run in a thread while requests go on staging into the journal.
+        """
+        self._unfolded = 0
         now = time.time()
-        if now - self._last_sweep >= SWEEP_EVERY:
-            self._last_sweep = now
-            self._records.drop_expired(now)
-            self._counters.drop_expired(now)
-        self._records.apply()
-        self._counters.apply()
-        scores, self._pending_scores = self._pending_scores, []
-        players, self._pending_players = self._pending_players, {}
-        if scores:
-            self._scores.insert_multiple(scores)
-        new = [player for player in players.values() if self._players[player.id][0] is None]
-        if new:
-            doc_ids = self._player_table.insert_multiple(msgspec.to_builtins(player) for player in new)
-            for player, doc_id in zip(new, doc_ids):
-                self._players[player.id] = (doc_id, player)
-        for player in players.values():
-            doc_id = self._players[player.id][0]
-            if player not in new:
-                self._player_table.update(msgspec.to_builtins(player), doc_ids=[doc_id])
+        self._tables["records"].drop_expired(now)
+        self._tables["counters"].drop_expired(now)
+        for table in self._tables.values():
+            table.apply()
+        self._db.table(JOURNAL_TABLE).upsert(Document({"folded_through": sealed}, doc_id=1))
+        data = self._db.storage.data
+        await asyncio.to_thread(lambda: write_atomically(self.path, msgspec.json.encode(data)))
+        self._journal.discard_through(sealed)
 
     # -- records and counters ---------------------------------------------------------------
 
@@ -311,20 +340,18 @@ class TinyDBStore:
         # even after the record holding the highest one was deleted.
         self._record_version = max(self._record_version + 1, time.time_ns() // 1000)
         document = {"kind": kind, "key": key, "value": value, "version": self._record_version, "expires_at": expires_at}
-        if expires_at is not None and expires_at <= time.time():
-            self._records.drop((kind, key))
-        else:
-            self._records.put((kind, key), document)
+        gone = expires_at is not None and expires_at <= time.time()
+        self._change("records", (kind, key), None if gone else document)
         await asyncio.shield(self._request_write())
         return Record(value=value, version=document["version"], expires_at=expires_at)
 
     async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
-        document = self._counters.documents.get(key)
+        document = self._tables["counters"].documents.get(key)
         buckets = {} if document is None else {second: n for second, n in document["buckets"] if second >= now - window}
         if amount:
             buckets[now] = buckets.get(now, 0) + amount
-            self._counters.put(
-                key, {"key": key, "buckets": sorted(buckets.items()), "expires_at": max(buckets) + window + 1}
+            self._change(
+                "counters", key, {"key": key, "buckets": sorted(buckets.items()), "expires_at": max(buckets) + window + 1}
             )
         total = sum(n for second, n in buckets.items() if second <= now)
         if amount:
@@ -332,7 +359,7 @@ class TinyDBStore:
         return total
 
     def _live_record(self, kind: str, key: str) -> dict | None:
-        document = self._records.documents.get((kind, key))
+        document = self._tables["records"].documents.get((kind, key))
         if document is None or (document["expires_at"] is not None and document["expires_at"] <= time.time()):
             return None
         return document
@@ -357,8 +384,7 @@ class TinyDBStore:
         return self._page(game, ranking, position - (limit - 1) // 2, limit)
 
     async def player(self, player_id: str) -> Player | None:
-        known = self._players.get(player_id)
-        return None if known is None else known[1]
+        return self._players.get(player_id)
 
     async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
         bests = []
@@ -374,7 +400,7 @@ class TinyDBStore:
         more = len(rows) > limit
         rows = rows[:limit]
         entries = [
-            LeaderboardEntry(rank=rank, player=self._players[pid][1].ref(), score=score, at=at)
+            LeaderboardEntry(rank=rank, player=self._players[pid].ref(), score=score, at=at)
             for rank, pid, score, at, _ in rows
         ]
         next_cursor = encode_cursor(rows[-1][4]) if more else None
@@ -390,16 +416,11 @@ class TinyDBStore:
                 ranking.offer(document["player"], document["score"], document["seq"], at)
         return ranking
 
-    def _remember(self, document: dict) -> None:
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        self._answers[(document["player"], document["submission_id"])] = (document, done)
-
     def _answer(self, document: dict) -> ScoreAccepted:
         return ScoreAccepted(
             game=document["game"],
             submission_id=document["submission_id"],
-            player=self._players[document["player"]][1].ref(),
+            player=self._players[document["player"]].ref(),
             score=document["score"],
             best=document["best"],
             rank=document["rank"],

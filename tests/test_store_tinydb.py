@@ -1,7 +1,10 @@
 """What only the TinyDB store promises: crash-safe files, corrupt files refused, one process."""
 
 import json
-import os
+import shutil
+import signal
+
+import httpx
 
 import pytest
 from tinydb import TinyDB
@@ -29,6 +32,9 @@ async def stores(tmp_path):
 async def test_the_file_is_a_tinydb_database_that_stock_tinydb_reads(stores, tmp_path):
     store = await stores.open()
     await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    await store.close()  # folds the journal into the file
+    stores.opened.remove(store)
+    assert [path.name for path in tmp_path.iterdir() if ".journal." in path.name] == []
     with TinyDB(tmp_path / "arcade.json") as database:
         (score,) = database.table("scores").all()
         (player,) = database.table("players").all()
@@ -59,9 +65,9 @@ def test_serve_refuses_a_corrupt_database_with_a_clear_message(tmp_path):
 
 async def test_a_failed_write_is_not_acknowledged_and_the_retry_stores_it_once(stores, tmp_path):
     store = await stores.open()
-    blocker = tmp_path / f".arcade.json.{os.getpid()}.tmp"
-    blocker.mkdir()  # the temporary file cannot be created: the write fails like a full disk
-    with pytest.raises(StoreUnavailable, match="retry with the same submission_id"):
+    blocker = tmp_path / "arcade.json.journal.000001"
+    blocker.mkdir()  # the journal cannot be appended to: the write fails like a full disk
+    with pytest.raises(StoreUnavailable, match="retry with the same request"):
         await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
     blocker.rmdir()
     answer, _ = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
@@ -70,6 +76,45 @@ async def test_a_failed_write_is_not_acknowledged_and_the_retry_stores_it_once(s
     assert await board(reopened) == [(1, "ada", 40)]
     with TinyDB(tmp_path / "arcade.json") as database:
         assert len(database.table("scores")) == 1
+
+
+async def test_a_crash_loses_no_acknowledged_change_and_a_torn_last_line_is_cut(stores, tmp_path):
+    store = await stores.open()
+    for index in range(3):
+        await store.submit_score(POINTS, person(f"p{index}"), submission(index, f"p{index}-run"))
+    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
+    crashed.mkdir()
+    for path in tmp_path.glob("arcade.json*"):
+        shutil.copy(path, crashed / path.name)
+    (journal,) = crashed.glob("arcade.json.journal.*")
+    with journal.open("ab") as torn:
+        torn.write(b'["scores", ["p9", "p9-run"], {"game": "poi')  # a batch whose fsync never returned
+    survivor = await Stores("tinydb", crashed).open()
+    assert await board(survivor) == [(1, "p2", 2), (2, "p1", 1), (3, "p0", 0)]
+    await survivor.close()
+
+
+async def test_a_damaged_journal_is_refused_and_left_in_place(stores, tmp_path):
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("bob"), submission(50, "bob-run-1"))
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (journal,) = tmp_path.glob("arcade.json.journal.*")
+    lines = journal.read_bytes().split(b"\n")
+    (damaged / journal.name).write_bytes(b"\n".join([b"{not json", *lines[1:]]))
+    with pytest.raises(StoreError, match="journal .* is damaged .* left untouched"):
+        await Stores("tinydb", damaged).open()
+    assert (damaged / journal.name).read_bytes().startswith(b"{not json")
+
+
+def test_a_killed_server_keeps_every_acknowledged_score(server):
+    answers = [server.post_score(server.token(name), 10 + index, f"{name}-run-0001") for index, name in enumerate("abc")]
+    assert [answer.status_code for answer in answers] == [201, 201, 201]
+    server.stop(signal.SIGKILL)  # no shutdown: the journal is all there is
+    server.start()
+    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
+    assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("c", 12), ("b", 11), ("a", 10)]
 
 
 async def test_a_second_process_on_the_same_data_is_refused_naming_postgres(stores):
@@ -93,5 +138,7 @@ async def test_concurrent_submissions_share_durable_writes(stores, tmp_path):
         *(store.submit_score(POINTS, person(f"p{index}"), submission(index, f"p{index}-run")) for index in range(200))
     )
     assert sorted(answer.rank for answer, _ in answers)[:1] == [1]
+    await store.close()
+    stores.opened.remove(store)
     data = json.loads((tmp_path / "arcade.json").read_text())
     assert len(data["scores"]) == 200
