@@ -198,7 +198,7 @@ def device_pages(provider: BuiltinProvider) -> type[Controller]:
             account, session = person
             if not await provider.grants.approve(found, account.username, session.created_at):
                 return gone()
-            text = f"Your badge is now logged in as {account.name}. You can return to your badge."
+            text = f"Your badge logs in as {account.name} within seconds. You can return to your badge."
             return Template("device/message.html", context={"title": "Approved", "text": text, "done": True})
 
         @post("/{link:str}/deny")
