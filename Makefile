@@ -34,6 +34,7 @@ test: install system-packages
 bench: install
 	$(BIN)/python bench/server.py
 	$(BIN)/micropython -X heapsize=96K bench/qr.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -23,6 +23,7 @@ PANEL_X = LEFT + COLS * CELL + 8
 EAST = 1  # wall bits of a cell
 SOUTH = 2
 EXIT = CELLS - 1
+STEPS = (-COLS, COLS, -1, 1)  # to the cell above, below, left, right
 
 
 class Random:
@@ -52,27 +53,30 @@ class Game:
         self.held = 0
 
     def _carve(self, random):
-        """A depth-first walk knocks walls down: one path between any two cells, long corridors."""
+        """A depth-first walk knocks walls down: one path between any two cells, long corridors.
+        Its stack and the choices are allocated once: a maze is made without garbage."""
         visited = bytearray(CELLS)
         visited[0] = 1
-        stack = [0]
+        stack = [0] * CELLS
+        depth = 1
         options = [0, 0, 0, 0]
-        while stack:
-            cell = stack[-1]
+        while depth:
+            cell = stack[depth - 1]
             x = cell % COLS
             count = 0
-            for near in (cell - COLS, cell + COLS, cell - 1 if x else -1, cell + 1 if x < COLS - 1 else -1):
-                if 0 <= near < CELLS and not visited[near]:
+            for step in STEPS:
+                near = cell + step
+                if 0 <= near < CELLS and not visited[near] and not (step == -1 and x == 0 or step == 1 and x == COLS - 1):
                     options[count] = near
                     count += 1
             if not count:
-                stack.pop()
+                depth -= 1
                 continue
             near = options[random.below(count)]
-            low = min(cell, near)
-            self.walls[low] &= ~(EAST if near - cell in (1, -1) else SOUTH)
+            self.walls[min(cell, near)] &= ~(EAST if abs(near - cell) == 1 else SOUTH)
             visited[near] = 1
-            stack.append(near)
+            stack[depth] = near
+            depth += 1
 
     def tick(self, buttons):
         """A step for each fresh press of a direction (every step shows on the e-ink before the
