@@ -56,6 +56,13 @@ def summary(game: GameInfo) -> GameSummary:
     )
 
 
+def invalid(key: str, message: str, source: str = "body", detail: str | None = None) -> ValidationException:
+    """A 422 naming the field and why."""
+    return ValidationException(
+        detail=detail or f"{key}: {message}", extra=[{"key": key, "source": source, "message": message}]
+    )
+
+
 def strictly(body: bytes, model: type):
     """Decode ``body`` with no type coercion.
 
@@ -67,10 +74,7 @@ def strictly(body: bytes, model: type):
         return msgspec.json.decode(body, type=model)
     except msgspec.ValidationError as error:
         message, _, path = str(error).partition(" - at `$.")
-        key = path.rstrip("`") or "(body)"
-        raise ValidationException(
-            detail=f"{key}: {message}", extra=[{"key": key, "source": "body", "message": message}]
-        ) from None
+        raise invalid(path.rstrip("`") or "(body)", message) from None
     except msgspec.DecodeError as error:
         raise ValidationException(detail=f"the body is not valid JSON: {error}") from None
 
@@ -123,22 +127,15 @@ class ApiController(Controller):
         game = find_game(arcade, game_id)
         data = strictly(await request.body(), ScoreSubmission)
         if not game.min_score <= data.score <= game.max_score:
-            raise ValidationException(
+            raise invalid(
+                "score",
+                f"must be between {game.min_score} and {game.max_score} {game.unit}",
                 detail=f"score {data.score} is outside {game.title}'s bounds",
-                extra=[
-                    {
-                        "key": "score",
-                        "source": "body",
-                        "message": f"must be between {game.min_score} and {game.max_score} {game.unit}",
-                    }
-                ],
             )
         try:
             await verify(game, data)
         except RunRefused as error:
-            raise ValidationException(
-                detail=f"run: {error}", extra=[{"key": "run", "source": "body", "message": str(error)}]
-            ) from None
+            raise invalid("run", str(error)) from None
         except ReplayTooSlow as error:
             raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "5"}) from None
         principal = request.user
@@ -174,17 +171,12 @@ class ApiController(Controller):
         game = find_game(arcade, game_id)
         if around is not None:
             if cursor is not None:
-                raise ValidationException(
-                    detail="use either cursor or around, not both",
-                    extra=[{"key": "around", "source": "query", "message": "cannot be combined with cursor"}],
-                )
+                raise invalid("around", "cannot be combined with cursor", "query", "use either cursor or around, not both")
             return await arcade.store.around(game, around, limit)
         try:
             return await arcade.store.leaderboard(game, limit, cursor)
         except BadCursor as error:
-            raise ValidationException(
-                detail=str(error), extra=[{"key": "cursor", "source": "query", "message": str(error)}]
-            ) from None
+            raise invalid("cursor", str(error), "query", str(error)) from None
 
     @get("/players/{player:str}")
     async def player(self, player: str, arcade: Arcade) -> PlayerDetail:
