@@ -44,15 +44,12 @@ def replay(game: GameInfo, run: Run, budget: float = TIME_BUDGET) -> int:
             f"the run lasts {run.ticks} ticks, longer than the {game.max_ticks} the server replays for {game.title}"
         )
     _check_inputs(run)
-    timed = _Timed(game.rules()(run.seed), time.monotonic() + budget, budget)
     try:
-        score, ticks, over = play(timed, run.ticks, run.inputs)
+        score, ticks, over = play(_Timed(game.rules()(run.seed), budget), run.ticks, run.inputs)
     except ReplayTooSlow:
         raise
-    except Exception as error:
-        raise RunRefused(
-            f"the replay of this run stops at tick {timed.ticks - 1} with {type(error).__name__}: {error}"
-        ) from None
+    except Exception as error:  # the badge would have crashed on this run, so never sent it
+        raise RunRefused(f"the replay of this run fails with {type(error).__name__}: {error}") from None
     if ticks < run.ticks:
         raise RunRefused(f"the game of this run is over after {ticks} ticks, but the run says {run.ticks}")
     if not over:
@@ -63,10 +60,10 @@ def replay(game: GameInfo, run: Run, budget: float = TIME_BUDGET) -> int:
 class _Timed:
     """The game, with a look at the clock every so many ticks."""
 
-    def __init__(self, game, deadline: float, budget: float):
+    def __init__(self, game, budget: float):
         self.game = game
-        self.deadline = deadline
         self.budget = budget
+        self.deadline = time.monotonic() + budget
         self.ticks = 0
 
     @property

@@ -8,6 +8,7 @@ from arcade.models import MAX_RUN_INPUTS, Run
 from arcade.replay import ReplayTooSlow, replay
 from games.maze import MAZE
 from games.tiles import badge as tiles
+from tests.distributions import make_plugin
 from tests.runs import A, C, DOWN, UP, maze_path, run_of, tiles_moves
 
 BACK = {A: C, C: A, UP: DOWN, DOWN: UP}
@@ -74,6 +75,31 @@ def test_a_forged_score_is_refused_with_what_the_replay_scored(shared_server):
 )
 def test_a_run_that_cannot_be_a_game_of_balloon_is_refused_saying_why(shared_server, run, reason):
     assert reason in refusal(shared_server, "balloon", 0, run)
+
+
+def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_server, tmp_path):
+    site = tmp_path / "site-packages"
+    env = make_plugin(site, "fragile", """
+        from arcade.games import GameInfo
+
+        def arcade_register_games(register):
+            register(GameInfo(id="fragile", title="Fragile", version="1", package="fragile_rules"))
+        """)
+    (site / "fragile_rules").mkdir()
+    (site / "fragile_rules" / "__init__.py").write_text("")
+    (site / "fragile_rules" / "badge.py").write_text(
+        "class Game:\n"
+        "    TICK_MS = 100\n"
+        "    score = 0\n"
+        "    def __init__(self, seed):\n"
+        "        self.left = 3\n"
+        "    def tick(self, buttons):\n"
+        "        self.left -= 1\n"
+        "        return 1 + 1 // self.left\n"
+    )
+    server = make_server(env=env)
+    reason = refusal(server, "fragile", 0, {"seed": 1, "inputs": [], "ticks": 5})
+    assert reason == "run: the replay of this run fails with ZeroDivisionError: integer division or modulo by zero"
 
 
 def test_more_inputs_than_a_badge_records_are_refused_before_any_replay(shared_server):
