@@ -53,7 +53,9 @@ def replay(game: GameInfo, run: Run, budget: float = TIME_BUDGET) -> int:
     if ticks < run.ticks:
         raise RunRefused(f"the game of this run is over after {ticks} ticks, but the run says {run.ticks}")
     if not over:
-        raise RunRefused(f"the game of this run is still on after its {run.ticks} ticks; a run is sent once its game is over")
+        raise RunRefused(
+            f"the game of this run is still on after its {run.ticks} ticks; a run is sent once its game is over"
+        )
     return score
 
 

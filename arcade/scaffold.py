@@ -31,7 +31,9 @@ def new_game(name: str, parent: Path, taken: set[str]) -> Path:
     if name in taken:
         raise ScaffoldError(f"a game called {name!r} is installed already; choose another name")
     if importlib.util.find_spec(name) is not None:
-        raise ScaffoldError(f"a Python module called {name!r} exists already, so the game's package would clash; choose another name")
+        raise ScaffoldError(
+            f"a Python module called {name!r} exists already, so the game's package would clash; choose another name"
+        )
     folder = parent / f"arcade-game-{name.replace('_', '-')}"
     if folder.exists():
         raise ScaffoldError(f"{folder} exists already; move it away or choose another name")

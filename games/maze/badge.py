@@ -66,7 +66,8 @@ class Game:
             count = 0
             for step in STEPS:
                 near = cell + step
-                if 0 <= near < CELLS and not visited[near] and not (step == -1 and x == 0 or step == 1 and x == COLS - 1):
+                off_the_side = step == -1 and x == 0 or step == 1 and x == COLS - 1
+                if 0 <= near < CELLS and not visited[near] and not off_the_side:
                     options[count] = near
                     count += 1
             if not count:
