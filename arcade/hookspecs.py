@@ -19,7 +19,7 @@ hookimpl = pluggy.HookimplMarker("arcade")
 def arcade_register_games(register):
     """Register the games this plugin provides.
 
-    Call ``register(game)`` once per game, with a :class:`arcade.games.Game`.
+    Call ``register(game)`` once per game, with a :class:`arcade.games.GameInfo`.
     The game's ``info.id`` must be unique across all plugins; a duplicate stops
     start-up with an error naming both plugins.
     """
