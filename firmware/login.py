@@ -131,13 +131,11 @@ def _expired():
 def _draw(badge, grant, title, left_ms):
     ui.begin(badge, "login")
     complete = grant.get("verification_uri_complete")
-    x = 4
-    if complete:
-        _draw_qr(badge, complete, 2, 2)
-        x = QR_SIZE + 8
+    scannable = complete and _draw_qr(badge, complete, 2, 2)
+    x = QR_SIZE + 8 if scannable else 4
     width = WIDTH - x - 4
     y = ui.paragraph(badge, title, x, 4, width)
-    y = ui.paragraph(badge, "Scan, or open" if complete else "Open", x, y + 4, width)
+    y = ui.paragraph(badge, "Scan, or open" if scannable else "Open", x, y + 4, width)
     y = ui.paragraph(badge, grant["verification_uri"], x, y, width)
     y = ui.paragraph(badge, "and enter", x, y, width)
     code = grant.get("user_code") or ""
@@ -161,12 +159,18 @@ def _countdown(badge, x, left_ms):
 
 
 def _draw_qr(badge, text, x, y):
+    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice)."""
     try:
         import qrcode
     except ImportError:
         import qr as qrcode
     code = qrcode.QRCode()
-    code.set_text(text)
+    try:
+        fits = code.set_text(text) is not False  # the native module answers False, ours raises
+    except ValueError:
+        fits = False
+    if not fits:
+        return False
     size, _ = code.get_size()
     scale = max(1, (QR_SIZE - 4) // size)
     offset = (QR_SIZE - size * scale) // 2
@@ -177,6 +181,7 @@ def _draw_qr(badge, text, x, y):
                 badge.rectangle(x + offset + col * scale, y + offset + row * scale, scale, scale)
     del code
     gc.collect()
+    return True
 
 
 def _describe(status, answer):

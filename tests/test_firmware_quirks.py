@@ -35,6 +35,7 @@ class Provider(ThreadingHTTPServer):
     def __init__(self, token_answers):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.token_answers = list(token_answers)
+        self.device = DEVICE
         self.forms = {"device": [], "token": []}
         self.bodies = []
 
@@ -61,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.bodies.append(body)
         if self.path == "/oauth/device/code":
             self.server.forms["device"].append(parse_qs(body))
-            self._answer(200, DEVICE)
+            self._answer(200, self.server.device)
         else:
             self.server.forms["token"].append(parse_qs(body))
             self._answer(*self.server.token_answers.pop(0))
@@ -134,3 +135,15 @@ def test_an_error_sent_with_http_200_stops_the_login_and_says_why(badge_build, p
     assert "The identity provider answered 200: Unknown client badger." in result.last("login-failed").said
     assert result.last("account").text.startswith("Not logged in")
     assert badge.state("session.json") is None
+
+
+@pytest.mark.parametrize("provider", [[(200, TOKENS)]], indirect=True)
+def test_a_link_too_long_for_a_qr_code_shows_the_url_and_the_code(badge_build, provider, tmp_path):
+    badge = Badge(badge_build, tmp_path / "flash", provider.url)
+    provider.device = {**DEVICE, "verification_uri_complete": "https://example.com/activate?" + "x" * 240}
+
+    result = badge.play(LOG_IN.format(screen="account", then=""))
+
+    assert result.returncode == 0, result.output
+    assert result.first("login").text.startswith("Log in | Open | https://example.com/activate | and enter | WDJB-MJHT")
+    assert result.last("account").text.startswith("Logged in as Grace Hopper")
