@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arcade.build import BuildError, find_program, read_manifest
+from arcade.build import find_program, read_manifest
 
 WIDTH = 296
 HEIGHT = 128

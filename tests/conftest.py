@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.runs import balloon_run
+from tests.stores import STORES, Stores
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -191,6 +192,36 @@ def shared_server(tmp_path_factory, fixture_games) -> RunningServer:
     servers = Servers(tmp_path_factory.mktemp("shared"), fixture_games)
     yield servers()
     servers.stop_all()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(params=STORES)
+async def stores(request, tmp_path):
+    """Opens stores of each kind in the contract suites; closes them after the test."""
+    stores = Stores(request.param, tmp_path)
+    yield stores
+    for store in stores.opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(stores):
+    return await stores.open()
+
+
+@pytest.fixture(scope="module")
+def zbarimg() -> str:
+    """The real QR decoder; missing it fails in CI and skips elsewhere."""
+    path = shutil.which("zbarimg")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("zbarimg is missing; install zbar-tools")
+        pytest.skip("zbarimg is not installed (apt-get install zbar-tools)")
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,9 @@
 side done over HTTP as a person would (tests/people.py): they scan the QR code on the badge's
 screen. Then a game, and the score on the leaderboard under that person's name."""
 
-import json
-import os
-import shutil
 import subprocess
 
 import httpx
-import pytest
 
 from tests.people import Person
 from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
@@ -44,16 +40,6 @@ wait result
 wait menu
 exit
 """
-
-
-@pytest.fixture(scope="module")
-def zbarimg() -> str:
-    path = shutil.which("zbarimg")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("zbarimg is missing; install zbar-tools")
-        pytest.skip("zbarimg is not installed (apt-get install zbar-tools)")
-    return path
 
 
 def scan(zbarimg: str, screenshots) -> str:

@@ -2,7 +2,6 @@
 96 KB heap, its codes rendered as a phone would see them and read back by the zbar decoder."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,16 +47,6 @@ def encode(text: str, tmp_path: Path, options: str = "") -> list[str]:
     result = micropython(ENCODE.format(text=text, options=options), tmp_path)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
-
-
-@pytest.fixture(scope="module")
-def zbarimg() -> str:
-    path = shutil.which("zbarimg")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("zbarimg is missing; install zbar-tools")
-        pytest.skip("zbarimg is not installed (apt-get install zbar-tools)")
-    return path
 
 
 @pytest.fixture

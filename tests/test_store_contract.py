@@ -4,69 +4,8 @@ import asyncio
 
 import pytest
 
-from arcade import config, plugins
-from arcade.games import GameInfo
-from arcade.models import Player, Run, ScoreSubmission, player_id
-from arcade.platform import Context
 from arcade.store import BadCursor, SubmissionConflict
-
-STORES = ["tinydb"]
-POINTS = GameInfo(id="points", title="Points", version="1", package="games.dino")
-MOVES = GameInfo(id="moves", title="Moves", version="1", package="games.dino", order="lower", unit="moves")
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-def person(name: str, issuer: str = "https://id.test") -> Player:
-    return Player(id=player_id(issuer, name), issuer=issuer, subject=name, name=name)
-
-
-def submission(score: int, key: str) -> ScoreSubmission:
-    return ScoreSubmission(score=score, run=Run(seed=1, inputs=[(0, 1), (5, 0)], ticks=9), submission_id=key)
-
-
-class Stores:
-    """Opens stores of one kind on one folder through the plugin hook, as the server does."""
-
-    def __init__(self, name: str, folder):
-        self.name, self.folder = name, folder
-        self.manager = plugins.load()
-        self.opened = []
-
-    async def open(self):
-        settings = config.Settings()
-        context = Context(settings=settings, data_dir=self.folder, public_url="http://test")
-        store = self.manager.hook.arcade_store(name=self.name, settings={}, context=context)
-        await store.start()
-        self.opened.append(store)
-        return store
-
-    async def reopen(self, store):
-        await store.close()
-        self.opened.remove(store)
-        return await self.open()
-
-
-@pytest.fixture(params=STORES)
-async def stores(request, tmp_path):
-    stores = Stores(request.param, tmp_path)
-    yield stores
-    for store in stores.opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(stores):
-    return await stores.open()
-
-
-async def board(store, game=POINTS, limit=100):
-    page = await store.leaderboard(game, limit)
-    return [(entry.rank, entry.player.name, entry.score) for entry in page.entries]
-
+from tests.stores import MOVES, POINTS, board, person, submission
 
 pytestmark = pytest.mark.anyio
 

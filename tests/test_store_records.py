@@ -10,27 +10,7 @@ import time
 
 import pytest
 
-from tests.test_store_contract import STORES, Stores
-
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(params=STORES)
-async def stores(request, tmp_path):
-    stores = Stores(request.param, tmp_path)
-    yield stores
-    for store in stores.opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(stores):
-    return await stores.open()
 
 
 async def test_a_record_is_created_once_and_read_back(store):

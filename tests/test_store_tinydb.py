@@ -11,14 +11,9 @@ from tinydb import TinyDB
 
 from arcade.store import StoreError, StoreUnavailable
 from tests.conftest import run_arcade
-from tests.test_store_contract import POINTS, Stores, board, person, submission
+from tests.stores import POINTS, Stores, board, person, submission
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture
