@@ -44,10 +44,17 @@ class Journal:
         payload = b"".join(msgspec.json.encode(entry) + b"\n" for entry in entries)
         descriptor = os.open(self.path(self.generation), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(descriptor, view):]
-            os.fsync(descriptor)
+            start = os.fstat(descriptor).st_size
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(descriptor, view):]
+                os.fsync(descriptor)
+            except BaseException:
+                # A half-written batch would glue itself to the retry's first line, and the
+                # reader would cut that whole line off as torn: the retry would be lost.
+                os.ftruncate(descriptor, start)
+                raise
         finally:
             os.close(descriptor)
         if not self._created:  # the new file's name must survive a power cut too
