@@ -103,3 +103,24 @@ def test_sign_ups_are_budgeted_per_address(make_server):
     refused = late.sign_up(late.open(badge.start()["verification_uri_complete"]))
     assert refused.status_code == 429 and "Too many accounts" in visible_text(refused.text)
     assert badge.log_in(Person(server.url, "cyd", address="127.0.0.3"))["access_token"]
+
+
+def test_a_taken_username_counts_against_the_sign_up_budget(make_server):
+    server = make_server("[identity.builtin.limits]\nsign_ups_per_address = 2\n")
+    badge = Badge(server.url)
+    badge.log_in(Person(server.url, "ada", address="127.0.0.3"))
+    prober = Person(server.url, "ada", address="127.0.0.2")  # tries names that exist: each costs a hash
+    page = prober.open(badge.start()["verification_uri_complete"])
+    answers = [prober.sign_up(page) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [400, 400, 429]
+    assert "That username is taken" in visible_text(answers[0].text)
+
+
+def test_a_huge_username_is_not_kept_in_the_store(make_server):
+    server = make_server()
+    guesser = Person(server.url, "guesser")
+    page = guesser.open(Badge(server.url).start()["verification_uri_complete"])
+    wrong = guesser.submit(page, "log-in", username="a" * 1_000_000, password="guess guess")
+    assert wrong.status_code == 400 and "Wrong username or password" in visible_text(wrong.text)
+    kept = sum(path.stat().st_size for path in server.data.glob("arcade.json*"))
+    assert kept < 100_000

@@ -47,6 +47,14 @@ class AccountError(Exception):
         self.field = field
 
 
+class UsernameTaken(AccountError):
+    """The username belongs to someone: known only after the password was hashed, so it counts
+    against the sign-up budget (else trying names would cost unlimited hashes and reveal accounts)."""
+
+    def __init__(self):
+        super().__init__("username", "That username is taken; choose another, or log in if it is yours.")
+
+
 def username_key(username: str) -> str:
     """How a username is compared: ``Ada`` and ``ada`` are one account."""
     return unicodedata.normalize("NFKC", username).strip().casefold()
@@ -76,7 +84,7 @@ async def sign_up(store: Store, username: str, name: str, password: str, picture
         created_at=int(time.time()),
     )
     if await store.put_record(KIND, key, msgspec.to_builtins(account), version=0) is None:
-        raise AccountError("username", "That username is taken; choose another, or log in if it is yours.")
+        raise UsernameTaken()
     return account
 
 

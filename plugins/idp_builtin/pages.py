@@ -67,8 +67,11 @@ def device_pages(provider: BuiltinProvider) -> type[Controller]:
     def password_budgets(request: Request, username: str) -> tuple[Budget, Budget]:
         per_account = settings.limits.wrong_passwords_per_account
         per_address = settings.limits.wrong_passwords_per_address
+        # Usernames have at most 32 characters: what was typed is cut to 64, so the counter kept
+        # in the store is never as big as the form (a long name still cannot be an account's).
+        account_key = accounts.username_key(username)[:64]
         return (
-            Budget(f"wrong-password:{accounts.username_key(username)}", per_account, limits.QUARTER_HOUR),
+            Budget(f"wrong-password:{account_key}", per_account, limits.QUARTER_HOUR),
             Budget(f"wrong-password-from:{limits.address_of(request)}", per_address, limits.QUARTER_HOUR),
         )
 
@@ -183,7 +186,8 @@ def device_pages(provider: BuiltinProvider) -> type[Controller]:
                     form.get("picture", ""),
                 )
             except accounts.AccountError as error:
-                await limits.give_back(store, now, budget)
+                if not isinstance(error, accounts.UsernameTaken):  # refused before any hashing
+                    await limits.give_back(store, now, budget)
                 return await confirm_page(request, found, 400, sign_up_error=str(error), sign_up_field=error.field)
             return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await sessions.begin(account)])
 
