@@ -1,8 +1,10 @@
 """HTTP for the badge: JSON and form requests whose responses are always closed.
 
 Every call answers ``(status, body)`` where ``body`` is the decoded JSON object, or ``{}``
-when the body is not one; a network failure raises ``OSError``.
+when the body is not one; a network failure, or an answer that is not HTTP, raises ``OSError``.
 """
+
+import gc
 
 try:
     import requests
@@ -34,7 +36,13 @@ def request(method, url, body=None, content_type=None, token=None):
         headers["Content-Type"] = content_type
     if token:
         headers["Authorization"] = "Bearer " + token
-    response = requests.request(method, url, data=body, headers=headers, timeout=TIMEOUT_S)
+    try:
+        response = requests.request(method, url, data=body, headers=headers, timeout=TIMEOUT_S)
+    except (ValueError, NotImplementedError) as error:
+        # Not an HTTP answer (a hang-up, a captive portal): the library raises these, not OSError,
+        # and leaves its socket open; the collection runs the socket's finaliser, which closes it.
+        gc.collect()
+        raise OSError("not an HTTP answer: %s" % error)
     try:
         status = response.status_code
         try:

@@ -3,8 +3,11 @@ delivery, the rank on the badge, refused runs kept aside, a token the server rej
 
 import json
 import shutil
+import socket
+import threading
 
 import httpx
+import pytest
 
 from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
 
@@ -110,3 +113,39 @@ def test_a_token_the_server_rejects_keeps_the_score_and_asks_to_log_in_again(bad
     assert badge.state("session.json") is None
     assert result.last("account").text.startswith("Not logged in | Log in | Send waiting scores | 1")
     assert "not-a-token" not in result.output
+
+
+@pytest.fixture
+def mute_server():
+    """A server that takes each request and hangs up without a word, as a proxy in trouble does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                connection.recv(65536)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_server_that_hangs_up_without_answering_keeps_the_score_waiting(badge_build, mute_server, tmp_path):
+    root = tmp_path / "flash"
+    (root / "state" / "queue").mkdir(parents=True)
+    (root / "state" / "session.json").write_text(
+        json.dumps({"access_token": "at-1", "token_endpoint": f"{mute_server}/oauth/token", "client_id": "badge"})
+    )
+    run = {"score": 5, "submission_id": "waiting-run-1", "run": {"seed": 1, "ticks": 3, "inputs": []}}
+    (root / "state" / "queue" / "dino.waiting-run-1.json").write_text(json.dumps(run))
+    badge = Badge(badge_build, root, mute_server)
+
+    result = badge.play("wait menu\n1 b\n2 -\nwait account\n1 down\n2 -\n3 a\n4 -\nwait sent\nexit\n")
+
+    assert result.names() == ["sending", "menu", "account", "sending", "sent"], result.output
+    assert "1 still waiting: the server cannot be reached" in result.last("sent").said
+    assert badge.queued() == ["dino.waiting-run-1.json"]
