@@ -1,6 +1,7 @@
 """The leaderboard pages: every game, one game (live), one player."""
 
 from litestar import Controller, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.response import ServerSentEvent, Template
 
@@ -47,6 +48,6 @@ class PagesController(Controller):
         bests = await arcade.store.player_bests(player, list(games.values()))
         return Template("player.html", context={"player": found, "bests": bests, "games": games})
 
-    @get("/players/{player:str}/avatar.svg", cache=86400)
+    @get("/players/{player:str}/avatar.svg", cache_control=CacheControlHeader(max_age=86400))
     async def avatar(self, player: str) -> Response[str]:
         return Response(identicon_svg(player), media_type="image/svg+xml")

@@ -59,3 +59,23 @@ def test_a_new_score_appears_on_the_open_page_without_reload(server, page):
     assert page.locator("#players").inner_text() == "2"
     assert page.locator("#rows b").count() == 0  # shown as text, never as markup
     page.screenshot(path=str(server.folder / "leaderboard.png"), full_page=True)
+
+
+def test_cacheable_answers_are_cached_by_browsers_never_kept_per_url_in_the_server(tmp_path):
+    """The server's response cache keeps one answer per URL (query included) in memory, unbounded:
+    anyone could grow it without end with made-up player ids or query strings."""
+    from arcade import config
+    from arcade.platform import assemble
+    from server.app import create_app
+
+    (tmp_path / "arcade.toml").write_text('[server]\npublic_url = "http://127.0.0.1:8000"\n')
+    app = create_app(assemble(config.load(tmp_path / "arcade.toml", environ={}), data_dir=tmp_path / "data"))
+    kept = [route.path for route in app.routes for handler in getattr(route, "route_handlers", []) if handler.cache]
+    assert kept == []
+
+
+def test_avatars_and_the_sign_in_stylesheet_tell_browsers_to_cache_them(server):
+    avatar = httpx.get(f"{server.url}/players/someone/avatar.svg")
+    assert avatar.headers["cache-control"] == "max-age=86400"
+    assert httpx.get(f"{server.url}/device/style.css").headers["cache-control"] == "max-age=3600"
+    assert httpx.get(f"{server.url}/.well-known/jwks.json").headers["cache-control"] == "max-age=60"

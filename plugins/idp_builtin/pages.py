@@ -13,6 +13,7 @@ from pathlib import Path
 
 from litestar import Controller, Request, Response, get, post
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -102,7 +103,7 @@ def device_pages(provider: BuiltinProvider) -> type[Controller]:
         middleware = [DefineMiddleware(CSRFMiddleware, config=csrf)]
         exception_handlers = {PermissionDeniedException: page_error, StoreUnavailable: page_error}
 
-        @get("/style.css", cache=3600)
+        @get("/style.css", cache_control=CacheControlHeader(max_age=3600))
         async def stylesheet(self) -> Response[str]:
             return Response(STYLESHEET, media_type="text/css")
 

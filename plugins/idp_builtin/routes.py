@@ -1,6 +1,7 @@
 """The built-in provider's public endpoints: OpenID discovery and the JWKS."""
 
 from litestar import Controller, get
+from litestar.datastructures import CacheControlHeader
 
 from plugins.idp_builtin.oauth import DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT
 from plugins.idp_builtin.provider import ALGORITHM, BuiltinProvider
@@ -13,7 +14,7 @@ def discovery_controller(provider: BuiltinProvider) -> type[Controller]:
         path = "/.well-known"
         tags = ["identity"]
 
-        @get("/openid-configuration", cache=60)
+        @get("/openid-configuration", cache_control=CacheControlHeader(max_age=60))
         async def openid_configuration(self) -> dict:
             settings = provider.device_settings()
             return {
@@ -33,7 +34,7 @@ def discovery_controller(provider: BuiltinProvider) -> type[Controller]:
                 "claims_supported": ["sub", "name", "preferred_username", "picture", "auth_time", "sid"],
             }
 
-        @get("/jwks.json", cache=60)
+        @get("/jwks.json", cache_control=CacheControlHeader(max_age=60))
         async def jwks(self) -> dict:
             return provider.public_keys()
 
