@@ -6,6 +6,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import ServerSentEvent, Template
 
 from arcade.platform import Arcade
+from arcade.store import BadCursor
 from server.api import find_game
 from server.avatars import identicon_svg
 
@@ -24,7 +25,10 @@ class PagesController(Controller):
     @get("/games/{game_id:str}")
     async def game(self, game_id: str, arcade: Arcade, cursor: str | None = None) -> Template:
         game = find_game(arcade, game_id)
-        board = await arcade.store.leaderboard(game, PAGE_SIZE, cursor)
+        try:
+            board = await arcade.store.leaderboard(game, PAGE_SIZE, cursor)
+        except BadCursor:
+            raise NotFoundException(f"no such page of the {game.title} leaderboard; it starts at /games/{game.id}") from None
         return Template("game.html", context={"game": game, "board": board, "first_page": cursor is None})
 
     @get("/games/{game_id:str}/rows")

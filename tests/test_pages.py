@@ -23,6 +23,8 @@ def test_the_game_page_shows_rank_name_picture_best_and_when(server):
     assert rows == [("1", "ann", "10"), ("1", "ben", "10")]
     assert html.count('/avatar.svg"') == 2 and html.count("<time datetime=") == 2
     assert httpx.get(f"{server.url}/games/nope").status_code == 404
+    bad_page = httpx.get(f"{server.url}/games/balloon", params={"cursor": "not-ours"})
+    assert bad_page.status_code == 404 and "it starts at /games/balloon" in bad_page.text
 
 
 def test_the_player_page_shows_their_bests(server):

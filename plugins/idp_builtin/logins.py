@@ -15,6 +15,7 @@ token and of the one before it:
 """
 
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -83,7 +84,7 @@ class Logins:
                 raise OAuthError("invalid_grant", "this refresh token was issued to another client")
             if login.revoked:
                 raise OAuthError("invalid_grant", "this login was revoked; log in again on the badge")
-            if presented == login.current:
+            if hmac.compare_digest(presented, login.current or ""):
                 new_token = f"{family}.{new_secret()}"
                 response = await answer(login, sid, new_token)
                 login.previous, login.current = presented, digest(new_token)
@@ -91,7 +92,7 @@ class Logins:
                 login.replay = _lock(response, token)
                 if await self._put(sid, login, record):
                     return response
-            elif presented == login.previous and time.time() - login.rotated_at <= self.grace:
+            elif hmac.compare_digest(presented, login.previous or "") and time.time() - login.rotated_at <= self.grace:
                 return _unlock(login.replay, token)
             elif await self._revoke(sid, login, record):
                 raise OAuthError(
