@@ -59,9 +59,12 @@ def deliver(server, session):
             status, answer = _post(server, game, body, session)
         except OSError:
             return answers, "offline"
+        submission_id = name.split(".")[1]
+        if status in (200, 201) and answer.get("submission_id") != submission_id:
+            return answers, "server"  # not the arcade's answer (a Wi-Fi sign-in page): the run stays
         if status in (200, 201):
             storage.remove(path)
-            answers[name.split(".")[1]] = answer
+            answers[submission_id] = answer
             remember(game, answer)
             player = answer.get("player") or {}
             session.set_name(player.get("name"))

@@ -115,9 +115,8 @@ def test_a_token_the_server_rejects_keeps_the_score_and_asks_to_log_in_again(bad
     assert "not-a-token" not in result.output
 
 
-@pytest.fixture
-def mute_server():
-    """A server that takes each request and hangs up without a word, as a proxy in trouble does."""
+def stranger(reply: bytes):
+    """A server that is not the arcade: it reads each request and sends ``reply``, then hangs up."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve():
@@ -126,26 +125,42 @@ def mute_server():
                 connection, _ = listener.accept()
             except OSError:  # closed: the test is over
                 return
-            with connection:
-                connection.recv(65536)
+            with connection, connection.makefile("rb") as request:
+                length = 0
+                line = request.readline()
+                while line not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                    line = request.readline()
+                request.read(length)
+                connection.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
-def test_a_server_that_hangs_up_without_answering_keeps_the_score_waiting(badge_build, mute_server, tmp_path):
+SIGN_IN_PAGE = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>Sign in to the Wi-Fi</html>"
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [(b"", "the server cannot be reached"), (SIGN_IN_PAGE, "the server is in trouble")],
+    ids=["hangs-up", "wifi-sign-in-page"],
+)
+def test_a_server_that_is_not_the_arcade_keeps_the_score_waiting(badge_build, tmp_path, reply, problem):
+    listener, url = stranger(reply)
     root = tmp_path / "flash"
     (root / "state" / "queue").mkdir(parents=True)
     (root / "state" / "session.json").write_text(
-        json.dumps({"access_token": "at-1", "token_endpoint": f"{mute_server}/oauth/token", "client_id": "badge"})
+        json.dumps({"access_token": "at-1", "token_endpoint": f"{url}/oauth/token", "client_id": "badge"})
     )
     run = {"score": 5, "submission_id": "waiting-run-1", "run": {"seed": 1, "ticks": 3, "inputs": []}}
     (root / "state" / "queue" / "dino.waiting-run-1.json").write_text(json.dumps(run))
-    badge = Badge(badge_build, root, mute_server)
+    badge = Badge(badge_build, root, url)
 
-    result = badge.play("wait menu\n1 b\n2 -\nwait account\n1 down\n2 -\n3 a\n4 -\nwait sent\nexit\n")
+    with listener:
+        result = badge.play("wait menu\n1 b\n2 -\nwait account\n1 down\n2 -\n3 a\n4 -\nwait sent\nexit\n")
 
     assert result.names() == ["sending", "menu", "account", "sending", "sent"], result.output
-    assert "1 still waiting: the server cannot be reached" in result.last("sent").said
+    assert f"1 still waiting: {problem}" in result.last("sent").said
     assert badge.queued() == ["dino.waiting-run-1.json"]
