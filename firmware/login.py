@@ -199,6 +199,8 @@ def _name(tokens):
                 claims = json.loads(a2b_base64(payload + "=" * (-len(payload) % 4)))
             except ValueError:
                 continue
+            if not isinstance(claims, dict):
+                continue
             for claim in ("name", "preferred_username", "nickname", "email"):
                 if claims.get(claim):
                     return claims[claim]
