@@ -53,6 +53,8 @@ class IdentityProvider(Protocol):
 
     name: str
     issuer: str
+    score_scope: str | None
+    """The scope an access token must carry to post scores; None accepts any token for the arcade."""
 
     def device_settings(self) -> DeviceSettings:
         """The settings a badge uses to log in; sent in ``GET /api/v1/badge``."""

@@ -35,6 +35,8 @@ class Auth0Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``jwt`` for the API's default token profile ("Auth0"), ``at+jwt`` for the "RFC 9068" one."""
     leeway: Annotated[int, msgspec.Meta(ge=0, le=300)] = 30
     ca_file: str | None = None
+    score_scope: str | None = None
+    """A permission of the arcade's API that access tokens must carry to post scores; None: any."""
     management_client_id: str | None = None
     """A Machine-to-Machine application allowed ``read:users`` on the Management API."""
     management_client_secret: str | None = None
@@ -50,6 +52,7 @@ class Auth0Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             typ=self.typ,
             leeway=self.leeway,
             ca_file=self.ca_file,
+            score_scope=self.score_scope,
         )
 
 

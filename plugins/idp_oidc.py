@@ -61,6 +61,8 @@ class OidcSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Seconds of clock difference tolerated on ``exp`` and ``nbf``."""
     ca_file: str | None = None
     """A PEM file of CAs to trust besides the usual ones, for a provider behind a private CA."""
+    score_scope: str | None = None
+    """A scope access tokens must carry to post scores (e.g. ``scores:write``); None: any token for the audience."""
 
 
 class Discovery(msgspec.Struct, kw_only=True):
@@ -211,6 +213,7 @@ class OidcProvider:
     def __init__(self, settings: OidcSettings, where: str):
         self.settings = settings
         self.issuer = settings.issuer
+        self.score_scope = settings.score_scope
         try:
             self.http = ProviderHttp(settings.ca_file)
             self.discovery = discover(self.http, settings.issuer)

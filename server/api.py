@@ -26,7 +26,7 @@ from arcade.models import (
 from arcade.platform import Arcade
 from arcade.replay import ReplayTooSlow, RunRefused, verify
 from arcade.store import BadCursor, StoreUnavailable, SubmissionConflict
-from server.auth import bearer_token
+from server.auth import bearer_token, score_scope
 
 API_VERSION = 1
 MAX_PAGE = 100
@@ -110,7 +110,7 @@ class ApiController(Controller):
     @post(
         "/games/{game_id:str}/scores",
         status_code=201,
-        guards=[_game_exists, bearer_token],
+        guards=[_game_exists, bearer_token, score_scope],
         security=[{"bearer": []}],
     )
     async def submit_score(

@@ -1,7 +1,7 @@
 """Bearer-token authentication for the badge API (RFC 6750), by the active identity provider."""
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
 
 from arcade.identity import InvalidToken, ProviderUnavailable
@@ -41,3 +41,13 @@ async def bearer_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         ) from None
     connection.scope["user"] = principal
     connection.scope["auth"] = token
+
+
+async def score_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard after :func:`bearer_token`: the token must carry the provider's score scope (RFC 6750 §3.1)."""
+    required = connection.app.state.arcade.identity.score_scope
+    if required and required not in connection.scope["user"].scope.split():
+        raise PermissionDeniedException(
+            detail=f"this access token does not carry the {required!r} scope needed to post scores; log in again",
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{required}"'},
+        )

@@ -130,6 +130,13 @@ def test_a_bad_token_is_401_with_www_authenticate(shared_server, kind):
     assert httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()["entries"] == []
 
 
+def test_a_token_without_the_score_scope_is_403_insufficient_scope(shared_server):
+    response = shared_server.post_score(sign(shared_server, {"scope": "openid profile"}), 5, "run-000001")
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == 'Bearer realm="arcade", error="insufficient_scope", scope="scores:write"'
+    assert "'scores:write' scope" in response.json()["detail"]
+
+
 def test_a_missing_token_is_401_with_a_bare_challenge(shared_server):
     server = shared_server
     response = httpx.post(f"{server.url}/api/v1/games/dino/scores", json={"score": 1})

@@ -52,6 +52,7 @@ class BuiltinSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class BuiltinProvider:
     name = "builtin"
+    score_scope = SCORES_SCOPE
 
     def __init__(self, issuer: str, keys: KeySet, settings: BuiltinSettings, store: Store | None = None):
         self.issuer = issuer
