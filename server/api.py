@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers import BaseRouteHandler
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from arcade.games import GameInfo
@@ -91,7 +92,7 @@ class ApiController(Controller):
     tags = ["api"]
 
     @get("/badge")
-    async def badge(self, arcade: Arcade) -> BadgeInfo:
+    async def badge(self, arcade: NamedDependency[Arcade]) -> BadgeInfo:
         """Everything a badge needs at boot: the time, the games and how to log in."""
         return BadgeInfo(
             api_version=API_VERSION,
@@ -104,7 +105,7 @@ class ApiController(Controller):
         )
 
     @get("/games")
-    async def games(self, arcade: Arcade) -> list[GameSummary]:
+    async def games(self, arcade: NamedDependency[Arcade]) -> list[GameSummary]:
         return [summary(game) for game in arcade.ordered_games()]
 
     @post(
@@ -114,7 +115,7 @@ class ApiController(Controller):
         security=[{"bearer": []}],
     )
     async def submit_score(
-        self, request: Request[Principal, str, Any], game_id: str, data: ScoreSubmission, arcade: Arcade
+        self, request: Request[Principal, str, Any], game_id: str, data: ScoreSubmission, arcade: NamedDependency[Arcade]
     ) -> Response[ScoreAccepted]:
         """Store a score once per ``submission_id`` and answer the player's rank and best.
 
@@ -162,7 +163,7 @@ class ApiController(Controller):
     async def leaderboard(
         self,
         game_id: str,
-        arcade: Arcade,
+        arcade: NamedDependency[Arcade],
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 25,
         cursor: str | None = None,
         around: Annotated[str | None, Parameter(description="a player id: the page with them in the middle")] = None,
@@ -179,7 +180,7 @@ class ApiController(Controller):
             raise invalid("cursor", str(error), "query", str(error)) from None
 
     @get("/players/{player:str}")
-    async def player(self, player: str, arcade: Arcade) -> PlayerDetail:
+    async def player(self, player: str, arcade: NamedDependency[Arcade]) -> PlayerDetail:
         """A player and their best score and rank in each game they played."""
         found = await arcade.store.player(player)
         if found is None:

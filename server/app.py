@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig

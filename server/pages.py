@@ -2,6 +2,7 @@
 
 from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import ServerSentEvent, Template
 
@@ -9,6 +10,7 @@ from arcade.platform import Arcade
 from arcade.store import BadCursor
 from server.api import find_game
 from server.avatars import identicon_svg
+from server.live import LiveScores
 
 PAGE_SIZE = 50
 TOP = 3
@@ -18,12 +20,12 @@ class PagesController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, arcade: Arcade) -> Template:
+    async def index(self, arcade: NamedDependency[Arcade]) -> Template:
         boards = [(game, await arcade.store.leaderboard(game, TOP)) for game in arcade.ordered_games()]
         return Template("index.html", context={"boards": boards})
 
     @get("/games/{game_id:str}")
-    async def game(self, game_id: str, arcade: Arcade, cursor: str | None = None) -> Template:
+    async def game(self, game_id: str, arcade: NamedDependency[Arcade], cursor: str | None = None) -> Template:
         game = find_game(arcade, game_id)
         try:
             board = await arcade.store.leaderboard(game, PAGE_SIZE, cursor)
@@ -32,19 +34,19 @@ class PagesController(Controller):
         return Template("game.html", context={"game": game, "board": board, "first_page": cursor is None})
 
     @get("/games/{game_id:str}/rows")
-    async def rows(self, game_id: str, arcade: Arcade) -> Template:
+    async def rows(self, game_id: str, arcade: NamedDependency[Arcade]) -> Template:
         """The first page's table rows, fetched by the live page when a score lands."""
         game = find_game(arcade, game_id)
         board = await arcade.store.leaderboard(game, PAGE_SIZE)
         return Template("_rows.html", context={"game": game, "board": board}, headers={"X-Players": str(board.players)})
 
     @get("/games/{game_id:str}/events")
-    async def events(self, game_id: str, arcade: Arcade, live: object) -> ServerSentEvent:
+    async def events(self, game_id: str, arcade: NamedDependency[Arcade], live: NamedDependency[LiveScores]) -> ServerSentEvent:
         find_game(arcade, game_id)
         return ServerSentEvent(live.stream(game_id))
 
     @get("/players/{player:str}")
-    async def player(self, player: str, arcade: Arcade) -> Template:
+    async def player(self, player: str, arcade: NamedDependency[Arcade]) -> Template:
         found = await arcade.store.player(player)
         if found is None:
             raise NotFoundException(f"no player {player!r}")
