@@ -16,6 +16,8 @@ from pathlib import Path
 
 import msgspec
 
+from arcade.durable import fsync_folder, write_and_sync
+
 
 class JournalDamaged(Exception):
     """A journal line other than the very last one cannot be read."""
@@ -46,10 +48,7 @@ class Journal:
         try:
             start = os.fstat(descriptor).st_size
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(descriptor, view):]
-                os.fsync(descriptor)
+                write_and_sync(descriptor, payload)
             except BaseException:
                 # A half-written batch would glue itself to the retry's first line, and the
                 # reader would cut that whole line off as torn: the retry would be lost.
@@ -58,7 +57,7 @@ class Journal:
         finally:
             os.close(descriptor)
         if not self._created:  # the new file's name must survive a power cut too
-            _fsync_folder(self.folder)
+            fsync_folder(self.folder)
             self._created = True
 
     def rotate(self) -> int:
@@ -101,11 +100,3 @@ class Journal:
                 raise JournalDamaged(f"{path} ends in a partial line, yet a newer journal file follows it")
             os.truncate(path, good_end)
         return entries
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
