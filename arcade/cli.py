@@ -8,16 +8,11 @@ import sys
 
 import uvicorn
 
-from arcade import config
-from arcade.build import BuildError
-from arcade.deploy import DeployError
-from arcade.plugins import PluginError
-from arcade.scaffold import ScaffoldError
-from arcade.sim import SimError
-from arcade.store import StoreError
+from arcade.platform import config
+from arcade.sdk.errors import ArcadeError
 
 
-class CommandError(Exception):
+class CommandError(ArcadeError):
     """Stops the command with this message and exit status 2."""
 
 
@@ -26,9 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.command(args) or 0
-    except (
-        CommandError, config.ConfigError, PluginError, StoreError, BuildError, SimError, DeployError, ScaffoldError
-    ) as error:
+    except ArcadeError as error:
         print(f"arcade: error: {error}", file=sys.stderr)
         return 2
 
@@ -94,8 +87,8 @@ def _settings(args, **server) -> config.Settings:
 
 
 def _serve(args) -> int:
-    from arcade.platform import assemble
-    from server.app import create_app
+    from arcade.platform.assembly import assemble
+    from arcade.server.app import create_app
 
     settings = _settings(args, host=args.host, port=args.port, workers=args.workers)
     arcade = assemble(settings)
@@ -134,11 +127,11 @@ async def _serve_until_stopped(arcade, server) -> None:
 
 
 def _plugins(args) -> int:
-    from arcade import plugins
-    from arcade.platform import assemble
+    from arcade.platform import loader
+    from arcade.platform.assembly import assemble
 
     arcade = assemble(_settings(args), with_store=False)
-    rows = plugins.describe(arcade.manager)
+    rows = loader.describe(arcade.manager)
     active = arcade.active()
     if args.json:
         print(json.dumps({"active": active, "plugins": rows, "games": sorted(arcade.games)}, indent=2))
@@ -153,7 +146,7 @@ def _plugins(args) -> int:
 
 
 def _token(args) -> int:
-    from arcade.platform import assemble
+    from arcade.platform.assembly import assemble
 
     arcade = assemble(_settings(args), with_store=False)
     issue = getattr(arcade.identity, "issue_access_token", None)
@@ -174,16 +167,17 @@ def _build(args) -> int:
 
 
 def _build_badge(settings: config.Settings, out, mpy: str | None = None) -> None:
-    from arcade import build, plugins
-    from arcade.platform import collect_games
+    from arcade.badge import build
+    from arcade.platform import loader
+    from arcade.platform.assembly import collect_games
 
-    build.build(list(collect_games(plugins.load(settings.plugins.disabled)).values()), out, mpy)
+    build.build(list(collect_games(loader.load(settings.plugins.disabled)).values()), out, mpy)
 
 
 def _sim(args) -> int:
     from pathlib import Path
 
-    from arcade.sim import Simulator, parse_script
+    from arcade.badge.sim import Simulator, parse_script
 
     script = None
     if args.script:
@@ -214,7 +208,7 @@ def _sim(args) -> int:
 def _deploy(args) -> int:
     from pathlib import Path
 
-    from arcade.deploy import deploy
+    from arcade.badge.deploy import deploy
 
     return deploy(Path(args.build), args.server or _settings(args).public_url, args.device, args.dry_run)
 
@@ -222,11 +216,11 @@ def _deploy(args) -> int:
 def _new_game(args) -> int:
     from pathlib import Path
 
-    from arcade import plugins
-    from arcade.platform import collect_games
-    from arcade.scaffold import new_game
+    from arcade.badge.scaffold import new_game
+    from arcade.platform import loader
+    from arcade.platform.assembly import collect_games
 
-    folder = new_game(args.name, Path(args.into), set(collect_games(plugins.load())))
+    folder = new_game(args.name, Path(args.into), set(collect_games(loader.load())))
     package = folder / args.name
     made = [
         (package / "badge.py", "its rules: MicroPython on the badge, replayed by the server"),

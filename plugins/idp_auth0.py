@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import msgspec
+from arcade.plugins.idp_oidc import FetchFailed, OidcProvider, OidcSettings, ProviderHttp, profile_from
 
-from arcade.config import ConfigError, decode
-from arcade.hookspecs import hookimpl
-from arcade.identity import Principal, Profile
-from plugins.idp_oidc import FetchFailed, OidcProvider, OidcSettings, ProviderHttp, profile_from
+from arcade.sdk.errors import ConfigError
+from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.identity import Principal, Profile
+from arcade.sdk.settings import decode
 
 NAME = "auth0"
 TOKEN_MARGIN_S = 60

@@ -20,11 +20,11 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from arcade import access_tokens
-from arcade.config import ConfigError, decode
-from arcade.hookspecs import hookimpl
-from arcade.identity import DeviceSettings, InvalidToken, Principal, Profile, ProviderUnavailable
-from arcade.plugins import PluginError
+from arcade.sdk import tokens
+from arcade.sdk.errors import ArcadeError, ConfigError, PluginError
+from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile, ProviderUnavailable
+from arcade.sdk.settings import decode
 
 NAME = "oidc"
 TIMEOUT_S = 5
@@ -76,7 +76,7 @@ class Discovery(msgspec.Struct, kw_only=True):
     revocation_endpoint: str | None = None
 
 
-class FetchFailed(Exception):
+class FetchFailed(ArcadeError):
     """A provider's answer could not be had; the message says what was tried and what came back."""
 
     def __init__(self, message: str, status: int | None = None):
@@ -236,7 +236,7 @@ class OidcProvider:
 
     async def verify(self, token: str) -> Principal:
         keys = await self.keys.for_key(_key_id(token))
-        claims = access_tokens.verify(
+        claims = tokens.verify(
             token,
             keys,
             issuer=self.issuer,

@@ -6,14 +6,16 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers import BaseRouteHandler
-from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from arcade.games import GameInfo
-from arcade.identity import Principal
-from arcade.models import (
+from arcade.platform.assembly import Arcade
+from arcade.scoring.replay import ReplayTooSlow, RunRefused, verify
+from arcade.sdk.game import GameInfo
+from arcade.sdk.identity import Principal
+from arcade.sdk.models import (
     BadgeGame,
     BadgeInfo,
     GameSummary,
@@ -24,10 +26,8 @@ from arcade.models import (
     ScoreSubmission,
     player_id,
 )
-from arcade.platform import Arcade
-from arcade.replay import ReplayTooSlow, RunRefused, verify
-from arcade.store import BadCursor, StoreUnavailable, SubmissionConflict
-from server.auth import bearer_token, score_scope
+from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.sdk.web import bearer_token, safe_picture, score_scope
 
 API_VERSION = 1
 MAX_PAGE = 100
@@ -79,12 +79,6 @@ def strictly(body: bytes, model: type):
     except msgspec.DecodeError as error:
         raise ValidationException(detail=f"the body is not valid JSON: {error}") from None
 
-
-def safe_picture(url: Any) -> str | None:
-    """Only http(s) pictures reach a page; anything else falls back to the generated avatar."""
-    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000:
-        return url
-    return None
 
 
 class ApiController(Controller):

@@ -2,19 +2,19 @@
 
 from pathlib import Path
 
+from arcade.server.api import ApiController
+from arcade.server.live import LiveScores
+from arcade.server.pages import PagesController
 from litestar import Litestar, MediaType, Request, Response
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from arcade.platform import Arcade
-from server.api import ApiController
-from server.live import LiveScores
-from server.pages import PagesController
+from arcade.platform.assembly import Arcade
 
 HERE = Path(__file__).parent
 

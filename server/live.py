@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import msgspec
 from litestar.response import ServerSentEventMessage
 
-from arcade.hookspecs import hookimpl
+from arcade.sdk.hookspecs import hookimpl
 
 HEARTBEAT_SECONDS = 15
 QUEUE_SIZE = 64

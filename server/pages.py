@@ -1,16 +1,16 @@
 """The leaderboard pages: every game, one game (live), one player."""
 
+from arcade.server.api import find_game
+from arcade.server.avatars import identicon_svg
+from arcade.server.live import LiveScores
 from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import ServerSentEvent, Template
 
-from arcade.platform import Arcade
-from arcade.store import BadCursor
-from server.api import find_game
-from server.avatars import identicon_svg
-from server.live import LiveScores
+from arcade.platform.assembly import Arcade
+from arcade.sdk.store import BadCursor
 
 PAGE_SIZE = 50
 TOP = 3

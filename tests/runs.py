@@ -11,9 +11,9 @@ from collections import deque
 from functools import cache
 from pathlib import Path
 
-from games.dino import badge as dino
-from games.maze import badge as maze
-from games.tiles import badge as tiles
+from arcade.games.dino import badge as dino
+from arcade.games.maze import badge as maze
+from arcade.games.tiles import badge as tiles
 
 BALLOON_BADGE = Path(__file__).parent / "fixtures" / "arcade-game-balloon" / "balloon" / "badge.py"
 A, B, C, UP, DOWN = 1, 2, 4, 8, 16

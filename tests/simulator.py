@@ -136,7 +136,7 @@ def write_game(folder: Path, name: str, badge_source: str) -> dict:
     (package / "badge.py").write_text(textwrap.dedent(badge_source))
     (package / "__init__.py").write_text(
         textwrap.dedent(f"""
-        from arcade.games import GameInfo
+        from arcade.sdk.game import GameInfo
 
         def arcade_register_games(register):
             register(GameInfo(id="{name}", title="{name.title()}", version="0.1", package=__name__, sort_order=1))

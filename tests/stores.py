@@ -1,14 +1,14 @@
 """Stores for tests: opened through the `arcade_store` hook as the server does, and test data."""
 
-from arcade import config, plugins
-from arcade.games import GameInfo
-from arcade.models import Player, Run, ScoreSubmission, player_id
-from arcade.platform import Context
+from arcade.platform import config, loader
+from arcade.platform.assembly import Context
+from arcade.sdk.game import GameInfo
+from arcade.sdk.models import Player, Run, ScoreSubmission, player_id
 
 STORES = ["tinydb"]
 """Every store plugin the contract suites run against."""
-POINTS = GameInfo(id="points", title="Points", version="1", package="games.dino")
-MOVES = GameInfo(id="moves", title="Moves", version="1", package="games.dino", order="lower", unit="moves")
+POINTS = GameInfo(id="points", title="Points", version="1", package="arcade.games.dino")
+MOVES = GameInfo(id="moves", title="Moves", version="1", package="arcade.games.dino", order="lower", unit="moves")
 
 
 def person(name: str, issuer: str = "https://id.test") -> Player:
@@ -24,7 +24,7 @@ class Stores:
 
     def __init__(self, name: str, folder):
         self.name, self.folder = name, folder
-        self.manager = plugins.load()
+        self.manager = loader.load()
         self.opened = []
 
     async def open(self):

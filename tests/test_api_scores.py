@@ -4,10 +4,9 @@ import time
 
 import httpx
 import pytest
+from arcade.plugins.idp_builtin import keys
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
-
-from plugins.idp_builtin import keys
 
 
 def test_a_token_from_the_cli_posts_a_score_that_ranks(server):

@@ -1,7 +1,7 @@
 """Settings: arcade.toml plus ARCADE_* overrides; a wrong key or type names the file, the key and
 what was expected, and stops start-up."""
 
-from arcade import config
+from arcade.platform import config
 from tests.conftest import run_arcade
 
 

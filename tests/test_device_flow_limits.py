@@ -5,8 +5,9 @@ and token endpoints are rate-limited, and so are passwords and sign-ups. Every
 count lives in the store, so a restart (or another server process) keeps it.
 """
 
-from plugins.idp_builtin.codes import USER_CODE_SPACE
-from plugins.idp_builtin.provider import BuiltinSettings
+from arcade.plugins.idp_builtin.codes import USER_CODE_SPACE
+from arcade.plugins.idp_builtin.provider import BuiltinSettings
+
 from tests.people import Person, visible_text
 from tests.test_device_flow import Badge, assert_oauth_error
 

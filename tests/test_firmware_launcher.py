@@ -4,7 +4,8 @@ the menu, a game's run and its record, a crashing game, a game built for another
 import json
 import shutil
 
-from games.dino import badge as dino
+from arcade.games.dino import badge as dino
+
 from tests.conftest import ROOT, run_arcade
 from tests.simulator import Badge, badge_build, write_game  # noqa: F401  (a fixture)
 

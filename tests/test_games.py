@@ -1,8 +1,9 @@
 """The rules of Maze and 2048, as a player meets them through the buttons."""
 
-from games.maze import badge as maze
-from games.tiles import badge as tiles
-from tests.runs import A, B, C, UP, maze_path, maze_routes, maze_ways
+from arcade.games.maze import badge as maze
+from arcade.games.tiles import badge as tiles
+
+from tests.runs import UP, A, B, C, maze_path, maze_routes, maze_ways
 
 
 def press(game, *buttons) -> bool:

@@ -10,11 +10,11 @@ import subprocess
 from collections import deque
 
 import httpx
+from arcade.games.maze import badge as maze
 from PIL import Image
 
-from games.maze import badge as maze
 from tests.conftest import ARCADE
-from tests.runs import A, B, C, DOWN, UP, maze_way_out
+from tests.runs import DOWN, UP, A, B, C, maze_way_out
 from tests.simulator import badge_build  # noqa: F401  (a fixture)
 from tests.test_firmware_scores import logged_in_badge
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from arcade import hookspecs
+from arcade.sdk import hookspecs
 
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("arcade_")]
 TESTS = Path(__file__).parent

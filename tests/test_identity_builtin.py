@@ -4,8 +4,8 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from arcade import config, plugins
-from arcade.platform import Context
+from arcade.platform import config, loader
+from arcade.platform.assembly import Context
 from tests.conftest import run_arcade
 
 
@@ -53,7 +53,7 @@ def test_token_uses_the_data_folder_given(tmp_path):
 
 
 def test_the_provider_hook_answers_only_for_its_own_name(tmp_path):
-    manager = plugins.load()
+    manager = loader.load()
     context = Context(settings=config.Settings(), data_dir=tmp_path, public_url="http://arcade.test")
     assert manager.hook.arcade_identity_provider(name="auth0-typo", settings={}, context=context) is None
     provider = manager.hook.arcade_identity_provider(name="builtin", settings={}, context=context)

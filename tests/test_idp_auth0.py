@@ -11,8 +11,6 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, run_arcade
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
-from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 from tests.fake_auth0 import (
     AUDIENCE,
     CLIENT_ID,
@@ -23,6 +21,8 @@ from tests.fake_auth0 import (
     make_certificates,
     new_signing_key,
 )
+from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 ADA = "auth0|6650f1c2a7d3"
 MANAGEMENT_ENV = {

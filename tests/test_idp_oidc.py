@@ -5,10 +5,10 @@ import time
 
 import httpx
 import pytest
+from arcade.plugins.idp_builtin import keys
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
-from plugins.idp_builtin import keys
 from tests.conftest import RunningServer, free_port, run_arcade
 from tests.people import Person
 from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)

@@ -4,9 +4,8 @@ import errno
 import os
 
 import pytest
-
-from arcade import journal as journal_module
-from arcade.journal import Journal
+from arcade.plugins.store_tinydb import journal as journal_module
+from arcade.plugins.store_tinydb.journal import Journal
 
 
 def test_an_append_that_fails_half_written_leaves_no_fragment_to_swallow_the_retry(tmp_path, monkeypatch):

@@ -66,9 +66,10 @@ def test_a_new_score_appears_on_the_open_page_without_reload(server, page):
 def test_cacheable_answers_are_cached_by_browsers_never_kept_per_url_in_the_server(tmp_path):
     """The server's response cache keeps one answer per URL (query included) in memory, unbounded:
     anyone could grow it without end with made-up player ids or query strings."""
-    from arcade import config
-    from arcade.platform import assemble
-    from server.app import create_app
+    from arcade.server.app import create_app
+
+    from arcade.platform import config
+    from arcade.platform.assembly import assemble
 
     (tmp_path / "arcade.toml").write_text('[server]\npublic_url = "http://127.0.0.1:8000"\n')
     app = create_app(assemble(config.load(tmp_path / "arcade.toml", environ={}), data_dir=tmp_path / "data"))

@@ -8,8 +8,8 @@ from tests.conftest import run_arcade
 from tests.distributions import make_plugin
 
 SNAKE = """
-    from arcade.games import GameInfo
-    from arcade.hookspecs import hookimpl
+    from arcade.sdk.game import GameInfo
+    from arcade.sdk.hookspecs import hookimpl
     from litestar import get
 
 
@@ -120,7 +120,7 @@ def test_two_plugins_registering_one_game_id_is_an_error(tmp_path):
         tmp_path / "site-packages",
         "other_dino",
         """
-        from arcade.games import GameInfo
+        from arcade.sdk.game import GameInfo
 
         def arcade_register_games(register):
             register(GameInfo(id="dino", title="Another dino", version="1", package="other_dino"))

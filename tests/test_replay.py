@@ -3,13 +3,13 @@ refused with the reason, and no run can make a replay go on without bound."""
 
 import httpx
 import pytest
+from arcade.games.maze import MAZE
+from arcade.games.tiles import badge as tiles
 
-from arcade.models import MAX_RUN_INPUTS, Run
-from arcade.replay import ReplayTooSlow, replay
-from games.maze import MAZE
-from games.tiles import badge as tiles
+from arcade.scoring.replay import ReplayTooSlow, replay
+from arcade.sdk.models import MAX_RUN_INPUTS, Run
 from tests.distributions import make_plugin
-from tests.runs import A, C, DOWN, UP, maze_path, run_of, tiles_moves
+from tests.runs import DOWN, UP, A, C, maze_path, run_of, tiles_moves
 
 BACK = {A: C, C: A, UP: DOWN, DOWN: UP}
 
@@ -80,7 +80,7 @@ def test_a_run_that_cannot_be_a_game_of_balloon_is_refused_saying_why(shared_ser
 def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_server, tmp_path):
     site = tmp_path / "site-packages"
     env = make_plugin(site, "fragile", """
-        from arcade.games import GameInfo
+        from arcade.sdk.game import GameInfo
 
         def arcade_register_games(register):
             register(GameInfo(id="fragile", title="Fragile", version="1", package="fragile_rules"))

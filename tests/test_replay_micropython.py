@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from arcade import plugins
-from arcade.gamecheck import disagreements, hazards, play_runs, random_runs
-from arcade.platform import collect_games
+from arcade.platform import loader
+from arcade.platform.assembly import collect_games
+from arcade.scoring.gamecheck import disagreements, hazards, play_runs, random_runs
 from tests.runs import BALLOON_BADGE, balloon_run, dino_run, maze_path, run_of, tiles_moves
 
-GAMES = {game.id: Path(str(resources.files(game.package))) for game in collect_games(plugins.load()).values()}
+GAMES = {game.id: Path(str(resources.files(game.package))) for game in collect_games(loader.load()).values()}
 GAMES["balloon"] = BALLOON_BADGE.parent
 
 # Runs that go deep into each game, on top of the random ones that mostly end early.

@@ -4,9 +4,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-
-from plugins.idp_builtin import keys
-from plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
+from arcade.plugins.idp_builtin import keys
+from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 
 
 def local_tokens(server, count: int) -> list[str]:

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from arcade.store import BadCursor, SubmissionConflict
+from arcade.sdk.store import BadCursor, SubmissionConflict
 from tests.stores import MOVES, POINTS, board, person, submission
 
 pytestmark = pytest.mark.anyio

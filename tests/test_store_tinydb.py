@@ -5,11 +5,10 @@ import shutil
 import signal
 
 import httpx
-
 import pytest
 from tinydb import TinyDB
 
-from arcade.store import StoreError, StoreUnavailable
+from arcade.sdk.store import StoreError, StoreUnavailable
 from tests.conftest import run_arcade
 from tests.stores import POINTS, Stores, board, person, submission
 

@@ -1,7 +1,7 @@
 """The dino runner: jump the cacti, the score grows with the distance run."""
 
-from arcade.games import GameInfo
-from arcade.hookspecs import hookimpl
+from arcade.sdk.game import GameInfo
+from arcade.sdk.hookspecs import hookimpl
 
 DINO = GameInfo(
     id="dino",

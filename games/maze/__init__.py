@@ -1,7 +1,7 @@
 """The maze: find the way out in as few steps as you can."""
 
-from arcade.games import GameInfo
-from arcade.hookspecs import hookimpl
+from arcade.sdk.game import GameInfo
+from arcade.sdk.hookspecs import hookimpl
 
 MAZE = GameInfo(
     id="maze",

@@ -1,7 +1,7 @@
 """2048: merge the tiles; every merge scores the tile it makes."""
 
-from arcade.games import GameInfo
-from arcade.hookspecs import hookimpl
+from arcade.sdk.game import GameInfo
+from arcade.sdk.hookspecs import hookimpl
 
 TILES = GameInfo(
     id="tiles",

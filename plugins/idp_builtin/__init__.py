@@ -1,12 +1,13 @@
 """The built-in identity provider: works offline, so it is the default at an event."""
 
-from arcade.config import decode
-from arcade.hookspecs import hookimpl
-from plugins.idp_builtin import keys
-from plugins.idp_builtin.oauth import oauth_controller
-from plugins.idp_builtin.pages import device_pages
-from plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
-from plugins.idp_builtin.routes import discovery_controller
+from arcade.plugins.idp_builtin import keys
+from arcade.plugins.idp_builtin.oauth import oauth_controller
+from arcade.plugins.idp_builtin.pages import device_pages
+from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
+from arcade.plugins.idp_builtin.routes import discovery_controller
+
+from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.settings import decode
 
 NAME = "builtin"
 

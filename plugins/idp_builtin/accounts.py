@@ -11,8 +11,9 @@ import unicodedata
 
 import msgspec
 
-from arcade.store import Store
-from server.api import safe_picture
+from arcade.sdk.errors import ArcadeError
+from arcade.sdk.store import Store
+from arcade.sdk.web import safe_picture
 
 KIND = "account"
 
@@ -39,7 +40,7 @@ class Account(msgspec.Struct, kw_only=True):
     created_at: int
 
 
-class AccountError(Exception):
+class AccountError(ArcadeError):
     """Sign-up input that cannot be used; ``field`` names the form field to fix."""
 
     def __init__(self, field: str, message: str):

@@ -10,10 +10,10 @@ import time
 from typing import Literal
 
 import msgspec
+from arcade.plugins.idp_builtin.codes import digest, new_secret, new_user_code
+from arcade.plugins.idp_builtin.errors import OAuthError
 
-from arcade.store import Store
-from plugins.idp_builtin.codes import digest, new_secret, new_user_code
-from plugins.idp_builtin.errors import OAuthError
+from arcade.sdk.store import Store
 
 KIND = "device_grant"
 BY_USER_CODE = "device_grant_user_code"

@@ -6,8 +6,8 @@ from pathlib import Path
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from arcade.durable import write_atomically
-from arcade.plugins import PluginError
+from arcade.sdk.durable import write_atomically
+from arcade.sdk.errors import PluginError
 
 KEYS_FILE = "signing-keys.json"
 

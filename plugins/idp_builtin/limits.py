@@ -3,10 +3,10 @@
 from typing import Annotated, NamedTuple
 
 import msgspec
-
 from litestar.connection import ASGIConnection
 
-from arcade.store import Store
+from arcade.sdk.errors import ArcadeError
+from arcade.sdk.store import Store
 
 Count = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -47,7 +47,7 @@ class Budget(NamedTuple):
     window: int
 
 
-class TooManyAttempts(Exception):
+class TooManyAttempts(ArcadeError):
     """A budget is spent; trying again after ``retry_after`` seconds can succeed."""
 
     def __init__(self, retry_after: int):

@@ -21,13 +21,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
+from arcade.plugins.idp_builtin.codes import digest, new_secret
+from arcade.plugins.idp_builtin.errors import OAuthError
 from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from arcade.store import Record, Store
-from plugins.idp_builtin.codes import digest, new_secret
-from plugins.idp_builtin.errors import OAuthError
+from arcade.sdk.store import Record, Store
 
 KIND = "login"
 _REPLAY_ENCRYPTION = {"alg": "dir", "enc": "A256GCM"}

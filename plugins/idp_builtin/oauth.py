@@ -4,17 +4,17 @@ and userinfo. They take form posts from devices, so they need no CSRF token, and
 import time
 from typing import Any
 
+from arcade.plugins.idp_builtin import limits
+from arcade.plugins.idp_builtin.codes import show_user_code
+from arcade.plugins.idp_builtin.errors import OAuthError
+from arcade.plugins.idp_builtin.limits import Budget, TooManyAttempts
+from arcade.plugins.idp_builtin.logins import Login
+from arcade.plugins.idp_builtin.provider import SCOPES, BuiltinProvider
 from litestar import Controller, Request, Response, get, post
 
-from arcade.identity import InvalidToken, Principal
-from arcade.store import StoreUnavailable
-from plugins.idp_builtin import limits
-from plugins.idp_builtin.codes import show_user_code
-from plugins.idp_builtin.errors import OAuthError
-from plugins.idp_builtin.limits import Budget, TooManyAttempts
-from plugins.idp_builtin.logins import Login
-from plugins.idp_builtin.provider import SCOPES, BuiltinProvider
-from server.auth import bearer_token
+from arcade.sdk.identity import InvalidToken, Principal
+from arcade.sdk.store import StoreUnavailable
+from arcade.sdk.web import bearer_token
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_TOKEN_GRANT = "refresh_token"

@@ -11,6 +11,12 @@ import math
 import time
 from pathlib import Path
 
+from arcade.plugins.idp_builtin import accounts, limits
+from arcade.plugins.idp_builtin.codes import read_user_code, show_user_code
+from arcade.plugins.idp_builtin.grants import FoundGrant
+from arcade.plugins.idp_builtin.limits import Budget, TooManyAttempts
+from arcade.plugins.idp_builtin.provider import BuiltinProvider
+from arcade.plugins.idp_builtin.web_sessions import PATH, WebSessions
 from litestar import Controller, Request, Response, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -19,13 +25,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect, Template
 
-from arcade.store import StoreUnavailable
-from plugins.idp_builtin import accounts, limits
-from plugins.idp_builtin.codes import read_user_code, show_user_code
-from plugins.idp_builtin.grants import FoundGrant
-from plugins.idp_builtin.limits import Budget, TooManyAttempts
-from plugins.idp_builtin.provider import BuiltinProvider
-from plugins.idp_builtin.web_sessions import PATH, WebSessions
+from arcade.sdk.store import StoreUnavailable
 
 STYLESHEET = (Path(__file__).parent / "static" / "device.css").read_text(encoding="utf-8")
 GONE = (

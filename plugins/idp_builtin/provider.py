@@ -5,18 +5,18 @@ import time
 from typing import Annotated
 
 import msgspec
+from arcade.plugins.idp_builtin import accounts
+from arcade.plugins.idp_builtin.errors import OAuthError
+from arcade.plugins.idp_builtin.grants import DeviceGrants
+from arcade.plugins.idp_builtin.limits import Limits
+from arcade.plugins.idp_builtin.logins import Login, Logins
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from arcade import access_tokens
-from arcade.identity import DeviceSettings, InvalidToken, Principal, Profile
-from arcade.models import player_id
-from arcade.store import Store
-from plugins.idp_builtin import accounts
-from plugins.idp_builtin.errors import OAuthError
-from plugins.idp_builtin.grants import DeviceGrants
-from plugins.idp_builtin.limits import Limits
-from plugins.idp_builtin.logins import Login, Logins
+from arcade.sdk import tokens
+from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile
+from arcade.sdk.models import player_id
+from arcade.sdk.store import Store
 
 ALGORITHM = "ES256"
 SCORES_SCOPE = "scores:write"
@@ -147,7 +147,7 @@ class BuiltinProvider:
         return response
 
     async def verify(self, token: str) -> Principal:
-        claims = access_tokens.verify(
+        claims = tokens.verify(
             token,
             self.keys,
             issuer=self.issuer,

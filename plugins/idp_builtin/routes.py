@@ -1,10 +1,9 @@
 """The built-in provider's public endpoints: OpenID discovery and the JWKS."""
 
+from arcade.plugins.idp_builtin.oauth import DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT
+from arcade.plugins.idp_builtin.provider import ALGORITHM, BuiltinProvider
 from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
-
-from plugins.idp_builtin.oauth import DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT
-from plugins.idp_builtin.provider import ALGORITHM, BuiltinProvider
 
 
 def discovery_controller(provider: BuiltinProvider) -> type[Controller]:

@@ -3,12 +3,12 @@
 import time
 
 import msgspec
+from arcade.plugins.idp_builtin import accounts
+from arcade.plugins.idp_builtin.codes import digest, new_secret
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
-from arcade.store import Store
-from plugins.idp_builtin import accounts
-from plugins.idp_builtin.codes import digest, new_secret
+from arcade.sdk.store import Store
 
 KIND = "web_session"
 COOKIE = "arcade_session"

@@ -11,21 +11,19 @@ strings otherwise.
 """
 
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
+from arcade.sdk.errors import ConfigError
+from arcade.sdk.settings import describe
+
 CONFIG_FILE = "arcade.toml"
 ENV_PREFIX = "ARCADE_"
 # Variables the CLI itself reads, not settings.
 _ENV_NOT_SETTINGS = {"ARCADE_CONFIG"}
-
-
-class ConfigError(Exception):
-    """A setting is wrong; the message says where, which key, and what was expected."""
 
 
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -91,20 +89,9 @@ def load(path: str | os.PathLike | None = None, environ: dict[str, str] | None =
     try:
         settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as error:
-        raise ConfigError(_describe(error, source, origins)) from None
+        raise ConfigError(describe(error, source, origins)) from None
     settings.source = source
     return settings
-
-
-def decode(raw: dict[str, Any], kind: type, where: str, source: str = "configuration"):
-    """Decode a plugin's settings table into its own typed settings (tox-4 style).
-
-    ``where`` is the table's dotted name, e.g. ``identity.oidc``, used in errors.
-    """
-    try:
-        return msgspec.convert(raw, kind)
-    except msgspec.ValidationError as error:
-        raise ConfigError(_describe(error, source, {}, prefix=where)) from None
 
 
 def _merge_environment(raw: dict[str, Any], environ) -> dict[str, str]:
@@ -129,19 +116,3 @@ def _parse_value(text: str):
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
-
-
-def _describe(error: msgspec.ValidationError, source: str, origins: dict[str, str], prefix: str = "") -> str:
-    """Turn msgspec's "Expected X - at `$.a.b`" into "file: a.b: expected X"."""
-    message = str(error)
-    match = re.match(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", message, re.S)
-    what, path = match["what"], (match["path"] or "")
-    unknown = re.match(r"Object contains unknown field `(?P<key>[^`]+)`", what)
-    if unknown:
-        path = f"{path}.{unknown['key']}"
-        what = "unknown key; check its spelling against the documented settings"
-    key = (prefix + path).lstrip(".") or "(top level)"
-    key = re.sub(r"\[(\d+)\]", r"[\1]", key)
-    where = origins.get(path.lstrip("."))
-    where = f"{where} (environment)" if where else source
-    return f"{where}: {key}: {what[0].lower()}{what[1:]}"

@@ -13,20 +13,21 @@ worker thread so the event loop keeps serving.
 import asyncio
 import time
 
-from arcade.games import GameInfo
-from arcade.models import Run, ScoreSubmission
-from arcade.playback import play
+from arcade.scoring.playback import play
+from arcade.sdk.errors import ArcadeError
+from arcade.sdk.game import GameInfo
+from arcade.sdk.models import Run, ScoreSubmission
 
 TIME_BUDGET = 5.0
 """Seconds one replay may take; a normal run needs milliseconds, the longest well under one."""
 _CLOCK_EVERY = 1024  # ticks between looks at the clock
 
 
-class RunRefused(Exception):
+class RunRefused(ArcadeError):
     """The run does not reach the score sent, or cannot be a run of this game; says why."""
 
 
-class ReplayTooSlow(Exception):
+class ReplayTooSlow(ArcadeError):
     """The replay did not finish within its time budget: the server is busy, try later."""
 
 

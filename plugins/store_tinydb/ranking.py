@@ -7,7 +7,7 @@ slices, so a leaderboard read never touches the database file.
 from bisect import bisect_left, insort
 from datetime import datetime
 
-from arcade.games import GameInfo
+from arcade.sdk.game import GameInfo
 
 
 class Ranking:

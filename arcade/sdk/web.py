@@ -1,10 +1,13 @@
-"""Bearer-token authentication for the badge API (RFC 6750), by the active identity provider."""
+"""A small web kit for plugins that serve routes: bearer-token guards (RFC 6750) by the active
+identity provider, and the check that keeps player-supplied picture URLs safe to show."""
+
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
 
-from arcade.identity import InvalidToken, ProviderUnavailable
+from arcade.sdk.identity import InvalidToken, ProviderUnavailable
 
 REALM = "arcade"
 PROVIDER_RETRY_AFTER_S = 30
@@ -51,3 +54,10 @@ async def score_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
             detail=f"this access token does not carry the {required!r} scope needed to post scores; log in again",
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{required}"'},
         )
+
+
+def safe_picture(url: Any) -> str | None:
+    """Only http(s) pictures reach a page; anything else falls back to the generated avatar."""
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000:
+        return url
+    return None

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import msgspec
 
-from arcade.durable import fsync_folder, write_and_sync
+from arcade.sdk.durable import fsync_folder, write_and_sync
+from arcade.sdk.errors import ArcadeError
 
 
-class JournalDamaged(Exception):
+class JournalDamaged(ArcadeError):
     """A journal line other than the very last one cannot be read."""
 
 

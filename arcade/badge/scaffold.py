@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 from string import Template
 
+from arcade.sdk.errors import ArcadeError
+
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(ArcadeError):
     """The game cannot be made as asked; the message says what to change."""
 
 
@@ -67,8 +69,8 @@ packages = ["$name"]
 PLUGIN = '''\
 """$title on the server: what the arcade needs to list the game and replay its runs."""
 
-from arcade.games import GameInfo
-from arcade.hookspecs import hookimpl
+from arcade.sdk.game import GameInfo
+from arcade.sdk.hookspecs import hookimpl
 
 GAME = GameInfo(
     id="$name",
@@ -166,7 +168,7 @@ TEST = '''\
 
 from pathlib import Path
 
-from arcade.gamecheck import disagreements, hazards, random_runs
+from arcade.scoring.gamecheck import disagreements, hazards, random_runs
 
 from $name.badge import LETTERS, ROUND_TICKS, ROUNDS, Game
 

@@ -4,15 +4,17 @@ from typing import Any, Protocol
 
 import msgspec
 
+from arcade.sdk.errors import ArcadeError
 
-class InvalidToken(Exception):
+
+class InvalidToken(ArcadeError):
     """The bearer token is missing, malformed, expired or not for this arcade.
 
     The message is safe to show to the client (it goes into ``WWW-Authenticate``).
     """
 
 
-class ProviderUnavailable(Exception):
+class ProviderUnavailable(ArcadeError):
     """The identity provider could not be reached to check a token (its keys could not be fetched).
 
     The token may well be good: the client should keep what it sent and retry later. The message is

@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
-from arcade.identity import InvalidToken
+from arcade.sdk.identity import InvalidToken
 
 
 def verify(

@@ -4,14 +4,11 @@ import inspect
 
 import pluggy
 
-from arcade import hookspecs
+from arcade.sdk import hookspecs
+from arcade.sdk.errors import PluginError
 
 GROUP = "arcade"
 HOOK_PREFIX = "arcade_"
-
-
-class PluginError(Exception):
-    """A plugin is broken or misconfigured; start-up stops with this message."""
 
 
 class _PluginManager(pluggy.PluginManager):

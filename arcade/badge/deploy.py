@@ -12,12 +12,13 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from arcade.build import BuildError, find_program, read_manifest
+from arcade.badge.build import BuildError, find_program, read_manifest
+from arcade.sdk.errors import ArcadeError
 
 SIM_ONLY = {"hal/sim.mpy"}
 
 
-class DeployError(Exception):
+class DeployError(ArcadeError):
     """The deploy cannot go on; the message says what to fix."""
 
 

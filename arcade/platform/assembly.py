@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arcade import plugins
-from arcade.config import Settings
-from arcade.games import GameInfo
-from arcade.identity import IdentityProvider
-from arcade.store import Store
+from arcade.platform import loader
+from arcade.platform.config import Settings
+from arcade.sdk.game import GameInfo
+from arcade.sdk.identity import IdentityProvider
+from arcade.sdk.store import Store
 
 DEFAULT_STORE = "tinydb"
 DEFAULT_IDENTITY = "builtin"
@@ -58,7 +58,7 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     ``with_store=False`` builds the identity provider without a store, for
     commands that must not open the store while a server holds it.
     """
-    manager = plugins.load(settings.plugins.disabled)
+    manager = loader.load(settings.plugins.disabled)
     context = Context(
         settings=settings,
         data_dir=Path(data_dir or settings.data_dir),
@@ -82,9 +82,9 @@ def collect_games(manager) -> dict[str, GameInfo]:
 
         def register(game: GameInfo, plugin=impl.plugin_name) -> None:
             if not isinstance(game, GameInfo):
-                raise plugins.PluginError(f"plugin {plugin} registered {game!r}, which is not a GameInfo")
+                raise loader.PluginError(f"plugin {plugin} registered {game!r}, which is not a GameInfo")
             if game.id in games:
-                raise plugins.PluginError(
+                raise loader.PluginError(
                     f"game id {game.id!r} is registered by both plugin {owners[game.id]} and plugin {plugin}; "
                     f"disable one of them in [plugins] disabled"
                 )
@@ -96,7 +96,7 @@ def collect_games(manager) -> dict[str, GameInfo]:
         try:
             game.rules()
         except Exception as error:
-            raise plugins.PluginError(
+            raise loader.PluginError(
                 f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
                 f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
             ) from error
@@ -106,7 +106,7 @@ def collect_games(manager) -> dict[str, GameInfo]:
 def _answer(hook, what: str, name: str, table: dict, context: Context):
     answer = hook(name=name, settings=table, context=context)
     if answer is None:
-        raise plugins.PluginError(
+        raise loader.PluginError(
             f"no installed plugin provides the {what} {name!r}; `arcade plugins` lists what is installed"
         )
     return answer

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from arcade.identity import DeviceSettings
+from arcade.sdk.identity import DeviceSettings
 
 MAX_RUN_INPUTS = 20_000
 BUTTONS_MASK_MAX = 0xFF

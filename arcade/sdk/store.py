@@ -9,11 +9,12 @@ from typing import Any, Protocol
 
 import msgspec
 
-from arcade.games import GameInfo
-from arcade.models import LeaderboardPage, Player, PlayerBest, ScoreAccepted, ScoreSubmission
+from arcade.sdk.errors import ArcadeError
+from arcade.sdk.game import GameInfo
+from arcade.sdk.models import LeaderboardPage, Player, PlayerBest, ScoreAccepted, ScoreSubmission
 
 
-class StoreError(Exception):
+class StoreError(ArcadeError):
     """A store cannot do what was asked; the message says why and what to do."""
 
 

@@ -1,0 +1,1 @@
+"""The platform: settings, plugin loading, and the arcade assembled from them."""

@@ -1,0 +1,26 @@
+"""The embedded default store: TinyDB in the data folder, for one server process.
+
+The store itself is in ``store.py``; its journal (group commit) and its in-memory
+rankings live beside it, as they serve this store alone.
+"""
+
+import msgspec
+from arcade.plugins.store_tinydb.store import TinyDBStore
+
+from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.settings import decode
+
+NAME = "tinydb"
+
+
+class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    file: str = "arcade.json"
+    """The database file, relative to the data folder."""
+
+
+@hookimpl
+def arcade_store(name, settings, context):
+    if name != NAME:
+        return None
+    options = decode(settings, TinyDBSettings, f"store.{NAME}", context.settings.source)
+    return TinyDBStore(context.data_dir / options.file)
