@@ -116,14 +116,15 @@ def _serve(args) -> int:
 
 
 async def _serve_until_stopped(arcade, server) -> None:
-    """Open the store first (a store that cannot open stops here with its own message), serve until
-    SIGTERM/SIGINT, then close the store once the requests in flight are answered."""
-    await arcade.store.start()
+    """Open the store before binding the port (a store that cannot open stops here with its own
+    message), then serve until SIGTERM/SIGINT; the app's lifespan closes the store once the requests
+    in flight are answered."""
+    await arcade.start()
     try:
         print(f"Badge Arcade on {arcade.settings.public_url} (data in {arcade.context.data_dir})", flush=True)
         await server.serve()
     finally:
-        await arcade.store.close()
+        await arcade.stop()
 
 
 def _plugins(args) -> int:

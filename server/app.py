@@ -41,7 +41,7 @@ def template_folders(manager) -> list[Path]:
 
 
 def create_app(arcade: Arcade) -> Litestar:
-    """The app serving ``arcade``; the caller opens and closes its store (``arcade serve`` does)."""
+    """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
     live = LiveScores()
     arcade.manager.register(live, name="live-pages")
     extra_routes = [route for routes in arcade.manager.hook.arcade_routes(context=arcade.context) for route in routes]
@@ -58,6 +58,8 @@ def create_app(arcade: Arcade) -> Litestar:
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={ValidationException: unprocessable},
+        on_startup=[arcade.start],
+        on_shutdown=[arcade.stop],
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",

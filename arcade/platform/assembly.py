@@ -32,6 +32,20 @@ class Arcade:
     context: Context
     manager: object
     games: dict[str, GameInfo] = field(default_factory=dict)
+    started: bool = False
+
+    async def start(self) -> None:
+        """Open the store. Called by the app's lifespan; a second call does nothing, so
+        ``arcade serve`` can open it before binding the port and report a store that cannot open."""
+        if not self.started:
+            await self.store.start()
+            self.started = True
+
+    async def stop(self) -> None:
+        """Make every acknowledged write durable and close the store."""
+        if self.started:
+            self.started = False
+            await self.store.close()
 
     @property
     def store(self) -> Store:
