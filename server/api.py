@@ -1,20 +1,18 @@
-"""The v1 JSON API the badges talk to (see DESIGN.md, "The badge ↔ server API")."""
+"""The v1 JSON API the badges talk to (docs/architecture.md, "The badge ↔ server API")."""
 
 import time
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.handlers import BaseRouteHandler
-from litestar.params import Parameter
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
 from arcade.platform.assembly import Arcade
-from arcade.scoring.replay import ReplayTooSlow, RunRefused, verify
+from arcade.scoring.replay import verify
 from arcade.sdk.game import GameInfo
-from arcade.sdk.identity import Principal
+from arcade.sdk.identity import IdentityProvider, Principal
 from arcade.sdk.models import (
     BadgeGame,
     BadgeInfo,
@@ -26,23 +24,13 @@ from arcade.sdk.models import (
     ScoreSubmission,
     player_id,
 )
-from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.sdk.store import Store
 from arcade.sdk.web import bearer_token, safe_picture, score_scope
+from arcade.server.errors import invalid
+from arcade.server.wiring import game_exists
 
 API_VERSION = 1
 MAX_PAGE = 100
-
-
-def find_game(arcade: Arcade, game_id: str) -> GameInfo:
-    game = arcade.games.get(game_id)
-    if game is None:
-        raise NotFoundException(f"no game {game_id!r} on this arcade; GET /api/v1/games lists them")
-    return game
-
-
-async def _game_exists(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Guard: an unknown game is a 404 before the token or the body is looked at."""
-    find_game(connection.app.state.arcade, connection.path_params["game_id"])
 
 
 def summary(game: GameInfo) -> GameSummary:
@@ -54,13 +42,6 @@ def summary(game: GameInfo) -> GameSummary:
         unit=game.unit,
         min_score=game.min_score,
         max_score=game.max_score,
-    )
-
-
-def invalid(key: str, message: str, source: str = "body", detail: str | None = None) -> ValidationException:
-    """A 422 naming the field and why."""
-    return ValidationException(
-        detail=detail or f"{key}: {message}", extra=[{"key": key, "source": source, "message": message}]
     )
 
 
@@ -80,13 +61,14 @@ def strictly(body: bytes, model: type):
         raise ValidationException(detail=f"the body is not valid JSON: {error}") from None
 
 
-
 class ApiController(Controller):
     path = "/api/v1"
     tags = ["api"]
 
     @get("/badge")
-    async def badge(self, arcade: NamedDependency[Arcade]) -> BadgeInfo:
+    async def badge(
+        self, arcade: NamedDependency[Arcade], identity: NamedDependency[SkipValidation[IdentityProvider]]
+    ) -> BadgeInfo:
         """Everything a badge needs at boot: the time, the games and how to log in."""
         return BadgeInfo(
             api_version=API_VERSION,
@@ -95,7 +77,7 @@ class ApiController(Controller):
                 BadgeGame(id=g.id, title=g.title, version=g.version, order=g.order, unit=g.unit)
                 for g in arcade.ordered_games()
             ],
-            identity=arcade.identity.device_settings(),
+            identity=identity.device_settings(),
         )
 
     @get("/games")
@@ -105,11 +87,17 @@ class ApiController(Controller):
     @post(
         "/games/{game_id:str}/scores",
         status_code=201,
-        guards=[_game_exists, bearer_token, score_scope],
+        guards=[game_exists, bearer_token, score_scope],
         security=[{"bearer": []}],
     )
     async def submit_score(
-        self, request: Request[Principal, str, Any], game_id: str, data: ScoreSubmission, arcade: NamedDependency[Arcade]
+        self,
+        request: Request[Principal, str, Any],
+        data: JSONBody[ScoreSubmission],
+        game: NamedDependency[GameInfo],
+        arcade: NamedDependency[Arcade],
+        identity: NamedDependency[SkipValidation[IdentityProvider]],
+        store: NamedDependency[SkipValidation[Store]],
     ) -> Response[ScoreAccepted]:
         """Store a score once per ``submission_id`` and answer the player's rank and best.
 
@@ -119,7 +107,6 @@ class ApiController(Controller):
         The same ``submission_id`` sent again (a badge retrying after a lost
         answer) gets the same answer, with ``Idempotent-Replayed: true``.
         """
-        game = find_game(arcade, game_id)
         data = strictly(await request.body(), ScoreSubmission)
         if not game.min_score <= data.score <= game.max_score:
             raise invalid(
@@ -127,14 +114,9 @@ class ApiController(Controller):
                 f"must be between {game.min_score} and {game.max_score} {game.unit}",
                 detail=f"score {data.score} is outside {game.title}'s bounds",
             )
-        try:
-            await verify(game, data)
-        except RunRefused as error:
-            raise invalid("run", str(error)) from None
-        except ReplayTooSlow as error:
-            raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "5"}) from None
+        await verify(game, data)
         principal = request.user
-        profile = await arcade.identity.profile(principal, request.auth)
+        profile = await identity.profile(principal, request.auth)
         player = Player(
             id=player_id(principal.issuer, principal.subject),
             issuer=principal.issuer,
@@ -142,42 +124,39 @@ class ApiController(Controller):
             name=profile.name[:64],
             picture=safe_picture(profile.picture),
         )
-        try:
-            answer, stored = await arcade.store.submit_score(game, player, data)
-        except SubmissionConflict as error:
-            raise HTTPException(status_code=409, detail=str(error)) from None
-        except StoreUnavailable as error:
-            raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "2"}) from None
+        answer, stored = await store.submit_score(game, player, data)
         if stored:
             arcade.manager.hook.arcade_score_accepted(game=game, record=answer)
         headers = {} if stored else {"Idempotent-Replayed": "true"}
         return Response(answer, status_code=201, headers=headers)
 
-    @get("/games/{game_id:str}/leaderboard", guards=[_game_exists])
+    @get("/games/{game_id:str}/leaderboard", guards=[game_exists])
     async def leaderboard(
         self,
-        game_id: str,
-        arcade: NamedDependency[Arcade],
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 25,
-        cursor: str | None = None,
-        around: Annotated[str | None, Parameter(description="a player id: the page with them in the middle")] = None,
+        game: NamedDependency[GameInfo],
+        store: NamedDependency[SkipValidation[Store]],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 25,
+        cursor: FromQuery[str | None] = None,
+        around: Annotated[
+            str | None, QueryParameter(description="a player id: the page with them in the middle")
+        ] = None,
     ) -> LeaderboardPage:
         """The best score per player, best first; page with ``cursor``, or centre on ``around``."""
-        game = find_game(arcade, game_id)
         if around is not None:
             if cursor is not None:
-                raise invalid("around", "cannot be combined with cursor", "query", "use either cursor or around, not both")
-            return await arcade.store.around(game, around, limit)
-        try:
-            return await arcade.store.leaderboard(game, limit, cursor)
-        except BadCursor as error:
-            raise invalid("cursor", str(error), "query", str(error)) from None
+                raise invalid(
+                    "around", "cannot be combined with cursor", "query", "use either cursor or around, not both"
+                )
+            return await store.around(game, around, limit)
+        return await store.leaderboard(game, limit, cursor)
 
     @get("/players/{player:str}")
-    async def player(self, player: str, arcade: NamedDependency[Arcade]) -> PlayerDetail:
+    async def player(
+        self, player: FromPath[str], arcade: NamedDependency[Arcade], store: NamedDependency[SkipValidation[Store]]
+    ) -> PlayerDetail:
         """A player and their best score and rank in each game they played."""
-        found = await arcade.store.player(player)
+        found = await store.player(player)
         if found is None:
             raise NotFoundException(f"no player {player!r}")
-        bests = await arcade.store.player_bests(player, arcade.ordered_games())
+        bests = await store.player_bests(player, arcade.ordered_games())
         return PlayerDetail(player=found.ref(), bests=bests)

@@ -1,32 +1,28 @@
-"""The application factory: one Litestar app around an assembled :class:`Arcade`."""
+"""The application factory: one Litestar app around an assembled :class:`Arcade`.
+
+Wiring only: the routes (the app's controllers and the plugins' ``arcade_routes``), the
+dependencies handlers ask for (:mod:`arcade.server.wiring`), the map from errors to answers
+(:mod:`arcade.server.errors`), the store opened and closed by the lifespan, and the API reference.
+"""
 
 from pathlib import Path
 
-from arcade.server.api import ApiController
-from arcade.server.live import LiveScores
-from arcade.server.pages import PagesController
-from litestar import Litestar, MediaType, Request, Response
-from litestar.di import Provide
-from litestar.exceptions import ValidationException
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from arcade.platform.assembly import Arcade
+from arcade.server import errors, wiring
+from arcade.server.api import ApiController
+from arcade.server.live import LiveScores
+from arcade.server.pages import PagesController
+from arcade.server.schema_page import ApiReference
 
 HERE = Path(__file__).parent
-
-
-def unprocessable(request: Request, error: ValidationException) -> Response:
-    """Malformed input is a 422 that names the field and says why (Litestar's default is 400)."""
-    content = {"status_code": 422, "detail": error.detail}
-    if error.extra:
-        content["extra"] = error.extra
-        if error.detail.startswith("Validation failed"):  # Litestar's generic text: say which field
-            content["detail"] = "; ".join(f"{item.get('key')}: {item.get('message')}" for item in error.extra)
-    return Response(content, status_code=422, media_type=MediaType.JSON)
 
 
 def template_folders(manager) -> list[Path]:
@@ -53,11 +49,8 @@ def create_app(arcade: Arcade) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
             *extra_routes,
         ],
-        dependencies={
-            "arcade": Provide(lambda: arcade, use_cache=True, sync_to_thread=False),
-            "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
-        },
-        exception_handlers={ValidationException: unprocessable},
+        dependencies=wiring.dependencies(arcade, live),
+        exception_handlers=errors.HANDLERS,
         on_startup=[arcade.start],
         on_shutdown=[arcade.stop],
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
@@ -65,6 +58,7 @@ def create_app(arcade: Arcade) -> Litestar:
             title="Badge Arcade",
             version="1",
             path="/schema",
+            render_plugins=[ApiReference(), JsonRenderPlugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

@@ -1,10 +1,12 @@
 """The built-in identity provider: works offline, so it is the default at an event."""
 
 from arcade.plugins.idp_builtin import keys
-from arcade.plugins.idp_builtin.oauth import oauth_controller
-from arcade.plugins.idp_builtin.pages import device_pages
+from arcade.plugins.idp_builtin.oauth import OAuth
+from arcade.plugins.idp_builtin.pages import device_router
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
-from arcade.plugins.idp_builtin.routes import discovery_controller
+from arcade.plugins.idp_builtin.routes import Discovery
+from litestar import Router
+from litestar.di import Provide
 
 from arcade.sdk.hookspecs import hookimpl
 from arcade.sdk.settings import decode
@@ -24,5 +26,6 @@ def arcade_identity_provider(name, settings, context):
 def arcade_routes(context):
     provider = context.identity
     if isinstance(provider, BuiltinProvider):
-        return [discovery_controller(provider), oauth_controller(provider), device_pages(provider)]
+        given = {"provider": Provide(lambda: provider, use_cache=True, sync_to_thread=False)}
+        return [Router(path="/", route_handlers=[Discovery, OAuth, device_router(provider)], dependencies=given)]
     return []

@@ -11,6 +11,7 @@ from arcade.plugins.idp_builtin.limits import Budget, TooManyAttempts
 from arcade.plugins.idp_builtin.logins import Login
 from arcade.plugins.idp_builtin.provider import SCOPES, BuiltinProvider
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 
 from arcade.sdk.identity import InvalidToken, Principal
 from arcade.sdk.store import StoreUnavailable
@@ -65,123 +66,121 @@ def required(values: dict[str, str], name: str) -> str:
     return values[name]
 
 
-def oauth_controller(provider: BuiltinProvider) -> type[Controller]:
-    """The OAuth endpoints, bound to ``provider``."""
-    settings = provider.settings
-    store = provider.store
+def client_of(provider: BuiltinProvider, values: dict[str, str]) -> str:
+    client_id = values.get("client_id")
+    if client_id != provider.settings.client_id:
+        raise OAuthError(
+            "invalid_client",
+            f"unknown client_id {client_id!r}; badges of this arcade use {provider.settings.client_id!r} "
+            "(GET /api/v1/badge says so)",
+        )
+    return client_id
 
-    def client_of(values: dict[str, str]) -> str:
-        client_id = values.get("client_id")
-        if client_id != settings.client_id:
-            raise OAuthError(
-                "invalid_client",
-                f"unknown client_id {client_id!r}; badges of this arcade use {settings.client_id!r} "
-                "(GET /api/v1/badge says so)",
-            )
-        return client_id
 
-    def scope_of(values: dict[str, str]) -> str:
-        requested = values.get("scope", " ".join(SCOPES)).split()
-        unknown = [scope for scope in requested if scope not in SCOPES]
-        if unknown:
-            raise OAuthError("invalid_scope", f"unknown scope {unknown[0]!r}; this arcade offers {' '.join(SCOPES)}")
-        return " ".join(dict.fromkeys(requested))
+def scope_of(values: dict[str, str]) -> str:
+    requested = values.get("scope", " ".join(SCOPES)).split()
+    unknown = [scope for scope in requested if scope not in SCOPES]
+    if unknown:
+        raise OAuthError("invalid_scope", f"unknown scope {unknown[0]!r}; this arcade offers {' '.join(SCOPES)}")
+    return " ".join(dict.fromkeys(requested))
 
-    async def rate_limit(request: Request, name: str, limit: int) -> None:
-        address = limits.address_of(request)
-        await limits.spend(store, int(time.time()), Budget(f"{name}:{address}", limit, limits.MINUTE))
 
-    class OAuth(Controller):
-        path = "/oauth"
-        tags = ["identity"]
-        exception_handlers = {
-            OAuthError: oauth_error,
-            TooManyAttempts: too_many_requests,
-            StoreUnavailable: store_unavailable,
+async def rate_limit(provider: BuiltinProvider, request: Request, name: str, limit: int) -> None:
+    address = limits.address_of(request)
+    await limits.spend(provider.store, int(time.time()), Budget(f"{name}:{address}", limit, limits.MINUTE))
+
+
+class OAuth(Controller):
+    path = "/oauth"
+    tags = ["identity"]
+    exception_handlers = {
+        OAuthError: oauth_error,
+        TooManyAttempts: too_many_requests,
+        StoreUnavailable: store_unavailable,
+    }
+
+    @post("/device_authorization", status_code=200)
+    async def device_authorization(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
+        """Start a badge's login: a device code for the badge, a user code and link for the person.
+
+        ``device_name`` (optional, up to 64 characters) is what the badge says
+        about itself; the verification page shows it to the person.
+        """
+        values = await read_form(request, "client_id", "scope", "device_name")
+        client_id = client_of(provider, values)
+        scope = scope_of(values)
+        device_name = values.get("device_name")
+        if device_name is not None and (len(device_name) > MAX_DEVICE_NAME or not device_name.isprintable()):
+            raise OAuthError("invalid_request", f"device_name must be 1 to {MAX_DEVICE_NAME} printable characters")
+        await rate_limit(
+            provider, request, "device-authorization", provider.settings.limits.device_authorizations_per_minute
+        )
+        device_code, grant = await provider.grants.start(client_id, scope, device_name, limits.address_of(request))
+        body = {
+            "device_code": device_code,
+            "user_code": show_user_code(grant.user_code),
+            "verification_uri": f"{provider.issuer}/device",
+            "verification_uri_complete": f"{provider.issuer}/device/{grant.link}",
+            "expires_in": provider.settings.device_code_ttl,
+            "interval": grant.interval,
         }
+        return Response(body, headers=NO_STORE)
 
-        @post("/device_authorization", status_code=200)
-        async def device_authorization(self, request: Request) -> Response:
-            """Start a badge's login: a device code for the badge, a user code and link for the person.
+    @post("/token", status_code=200)
+    async def token(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
+        """Poll a device code (RFC 8628 §3.4) or use a refresh token (RFC 6749 §6)."""
+        values = await read_form(request, "grant_type", "client_id", "device_code", "refresh_token", "scope")
+        grant_type = required(values, "grant_type")
+        client_id = client_of(provider, values)
+        limit = provider.settings.limits.token_requests_per_minute
+        if grant_type == DEVICE_CODE_GRANT:
+            try:
+                await rate_limit(provider, request, "token", limit)
+            except TooManyAttempts as error:
+                description = f"too many polls from this address; retry in {error.retry_after} s"
+                raise OAuthError("slow_down", description) from None
+            grant = await provider.grants.poll(required(values, "device_code"), client_id)
+            login = Login(account=grant.account, client_id=client_id, scope=grant.scope, auth_time=grant.auth_time)
+            refreshable = "offline_access" in grant.scope.split()
+            answer = await provider.logins.start(login, provider.token_response, refreshable)
+        elif grant_type == REFRESH_TOKEN_GRANT:
+            await rate_limit(provider, request, "token", limit)
+            narrower = values.get("scope")
 
-            ``device_name`` (optional, up to 64 characters) is what the badge says
-            about itself; the verification page shows it to the person.
-            """
-            values = await read_form(request, "client_id", "scope", "device_name")
-            client_id = client_of(values)
-            scope = scope_of(values)
-            device_name = values.get("device_name")
-            if device_name is not None and (len(device_name) > MAX_DEVICE_NAME or not device_name.isprintable()):
-                raise OAuthError("invalid_request", f"device_name must be 1 to {MAX_DEVICE_NAME} printable characters")
-            await rate_limit(request, "device-authorization", settings.limits.device_authorizations_per_minute)
-            device_code, grant = await provider.grants.start(client_id, scope, device_name, limits.address_of(request))
-            body = {
-                "device_code": device_code,
-                "user_code": show_user_code(grant.user_code),
-                "verification_uri": f"{provider.issuer}/device",
-                "verification_uri_complete": f"{provider.issuer}/device/{grant.link}",
-                "expires_in": settings.device_code_ttl,
-                "interval": grant.interval,
-            }
-            return Response(body, headers=NO_STORE)
+            async def respond(login: Login, sid: str, refresh_token: str | None) -> dict:
+                return await provider.token_response(login, sid, refresh_token, scope=narrower)
 
-        @post("/token", status_code=200)
-        async def token(self, request: Request) -> Response:
-            """Poll a device code (RFC 8628 §3.4) or use a refresh token (RFC 6749 §6)."""
-            values = await read_form(request, "grant_type", "client_id", "device_code", "refresh_token", "scope")
-            grant_type = required(values, "grant_type")
-            client_id = client_of(values)
-            limit = settings.limits.token_requests_per_minute
-            if grant_type == DEVICE_CODE_GRANT:
-                try:
-                    await rate_limit(request, "token", limit)
-                except TooManyAttempts as error:
-                    description = f"too many polls from this address; retry in {error.retry_after} s"
-                    raise OAuthError("slow_down", description) from None
-                grant = await provider.grants.poll(required(values, "device_code"), client_id)
-                login = Login(account=grant.account, client_id=client_id, scope=grant.scope, auth_time=grant.auth_time)
-                refreshable = "offline_access" in grant.scope.split()
-                answer = await provider.logins.start(login, provider.token_response, refreshable)
-            elif grant_type == REFRESH_TOKEN_GRANT:
-                await rate_limit(request, "token", limit)
-                narrower = values.get("scope")
+            answer = await provider.logins.refresh(required(values, "refresh_token"), client_id, respond)
+        else:
+            raise OAuthError(
+                "unsupported_grant_type", f"grant_type must be {DEVICE_CODE_GRANT} or {REFRESH_TOKEN_GRANT}"
+            )
+        return Response(answer, headers=NO_STORE)
 
-                async def respond(login: Login, sid: str, refresh_token: str | None) -> dict:
-                    return await provider.token_response(login, sid, refresh_token, scope=narrower)
+    @post("/revoke", status_code=200)
+    async def revoke(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
+        """Revoke a refresh or access token and the login behind it (RFC 7009).
 
-                answer = await provider.logins.refresh(required(values, "refresh_token"), client_id, respond)
-            else:
-                raise OAuthError(
-                    "unsupported_grant_type", f"grant_type must be {DEVICE_CODE_GRANT} or {REFRESH_TOKEN_GRANT}"
-                )
-            return Response(answer, headers=NO_STORE)
+        An unknown, expired or already revoked token is answered 200 as well.
+        """
+        values = await read_form(request, "token", "token_type_hint", "client_id")
+        client_of(provider, values)
+        await rate_limit(provider, request, "token", provider.settings.limits.token_requests_per_minute)
+        token = required(values, "token")
+        if token.count(".") == 2:  # a JWT: an access token
+            try:
+                principal = await provider.verify(token)
+            except InvalidToken:
+                principal = None
+            if principal is not None and "sid" in principal.claims:
+                await provider.logins.revoke(principal.claims["sid"])
+        else:
+            await provider.logins.revoke_by_refresh_token(token)
+        return Response(b"", headers=NO_STORE)
 
-        @post("/revoke", status_code=200)
-        async def revoke(self, request: Request) -> Response:
-            """Revoke a refresh or access token and the login behind it (RFC 7009).
-
-            An unknown, expired or already revoked token is answered 200 as well.
-            """
-            values = await read_form(request, "token", "token_type_hint", "client_id")
-            client_of(values)
-            await rate_limit(request, "token", settings.limits.token_requests_per_minute)
-            token = required(values, "token")
-            if token.count(".") == 2:  # a JWT: an access token
-                try:
-                    principal = await provider.verify(token)
-                except InvalidToken:
-                    principal = None
-                if principal is not None and "sid" in principal.claims:
-                    await provider.logins.revoke(principal.claims["sid"])
-            else:
-                await provider.logins.revoke_by_refresh_token(token)
-            return Response(b"", headers=NO_STORE)
-
-        @get("/userinfo", guards=[bearer_token], security=[{"bearer": []}])
-        async def userinfo(self, request: Request[Principal, str, Any]) -> Response:
-            """Who the access token speaks for (OpenID Connect UserInfo)."""
-            claims = request.user.claims
-            body = {key: claims[key] for key in ("sub", "name", "picture") if key in claims}
-            return Response(body, headers=NO_STORE)
-
-    return OAuth
+    @get("/userinfo", guards=[bearer_token], security=[{"bearer": []}])
+    async def userinfo(self, request: Request[Principal, str, Any]) -> Response:
+        """Who the access token speaks for (OpenID Connect UserInfo)."""
+        claims = request.user.claims
+        body = {key: claims[key] for key in ("sub", "name", "picture") if key in claims}
+        return Response(body, headers=NO_STORE)

@@ -10,6 +10,7 @@ from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
+from arcade.plugins.idp_builtin.web_sessions import WebSessions
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -62,6 +63,9 @@ class BuiltinProvider:
         self.store = store
         self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval)
         self.logins = Logins(store, settings.refresh_token_ttl, settings.access_token_ttl, settings.refresh_grace)
+        self.secure = issuer.startswith("https://")
+        """Under https its cookies are Secure."""
+        self.sessions = WebSessions(store, settings.browser_session_ttl, self.secure)
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(

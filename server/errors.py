@@ -1,0 +1,124 @@
+"""One map from the project's errors to HTTP answers, so handlers raise and never translate.
+
+Badges and OAuth clients read JSON, so under :data:`JSON_PATHS` every error is JSON; elsewhere a
+browser gets an HTML page, and a client that asks only for JSON gets JSON.
+"""
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from arcade.scoring.replay import ReplayTooSlow, RunRefused
+from arcade.sdk.models import player_id
+from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+
+log = logging.getLogger("arcade.errors")
+
+JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/schema/")
+TITLES = {
+    400: "That request did not make sense",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Nothing here",
+    405: "Not like that",
+    409: "Already taken",
+    422: "That could not be used",
+    429: "Slow down",
+    503: "Please try again",
+}
+STORE_RETRY_AFTER_S = 2
+REPLAY_RETRY_AFTER_S = 5
+
+
+def wants_page(request: Request) -> bool:
+    if request.url.path.startswith(JSON_PATHS):
+        return False
+    accept = request.headers.get("accept", "*/*")
+    return "text/html" in accept or "*/*" in accept
+
+
+def answer(
+    request: Request, status: int, detail: str, headers: dict | None = None, extra: list | None = None
+) -> Response:
+    """The error as a page or as ``{"status_code", "detail", "extra"}`` JSON."""
+    if wants_page(request):
+        title = TITLES.get(status, "Something went wrong")
+        context = {"status": status, "title": title, "detail": detail}
+        return Template("error.html", context=context, status_code=status, headers=headers)
+    content = {"status_code": status, "detail": detail}
+    if extra:
+        content["extra"] = extra
+    return Response(content, status_code=status, headers=headers, media_type=MediaType.JSON)
+
+
+def invalid(key: str, message: str, source: str = "body", detail: str | None = None) -> ValidationException:
+    """A 422 naming the field and why."""
+    return ValidationException(
+        detail=detail or f"{key}: {message}", extra=[{"key": key, "source": source, "message": message}]
+    )
+
+
+def http_error(request: Request, error: HTTPException) -> Response:
+    if isinstance(error, ValidationException):
+        return unprocessable(request, error)
+    if error.status_code == HTTP_500_INTERNAL_SERVER_ERROR:  # a failure, not an answer: log it
+        return internal_error(request, error)
+    return answer(request, error.status_code, error.detail, error.headers)
+
+
+def unprocessable(request: Request, error: ValidationException) -> Response:
+    """Malformed input is a 422 that names the field and says why (Litestar's default is 400)."""
+    detail, extra = error.detail, error.extra if isinstance(error.extra, list) else None
+    if extra and detail.startswith("Validation failed"):  # Litestar's generic text: say which field
+        detail = "; ".join(f"{item.get('key')}: {item.get('message')}" for item in extra)
+    return answer(request, 422, detail, error.headers, extra)
+
+
+def run_refused(request: Request, error: RunRefused) -> Response:
+    """A run the replay does not confirm: kept out of the board, and said in the log."""
+    principal = request.scope.get("user")
+    who = player_id(principal.issuer, principal.subject) if principal else "?"
+    log.warning("refused run: player %s, game %s: %s", who, request.path_params.get("game_id"), error)
+    return unprocessable(request, invalid("run", str(error)))
+
+
+def replay_too_slow(request: Request, error: ReplayTooSlow) -> Response:
+    return answer(request, 503, str(error), {"Retry-After": str(REPLAY_RETRY_AFTER_S)})
+
+
+def store_unavailable(request: Request, error: StoreUnavailable) -> Response:
+    log.error("the store could not make a write durable: %s", error)
+    return answer(request, 503, str(error), {"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+
+def submission_conflict(request: Request, error: SubmissionConflict) -> Response:
+    return answer(request, 409, str(error))
+
+
+def bad_cursor(request: Request, error: BadCursor) -> Response:
+    """On a page, a cursor is part of the address (404); in the API it is a parameter (422)."""
+    if wants_page(request):
+        return answer(request, 404, f"no such page of this leaderboard; it starts at {request.url.path}")
+    return unprocessable(request, invalid("cursor", str(error), "query", str(error)))
+
+
+def internal_error(request: Request, error: Exception) -> Response:
+    log.exception("%s %s failed", request.method, request.url.path, exc_info=error)
+    return answer(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "the server failed on this request; it is in the server's log"
+    )
+
+
+HANDLERS = {
+    HTTPException: http_error,
+    RunRefused: run_refused,
+    ReplayTooSlow: replay_too_slow,
+    StoreUnavailable: store_unavailable,
+    SubmissionConflict: submission_conflict,
+    BadCursor: bad_cursor,
+    Exception: internal_error,
+}
+"""What ``create_app`` installs; a plugin's controller may still answer its own errors its own way."""

@@ -1,0 +1,43 @@
+"""What handlers are given: the arcade's parts as Litestar dependencies, and the game guard.
+
+Handlers name what they need (``store``, ``identity``, ``game``, ``live``) and never reach
+into ``app.state``; :func:`dependencies` is the one place they are provided.
+"""
+
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
+
+from arcade.platform.assembly import Arcade
+from arcade.sdk.game import GameInfo
+from arcade.server.live import LiveScores
+
+
+def find_game(arcade: Arcade, game_id: str) -> GameInfo:
+    game = arcade.games.get(game_id)
+    if game is None:
+        raise NotFoundException(f"no game {game_id!r} on this arcade; GET /api/v1/games lists them")
+    return game
+
+
+async def game_exists(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: an unknown game is a 404 before the token or the body is looked at."""
+    find_game(connection.app.state.arcade, connection.path_params["game_id"])
+
+
+def dependencies(arcade: Arcade, live: LiveScores) -> dict[str, Provide]:
+    def provide_game(game_id: FromPath[str]) -> GameInfo:
+        return find_game(arcade, game_id)
+
+    def constant(value):
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return {
+        "arcade": constant(arcade),
+        "store": constant(arcade.store),
+        "identity": constant(arcade.identity),
+        "live": constant(live),
+        "game": Provide(provide_game, sync_to_thread=False),
+    }

@@ -1,0 +1,93 @@
+"""How the app answers, whoever asks: errors as pages for browsers and JSON for the API,
+an API reference that needs no network, a favicon, and no deprecated Litestar wiring."""
+
+import re
+import warnings
+
+import pytest
+from litestar import get
+from litestar.exceptions import LitestarDeprecationWarning
+from litestar.testing import TestClient
+
+from arcade.platform import config
+from arcade.platform.assembly import assemble
+from arcade.sdk.hookspecs import hookimpl
+from arcade.server.app import create_app
+
+
+class FailingRoute:
+    """A plugin whose page fails: the server's answer to a bug it did not write."""
+
+    @staticmethod
+    @get("/broken", sync_to_thread=False)
+    def broken() -> str:
+        raise RuntimeError("a plugin bug")
+
+    @hookimpl
+    def arcade_routes(self, context):
+        return [self.broken]
+
+
+@pytest.fixture
+def client(tmp_path):
+    arcade = assemble(config.load(environ={}), data_dir=tmp_path)
+    arcade.manager.register(FailingRoute(), name="failing-route")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LitestarDeprecationWarning)
+        app = create_app(arcade)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def test_a_browser_gets_an_error_page_that_says_what_is_missing(client):
+    response = client.get("/games/pong", headers=BROWSER)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<title>Nothing here" in response.text
+    assert "no game &#39;pong&#39; on this arcade" in response.text
+    unrouted = client.get("/no/such/page", headers=BROWSER)
+    assert unrouted.status_code == 404 and unrouted.headers["content-type"].startswith("text/html")
+
+
+def test_the_api_answers_errors_in_json_whatever_the_client_accepts(client):
+    for path in ("/api/v1/games/pong/leaderboard", "/api/v1/players/nobody", "/api/v1/nothing"):
+        response = client.get(path, headers=BROWSER)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/json", path
+        assert response.json()["status_code"] == 404
+    cursor = client.get("/api/v1/games/dino/leaderboard", params={"cursor": "zz"})
+    assert cursor.status_code == 422 and cursor.json()["extra"][0]["key"] == "cursor"
+
+
+def test_a_client_asking_only_for_json_gets_json_from_a_page(client):
+    response = client.get("/games/pong", headers={"accept": "application/json"})
+    assert response.status_code == 404 and response.json()["detail"].startswith("no game 'pong'")
+
+
+def test_a_failure_is_a_500_page_or_json_and_is_logged(client, caplog):
+    page = client.get("/broken", headers=BROWSER)
+    assert page.status_code == 500 and "<title>Something went wrong" in page.text
+    assert "a plugin bug" not in page.text  # the cause goes to the log, not to the visitor
+    assert "GET /broken failed" in caplog.text and "RuntimeError: a plugin bug" in caplog.text
+    assert client.get("/broken", headers={"accept": "application/json"}).json()["status_code"] == 500
+
+
+def test_the_api_reference_is_a_page_that_needs_nothing_but_the_server(client):
+    page = client.get("/schema", headers=BROWSER)
+    assert page.status_code == 200
+    for operation in ("POST /api/v1/games/{game_id}/scores", "GET /api/v1/badge", "POST /oauth/token"):
+        assert operation in page.text
+    assert "ScoreSubmission" in page.text and "submission_id" in page.text
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', page.text)
+    assert external == []
+    assert client.get("/schema/openapi.json").json()["info"]["title"] == "Badge Arcade"
+
+
+def test_every_page_names_the_favicon_and_browsers_that_guess_find_it(client):
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/", headers=BROWSER).text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
