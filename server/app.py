@@ -46,7 +46,9 @@ def create_app(arcade: Arcade) -> Litestar:
         route_handlers=[
             ApiController,
             PagesController,
-            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]
+            ),
             *extra_routes,
         ],
         dependencies=wiring.dependencies(arcade, live),

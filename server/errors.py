@@ -105,6 +105,11 @@ def bad_cursor(request: Request, error: BadCursor) -> Response:
     return unprocessable(request, invalid("cursor", str(error), "query", str(error)))
 
 
+def too_deep(request: Request, error: RecursionError) -> Response:
+    """JSON nested deeper than the decoder recurses: bad input, not a failure of the server."""
+    return answer(request, 400, "the body is nested too deeply to read; send the documented shape")
+
+
 def internal_error(request: Request, error: Exception) -> Response:
     log.exception("%s %s failed", request.method, request.url.path, exc_info=error)
     return answer(
@@ -119,6 +124,7 @@ HANDLERS = {
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
     BadCursor: bad_cursor,
+    RecursionError: too_deep,
     Exception: internal_error,
 }
 """What ``create_app`` installs; a plugin's controller may still answer its own errors its own way."""

@@ -1,4 +1,4 @@
-"""What handlers are given: the arcade's parts as Litestar dependencies, and the game guard.
+"""What handlers are given: the arcade's parts as Litestar dependencies, and the guards.
 
 Handlers name what they need (``store``, ``identity``, ``game``, ``live``) and never reach
 into ``app.state``; :func:`dependencies` is the one place they are provided.
@@ -25,6 +25,12 @@ def find_game(arcade: Arcade, game_id: str) -> GameInfo:
 async def game_exists(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard: an unknown game is a 404 before the token or the body is looked at."""
     find_game(connection.app.state.arcade, connection.path_params["game_id"])
+
+
+async def plain_path(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of the static files: a NUL byte names no file (the file system refuses to look)."""
+    if "\x00" in connection.url.path:
+        raise NotFoundException("no such file")
 
 
 def dependencies(arcade: Arcade, live: LiveScores) -> dict[str, Provide]:

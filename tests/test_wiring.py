@@ -91,3 +91,32 @@ def test_every_page_names_the_favicon_and_browsers_that_guess_find_it(client):
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
     assert icon.text.startswith("<svg")
+
+
+# Input no honest client sends is a 4xx that says what was wrong, never a 500.
+
+
+def test_a_file_where_the_device_page_wants_text_is_treated_as_no_text(client):
+    client.get("/device")
+    csrf = {"x-csrftoken": client.cookies["arcade_csrf"]}
+    response = client.post("/device", files={"code": ("code.txt", b"BCDF-GHJK")}, headers={**BROWSER, **csrf})
+    assert response.status_code == 400
+    assert "A code has 8 letters" in response.text
+
+
+def test_a_nul_byte_in_a_static_path_is_a_404(client):
+    response = client.get("/static/arcade%00.css")
+    assert response.status_code == 404
+    assert client.get("/static/arcade.css").status_code == 200
+
+
+def test_json_nested_a_thousand_deep_is_a_400_saying_so(client):
+    token = client.app.state.arcade.identity.issue_access_token(subject="ada", name="ada")
+    body = '{"score": 1, "run": ' + "[" * 1000 + "]" * 1000 + ', "submission_id": "deep-0001"}'
+    response = client.post(
+        "/api/v1/games/dino/scores",
+        content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "the body is nested too deeply to read; send the documented shape"

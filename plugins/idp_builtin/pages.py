@@ -45,6 +45,15 @@ def page_error(request: Request, error: Exception) -> Response:
     return Template("device/message.html", context={"title": title, "text": text}, status_code=status)
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The form's text fields, first value of each; a file sent where text belongs counts as absent."""
+    fields: dict[str, str] = {}
+    for key, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, value)
+    return fields
+
+
 def device_router(provider: BuiltinProvider) -> Router:
     """The verification pages, behind a CSRF check keyed to ``provider``'s signing key; the router
     around it provides ``provider``."""
@@ -98,7 +107,7 @@ async def confirm_page(
         "asked_minutes_ago": int(now - grant.created_at) // 60,
         "expires_in_minutes": math.ceil((grant.expires_at - now) / 60),
         "person": await provider.sessions.person(request),
-        "form": {key: value for key, value in (await request.form()).items() if "password" not in key},
+        "form": {key: value for key, value in (await form_fields(request)).items() if "password" not in key},
         "active_form": "sign-up" if "sign_up_error" in errors else "log-in",
         **errors,
     }
@@ -124,7 +133,7 @@ class DevicePages(Controller):
     @post("/")
     async def enter_code(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
         """A typed user code: every wrong one counts against the guessing budgets."""
-        typed = (await request.form()).get("code", "")
+        typed = (await form_fields(request)).get("code", "")
         context = {"typed": typed}
         code = read_user_code(typed)
         if code is None:
@@ -163,7 +172,7 @@ class DevicePages(Controller):
         found = await provider.grants.by_link(link)
         if found is None:
             return gone()
-        form = await request.form()
+        form = await form_fields(request)
         username = form.get("username", "")
         now = int(time.time())
         budgets = password_budgets(provider, request, username)
@@ -185,7 +194,7 @@ class DevicePages(Controller):
         found = await provider.grants.by_link(link)
         if found is None:
             return gone()
-        form = await request.form()
+        form = await form_fields(request)
         now = int(time.time())
         budget = Budget(
             f"sign-up:{limits.address_of(request)}", provider.settings.limits.sign_ups_per_address, limits.HOUR
