@@ -21,6 +21,7 @@ from arcade.server.api import ApiController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
 from arcade.server.schema_page import ApiReference
+from arcade.server.security_headers import security_headers
 
 HERE = Path(__file__).parent
 
@@ -53,6 +54,7 @@ def create_app(arcade: Arcade) -> Litestar:
         ],
         dependencies=wiring.dependencies(arcade, live),
         exception_handlers=errors.HANDLERS,
+        before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
         on_startup=[arcade.start],
         on_shutdown=[arcade.stop],
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),

@@ -120,3 +120,35 @@ def test_json_nested_a_thousand_deep_is_a_400_saying_so(client):
     )
     assert response.status_code == 400
     assert response.json()["detail"] == "the body is nested too deeply to read; send the documented shape"
+
+
+# Every answer tells the browser how far to trust it.
+
+
+def test_every_answer_forbids_framing_sniffing_inline_script_and_referrers(client):
+    for path in ("/", "/games/dino", "/device", "/schema", "/api/v1/games", "/static/arcade.css", "/no/such/page"):
+        headers = client.get(path, headers=BROWSER).headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert "unsafe-inline" not in policy, path
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        assert "strict-transport-security" not in headers, path  # plain http: HSTS would be ignored
+
+
+def test_pages_carry_no_inline_script(client):
+    for path in ("/", "/games/dino", "/device", "/schema"):
+        html = client.get(path, headers=BROWSER).text
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], path
+
+
+def test_the_verification_pages_are_never_stored_by_a_browser_or_a_proxy(client):
+    assert client.get("/device").headers["cache-control"] == "no-store"
+    assert client.get("/device/style.css").headers["cache-control"] == "max-age=3600"
+
+
+def test_an_https_arcade_asks_browsers_to_stay_on_https(tmp_path):
+    settings = config.load(environ={"ARCADE_SERVER__PUBLIC_URL": "https://arcade.example.org"})
+    with TestClient(create_app(assemble(settings, data_dir=tmp_path))) as client:
+        assert client.get("/").headers["strict-transport-security"].startswith("max-age=")

@@ -69,6 +69,7 @@ def device_router(provider: BuiltinProvider) -> Router:
         path=PATH,
         route_handlers=[DevicePages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        cache_control=CacheControlHeader(no_store=True),  # pages with a session and a CSRF token
         include_in_schema=False,
     )
 
