@@ -2,17 +2,25 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 
 .PHONY: run sim test install system-packages bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# A step that fails leaves no target behind, so the next make does it again.
+.DELETE_ON_ERROR:
 
-install: $(STAMP)
+$(VENV)/pyvenv.cfg:
+	@echo "make: creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+# One stamp per extra, redone when pyproject.toml changes: `badge` is what serving and the
+# simulator need (the base and the badge tools), `test` is everything the tests use.
+$(VENV)/.installed-%: pyproject.toml | $(VENV)/pyvenv.cfg
+	@echo "make: installing badge-arcade[$*] into $(VENV), editable"
+	$(BIN)/python -m pip install -e '.[$*]'
+	touch $@
+
+install: $(VENV)/.installed-test
 
 # Chromium (browser tests) and zbar (QR decoding) come from the system's packages.
 system-packages:
@@ -21,13 +29,14 @@ system-packages:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium zbar-tools >/dev/null; \
 	else echo "note: install chromium and zbar-tools for the browser and QR tests"; fi
 
-run: install
+run: $(VENV)/.installed-badge
 	$(BIN)/arcade serve
 
 # The badge under the MicroPython unix port, its screen in this terminal (docs/badge.md).
-sim: install
+sim: $(VENV)/.installed-badge
 	$(BIN)/arcade sim
 
+# Also builds the wheel and tries it in a fresh venv of its own (tests/test_wheel.py).
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -37,4 +46,4 @@ bench: install
 	$(BIN)/python bench/replay.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -77,6 +77,8 @@ class RunningServer:
     port: int
     process: subprocess.Popen | None = None
     env: dict = field(default_factory=dict)
+    arcade: str = ARCADE
+    """The `arcade` program: this checkout's, or an installed wheel's (tests/test_wheel.py)."""
     log: Path = field(init=False)
 
     def __post_init__(self):
@@ -97,7 +99,7 @@ class RunningServer:
     def start(self) -> "RunningServer":
         log = self.log.open("ab")
         self.process = subprocess.Popen(
-            [ARCADE, "serve", "--port", str(self.port)],
+            [self.arcade, "serve", "--port", str(self.port)],
             cwd=self.folder,
             env={**os.environ, **self.env},
             stdout=log,
