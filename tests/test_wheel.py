@@ -130,16 +130,24 @@ def test_the_installed_arcade_comes_from_the_venv_alone(user, tmp_path):
     assert {"serve", "build", "sim"} <= set(re.findall(r"\w+", shown.stdout))
 
 
-@pytest.mark.parametrize(("path", "shows"), [("/", "Dino"), ("/games/dino", "Dino"), ("/device", "Log in your badge")])
-def test_the_pages_and_their_stylesheets_are_served(served, path, shows):
+PAGES = [
+    ("/", "Dino", 200),
+    ("/games/dino", "Dino", 200),
+    ("/device", "Log in your badge", 200),
+    ("/schema", "POST /api/v1/games/{game_id}/scores", 200),
+    ("/games/pong", "no game 'pong' on this arcade", 404),
+]
+
+
+@pytest.mark.parametrize(("path", "shows", "status"), PAGES)
+def test_the_pages_and_what_they_load_are_served(served, path, shows, status):
     page = httpx.get(served.url + path)
-    assert page.status_code == 200, page.text
+    assert page.status_code == status, page.text
     assert shows in visible_text(page.text)
-    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text)
-    assert stylesheets
-    for href in stylesheets:
-        sheet = httpx.get(served.url + href)
-        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css"), href
+    loads = re.findall(r'<(?:link rel="(?:stylesheet|icon)" href|script src)="([^"]+)"', page.text)
+    assert loads
+    for href in loads:
+        assert httpx.get(served.url + href).status_code == 200, href
 
 
 def test_a_badge_logs_in_through_the_device_flow_and_its_score_reaches_the_leaderboard(served):
