@@ -1,18 +1,10 @@
-"""Attempt budgets and rate limits, counted in the store so that they hold across server processes."""
+"""The built-in provider's attempt budgets: how much one client address, and everyone, may try."""
 
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 import msgspec
-from litestar.connection import ASGIConnection
-
-from arcade.sdk.errors import ArcadeError
-from arcade.sdk.store import Store
 
 Count = Annotated[int, msgspec.Meta(ge=1)]
-
-MINUTE = 60
-QUARTER_HOUR = 15 * 60
-HOUR = 60 * 60
 
 
 class Limits(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -37,45 +29,3 @@ class Limits(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Wrong passwords from one client address within 15 minutes."""
     sign_ups_per_address: Count = 20
     """New accounts from one client address within an hour."""
-
-
-class Budget(NamedTuple):
-    """At most ``limit`` attempts counted under ``key`` within any ``window`` seconds."""
-
-    key: str
-    limit: int
-    window: int
-
-
-class TooManyAttempts(ArcadeError):
-    """A budget is spent; trying again after ``retry_after`` seconds can succeed."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many attempts; try again in {retry_after} s")
-        self.retry_after = retry_after
-
-
-async def spend(store: Store, now: int, *budgets: Budget) -> None:
-    """Take one attempt from each budget at second ``now``, or none and raise :class:`TooManyAttempts`.
-
-    A spent budget is refused without a write, so hammering costs the store nothing;
-    two processes racing for the last attempt both count and the loser gives it back.
-    """
-    for budget in budgets:
-        if await store.add_to_counter(budget.key, now, budget.window, 0) >= budget.limit:
-            raise TooManyAttempts(budget.window)
-    for taken, budget in enumerate(budgets, start=1):
-        if await store.add_to_counter(budget.key, now, budget.window) > budget.limit:
-            await give_back(store, now, *budgets[:taken])
-            raise TooManyAttempts(budget.window)
-
-
-async def give_back(store: Store, now: int, *budgets: Budget) -> None:
-    """Return the attempts :func:`spend` took at second ``now`` (it turned out not to count)."""
-    for budget in budgets:
-        await store.add_to_counter(budget.key, now, budget.window, -1)
-
-
-def address_of(connection: ASGIConnection) -> str:
-    """The client address budgets are counted by (the proxy's, unless the server trusts its headers)."""
-    return connection.client.host if connection.client else "unknown"

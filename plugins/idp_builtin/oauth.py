@@ -4,15 +4,15 @@ and userinfo. They take form posts from devices, so they need no CSRF token, and
 import time
 from typing import Any
 
-from arcade.plugins.idp_builtin import limits
 from arcade.plugins.idp_builtin.codes import show_user_code
 from arcade.plugins.idp_builtin.errors import OAuthError
-from arcade.plugins.idp_builtin.limits import Budget, TooManyAttempts
 from arcade.plugins.idp_builtin.logins import Login
 from arcade.plugins.idp_builtin.provider import SCOPES, BuiltinProvider
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 
+from arcade.sdk import budgets
+from arcade.sdk.budgets import Budget, TooManyAttempts
 from arcade.sdk.identity import InvalidToken, Principal
 from arcade.sdk.store import StoreUnavailable
 from arcade.sdk.web import bearer_token
@@ -86,8 +86,8 @@ def scope_of(values: dict[str, str]) -> str:
 
 
 async def rate_limit(provider: BuiltinProvider, request: Request, name: str, limit: int) -> None:
-    address = limits.address_of(request)
-    await limits.spend(provider.store, int(time.time()), Budget(f"{name}:{address}", limit, limits.MINUTE))
+    address = budgets.address_of(request)
+    await budgets.spend(provider.store, int(time.time()), Budget(f"{name}:{address}", limit, budgets.MINUTE))
 
 
 class OAuth(Controller):
@@ -115,7 +115,7 @@ class OAuth(Controller):
         await rate_limit(
             provider, request, "device-authorization", provider.settings.limits.device_authorizations_per_minute
         )
-        device_code, grant = await provider.grants.start(client_id, scope, device_name, limits.address_of(request))
+        device_code, grant = await provider.grants.start(client_id, scope, device_name, budgets.address_of(request))
         body = {
             "device_code": device_code,
             "user_code": show_user_code(grant.user_code),

@@ -11,10 +11,9 @@ import math
 import time
 from pathlib import Path
 
-from arcade.plugins.idp_builtin import accounts, limits
+from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.codes import read_user_code, show_user_code
 from arcade.plugins.idp_builtin.grants import FoundGrant
-from arcade.plugins.idp_builtin.limits import Budget, TooManyAttempts
 from arcade.plugins.idp_builtin.provider import BuiltinProvider
 from arcade.plugins.idp_builtin.web_sessions import PATH
 from litestar import Controller, Request, Response, Router, get, post
@@ -27,6 +26,8 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from arcade.sdk import budgets
+from arcade.sdk.budgets import Budget, TooManyAttempts
 from arcade.sdk.store import StoreUnavailable
 
 STYLESHEET = (Path(__file__).parent / "static" / "device.css").read_text(encoding="utf-8")
@@ -76,7 +77,7 @@ def device_router(provider: BuiltinProvider) -> Router:
 
 def user_code_budgets(provider: BuiltinProvider, request: Request) -> tuple[Budget, Budget]:
     settings = provider.settings
-    window, address = settings.device_code_ttl, limits.address_of(request)
+    window, address = settings.device_code_ttl, budgets.address_of(request)
     return (
         Budget(f"wrong-user-code:{address}", settings.limits.wrong_user_codes_per_address, window),
         Budget("wrong-user-code", settings.limits.wrong_user_codes, window),
@@ -90,8 +91,8 @@ def password_budgets(provider: BuiltinProvider, request: Request, username: str)
     # in the store is never as big as the form (a long name still cannot be an account's).
     account_key = accounts.username_key(username)[:64]
     return (
-        Budget(f"wrong-password:{account_key}", per_account, limits.QUARTER_HOUR),
-        Budget(f"wrong-password-from:{limits.address_of(request)}", per_address, limits.QUARTER_HOUR),
+        Budget(f"wrong-password:{account_key}", per_account, budgets.QUARTER_HOUR),
+        Budget(f"wrong-password-from:{budgets.address_of(request)}", per_address, budgets.QUARTER_HOUR),
     )
 
 
@@ -141,9 +142,9 @@ class DevicePages(Controller):
             error = "A code has 8 letters, like BCDF-GHJK. Copy it from your badge's screen."
             return Template("device/enter.html", context={**context, "error": error}, status_code=400)
         now = int(time.time())
-        budgets = user_code_budgets(provider, request)
+        attempts = user_code_budgets(provider, request)
         try:
-            await limits.spend(provider.store, now, *budgets)
+            await budgets.spend(provider.store, now, *attempts)
         except TooManyAttempts as error:
             minutes = math.ceil(error.retry_after / 60)
             text = (
@@ -156,7 +157,7 @@ class DevicePages(Controller):
         if found is None:
             error = "That code is not valid. Check it against your badge: a code works for a few minutes only."
             return Template("device/enter.html", context={**context, "error": error}, status_code=400)
-        await limits.give_back(provider.store, now, *budgets)
+        await budgets.give_back(provider.store, now, *attempts)
         return Redirect(f"{PATH}/{found.grant.link}", status_code=303)
 
     @get("/{link:str}")
@@ -176,16 +177,16 @@ class DevicePages(Controller):
         form = await form_fields(request)
         username = form.get("username", "")
         now = int(time.time())
-        budgets = password_budgets(provider, request, username)
+        attempts = password_budgets(provider, request, username)
         try:
-            await limits.spend(provider.store, now, *budgets)
+            await budgets.spend(provider.store, now, *attempts)
         except TooManyAttempts:
             error = "Too many wrong passwords were tried. Wait a quarter of an hour and try again."
             return await confirm_page(provider, request, found, 429, log_in_error=error)
         account = await accounts.log_in(provider.store, username, form.get("password", ""))
         if account is None:
             return await confirm_page(provider, request, found, 400, log_in_error="Wrong username or password.")
-        await limits.give_back(provider.store, now, *budgets)
+        await budgets.give_back(provider.store, now, *attempts)
         return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await provider.sessions.begin(account)])
 
     @post("/{link:str}/sign-up")
@@ -198,10 +199,10 @@ class DevicePages(Controller):
         form = await form_fields(request)
         now = int(time.time())
         budget = Budget(
-            f"sign-up:{limits.address_of(request)}", provider.settings.limits.sign_ups_per_address, limits.HOUR
+            f"sign-up:{budgets.address_of(request)}", provider.settings.limits.sign_ups_per_address, budgets.HOUR
         )
         try:
-            await limits.spend(provider.store, now, budget)
+            await budgets.spend(provider.store, now, budget)
         except TooManyAttempts:
             error = "Too many accounts were made from here lately. Try again in an hour, or log in."
             return await confirm_page(provider, request, found, 429, sign_up_error=error)
@@ -215,7 +216,7 @@ class DevicePages(Controller):
             )
         except accounts.AccountError as error:
             if not isinstance(error, accounts.UsernameTaken):  # refused before any hashing
-                await limits.give_back(provider.store, now, budget)
+                await budgets.give_back(provider.store, now, budget)
             return await confirm_page(
                 provider, request, found, 400, sign_up_error=str(error), sign_up_field=error.field
             )
