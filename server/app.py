@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
@@ -70,6 +71,7 @@ def create_app(arcade: Arcade) -> Litestar:
             ),
         ),
     )
+    app.asgi_handler = AccessLog(app.asgi_handler)  # around Litestar's router, so 404s are logged too
     app.state.arcade = arcade
     app.state.live = live
     return app
