@@ -25,7 +25,7 @@ class _PluginManager(pluggy.PluginManager):
     """Treats every ``arcade_*`` function as a hook implementation, marked or not, and leaves
     out the plugins that fail.
 
-    Like pytest with ``pytest_*``: a misspelled hook then fails at start-up
+    Like pytest with ``pytest_*``: a misspelled hook then fails its plugin at start-up
     (``check_pending``) instead of being silently ignored.
     """
 
