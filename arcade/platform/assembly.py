@@ -89,8 +89,8 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
 
 def collect_games(manager) -> dict[str, GameInfo]:
     """Call every ``arcade_register_games``. A plugin whose hook raises, or whose game's ``badge.py``
-    cannot be imported, fails (:meth:`loader._PluginManager.fail`). Two plugins registering one id
-    is an error whatever else is wrong with them: only the owner knows which one to disable."""
+    cannot be imported, fails: it is left out, or start-up stops (``loader``). Two plugins registering
+    one id is an error whatever else is wrong with them: only the owner knows which one to disable."""
     games: dict[str, GameInfo] = {}
     owners: dict[str, str] = {}
     for impl in manager.hook.arcade_register_games.get_hookimpls():
@@ -118,6 +118,8 @@ def collect_games(manager) -> dict[str, GameInfo]:
 
 
 def _registered(impl) -> list[GameInfo]:
+    """The games one plugin registers, all registered before any is checked, as a plugin may
+    register several and fail halfway."""
     registered: list = []
     impl.function(register=registered.append)
     for game in registered:
