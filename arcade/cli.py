@@ -4,12 +4,18 @@ simulate and deploy the badge firmware, and start a new game."""
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
+import typing
+from importlib.metadata import version
 
 import uvicorn
 
-from arcade.platform import config
+from arcade.platform import config, loader
 from arcade.sdk.errors import ArcadeError
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class CommandError(ArcadeError):
@@ -19,16 +25,33 @@ class CommandError(ArcadeError):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if "command" not in args:  # as git and pip do
+        parser.print_help()
+        return 0
+    _log_to_stderr()
     try:
-        return args.command(args) or 0
+        status = args.command(args) or 0
+        sys.stdout.flush()  # a reader gone away (`| head`) is noticed here, not at exit
+        return status
+    except BrokenPipeError:
+        # Quietly, as cat does; stdout goes to /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ArcadeError as error:
         print(f"arcade: error: {error}", file=sys.stderr)
         return 2
 
 
+def _log_to_stderr() -> None:
+    """One plain line an event on stderr: the ``arcade`` loggers' at their level (``arcade serve``
+    sets it), other libraries' warnings and errors."""
+    logging.basicConfig(format=LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S", level=logging.WARNING, stream=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arcade", description="Badge Arcade: games, leaderboards and badge logins.")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version(loader.DISTRIBUTION)}")
+    commands = parser.add_subparsers(metavar="COMMAND")
 
     def command(name: str, function, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
@@ -41,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--workers", type=int, help="server processes (needs a store that can be shared)")
+    serve.add_argument(
+        "--log-level", choices=typing.get_args(config.LogLevel), help="what the server logs to stderr (default: [server] log_level, else info)"
+    )
 
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
@@ -90,7 +116,8 @@ def _serve(args) -> int:
     from arcade.platform.assembly import assemble
     from arcade.server.app import create_app
 
-    settings = _settings(args, host=args.host, port=args.port, workers=args.workers)
+    settings = _settings(args, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    logging.getLogger("arcade").setLevel(settings.server.log_level.upper())
     arcade = assemble(settings)
     if settings.server.workers > 1 and not arcade.store.shareable:
         name = arcade.active()["store"]
@@ -104,7 +131,9 @@ def _serve(args) -> int:
             app,
             host=settings.server.host,
             port=settings.server.port,
+            log_config=None,  # uvicorn's warnings and errors in the one format set up in main()
             log_level="warning",
+            access_log=False,  # arcade.server.access_log writes one line a request instead
             timeout_graceful_shutdown=30,
         ),
         on_exit=app.state.live.close,
@@ -128,7 +157,6 @@ async def _serve_until_stopped(arcade, server) -> None:
 
 
 def _plugins(args) -> int:
-    from arcade.platform import loader
     from arcade.platform.assembly import assemble
 
     arcade = assemble(_settings(args), with_store=False)
@@ -140,7 +168,8 @@ def _plugins(args) -> int:
     width = max(len(row["name"]) for row in rows)
     for row in rows:
         origin = f"{row['distribution']} {row['version']}" if row["distribution"] else "(registered in code)"
-        print(f"{row['name']:<{width}}  {origin}  {', '.join(row['hooks'])}")
+        state = ", ".join(row["hooks"]) if row["status"] == "loaded" else ": ".join(filter(None, [row["status"], row["reason"]]))
+        print(f"{row['name']:<{width}}  {origin}  {state}")
     print(f"\nactive store: {active['store']}; active identity provider: {active['identity']}")
     print(f"games: {', '.join(game.id for game in arcade.ordered_games())}")
     return 0
@@ -169,10 +198,10 @@ def _build(args) -> int:
 
 def _build_badge(settings: config.Settings, out, mpy: str | None = None) -> None:
     from arcade.badge import build
-    from arcade.platform import loader
     from arcade.platform.assembly import collect_games
 
-    build.build(list(collect_games(loader.load(settings.plugins.disabled)).values()), out, mpy)
+    manager = loader.load(settings.plugins.disabled, settings.plugins.strict)
+    build.build(list(collect_games(manager).values()), out, mpy)
 
 
 def _sim(args) -> int:
@@ -218,7 +247,6 @@ def _new_game(args) -> int:
     from pathlib import Path
 
     from arcade.badge.scaffold import new_game
-    from arcade.platform import loader
     from arcade.platform.assembly import collect_games
 
     folder = new_game(args.name, Path(args.into), set(collect_games(loader.load())))

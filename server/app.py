@@ -17,6 +17,7 @@ from litestar.template import TemplateConfig
 
 from arcade.platform.assembly import Arcade
 from arcade.server import errors, wiring
+from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
@@ -57,6 +58,7 @@ def create_app(arcade: Arcade) -> Litestar:
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
         on_startup=[arcade.start],
         on_shutdown=[arcade.stop],
+        logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
@@ -68,6 +70,7 @@ def create_app(arcade: Arcade) -> Litestar:
             ),
         ),
     )
+    app.asgi_handler = AccessLog(app.asgi_handler)  # around Litestar's router, so 404s are logged too
     app.state.arcade = arcade
     app.state.live = live
     return app

@@ -79,6 +79,8 @@ class RunningServer:
     env: dict = field(default_factory=dict)
     arcade: str = ARCADE
     """The `arcade` program: this checkout's, or an installed wheel's (tests/test_wheel.py)."""
+    args: tuple[str, ...] = ()
+    """More options for `arcade serve`."""
     log: Path = field(init=False)
 
     def __post_init__(self):
@@ -99,7 +101,7 @@ class RunningServer:
     def start(self) -> "RunningServer":
         log = self.log.open("ab")
         self.process = subprocess.Popen(
-            [self.arcade, "serve", "--port", str(self.port)],
+            [self.arcade, "serve", "--port", str(self.port), *self.args],
             cwd=self.folder,
             env={**os.environ, **self.env},
             stdout=log,
@@ -154,10 +156,12 @@ class Servers:
         self.games = games
         self.started: list[RunningServer] = []
 
-    def __call__(self, config: str = "", start: bool = True, env: dict | None = None) -> RunningServer:
+    def __call__(
+        self, config: str = "", start: bool = True, env: dict | None = None, args: tuple[str, ...] = ()
+    ) -> RunningServer:
         folder = self.base / f"site{len(self.started)}"
         folder.mkdir()
-        server = RunningServer(folder=folder, port=free_port(), env=on_path(env or {}, self.games))
+        server = RunningServer(folder=folder, port=free_port(), env=on_path(env or {}, self.games), args=args)
         server.config.write_text(f'[server]\npublic_url = "{server.url}"\n{config}')
         self.started.append(server)
         return server.start() if start else server

@@ -46,9 +46,10 @@ def test_its_own_tests_pass(whack):
 def test_it_is_a_plugin_with_a_leaderboard(whack, make_server, tmp_path):
     listing = json.loads(run_arcade("plugins", "--json", cwd=tmp_path, env=whack["env"]).stdout)
     assert "whack" in listing["games"]
-    assert {"name": "whack", "distribution": "arcade-game-whack", "version": "0.1.0", "hooks": ["arcade_register_games"]} in (
-        listing["plugins"]
-    )
+    assert {
+        "name": "whack", "distribution": "arcade-game-whack", "version": "0.1.0", "status": "loaded", "reason": None,
+        "hooks": ["arcade_register_games"],
+    } in listing["plugins"]
     server = make_server(env=whack["env"])
     assert {"id": "whack", "title": "Whack", "version": "0.1.0", "order": "higher", "unit": "hits"} in (
         httpx.get(f"{server.url}/api/v1/badge").json()["games"]

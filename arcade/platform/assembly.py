@@ -72,7 +72,7 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     ``with_store=False`` builds the identity provider without a store, for
     commands that must not open the store while a server holds it.
     """
-    manager = loader.load(settings.plugins.disabled)
+    manager = loader.load(settings.plugins.disabled, settings.plugins.strict)
     context = Context(
         settings=settings,
         data_dir=Path(data_dir or settings.data_dir),
@@ -88,33 +88,55 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
 
 
 def collect_games(manager) -> dict[str, GameInfo]:
-    """Call every ``arcade_register_games``; two plugins registering one id, or a game whose
-    ``badge.py`` cannot be imported, is an error."""
+    """Call every ``arcade_register_games``. A plugin whose hook raises, or whose game's ``badge.py``
+    cannot be imported, fails: it is left out, or start-up stops (``loader``). Two plugins registering
+    one id is an error whatever else is wrong with them: only the owner knows which one to disable."""
     games: dict[str, GameInfo] = {}
     owners: dict[str, str] = {}
     for impl in manager.hook.arcade_register_games.get_hookimpls():
-
-        def register(game: GameInfo, plugin=impl.plugin_name) -> None:
-            if not isinstance(game, GameInfo):
-                raise loader.PluginError(f"plugin {plugin} registered {game!r}, which is not a GameInfo")
-            if game.id in games:
+        plugin = impl.plugin_name
+        try:
+            registered = _registered(impl)
+        except Exception as error:
+            manager.fail(plugin, "registering its games failed", error)
+            continue
+        for game in registered:
+            if game.id in owners:
                 raise loader.PluginError(
                     f"game id {game.id!r} is registered by both plugin {owners[game.id]} and plugin {plugin}; "
                     f"disable one of them in [plugins] disabled"
                 )
-            games[game.id] = game
             owners[game.id] = plugin
-
-        impl.function(register=register)
-    for game in games.values():
         try:
-            game.rules()
-        except Exception as error:
-            raise loader.PluginError(
-                f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
-                f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
-            ) from error
+            for game in registered:
+                _check_rules(game)
+        except loader.PluginError as error:
+            manager.fail(plugin, "its games cannot be replayed", error)
+            continue
+        games.update((game.id, game) for game in registered)
     return games
+
+
+def _registered(impl) -> list[GameInfo]:
+    """The games one plugin registers, all registered before any is checked, as a plugin may
+    register several and fail halfway."""
+    registered: list = []
+    impl.function(register=registered.append)
+    for game in registered:
+        if not isinstance(game, GameInfo):
+            raise loader.PluginError(f"it registered {game!r}, which is not a GameInfo")
+    return registered
+
+
+def _check_rules(game: GameInfo) -> None:
+    """The server replays every run with the game's own rules, so a game without them cannot be served."""
+    try:
+        game.rules()
+    except Exception as error:
+        raise loader.PluginError(
+            f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
+            f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
+        ) from error
 
 
 def _answer(hook, what: str, name: str, table: dict, context: Context):

@@ -13,7 +13,7 @@ strings otherwise.
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -25,6 +25,8 @@ ENV_PREFIX = "ARCADE_"
 # Variables the CLI itself reads, not settings.
 _ENV_NOT_SETTINGS = {"ARCADE_CONFIG"}
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+
 
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
@@ -32,11 +34,15 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     public_url: str | None = None
     """The URL badges and browsers reach the server at; defaults to http://host:port."""
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    log_level: LogLevel = "info"
+    """The arcade's log lines on stderr: ``info`` has one line a request, ``warning`` only what went wrong."""
 
 
 class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     disabled: list[str] = []
     """Plugin names (as listed by ``arcade plugins``) that are not loaded."""
+    strict: bool = False
+    """Stop at start-up when a third-party plugin is broken, instead of leaving it out with a warning."""
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

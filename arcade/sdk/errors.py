@@ -13,4 +13,5 @@ class ConfigError(ArcadeError):
 
 
 class PluginError(ArcadeError):
-    """A plugin is broken or misconfigured; start-up stops with this message."""
+    """A plugin is broken or misconfigured: start-up stops with this message, or a broken
+    third-party plugin is left out with it as a warning (unless ``[plugins] strict = true``)."""
