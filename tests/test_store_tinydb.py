@@ -136,3 +136,25 @@ async def test_concurrent_submissions_share_durable_writes(stores, tmp_path):
     stores.opened.remove(store)
     data = json.loads((tmp_path / "arcade.json").read_text())
     assert len(data["scores"]) == 200
+
+
+async def test_a_crash_midway_through_moving_an_issuer_is_finished_by_moving_again(stores, tmp_path):
+    old, new = "http://127.0.0.1:8000", "urn:stable"
+    store = await stores.open()
+    for index, issuer in enumerate([old, new, old]):
+        await store.submit_score(POINTS, person("ada", issuer), submission(10 + index, f"ada-run-{index}"))
+    await store.submit_score(POINTS, person("bob", old), submission(5, "bob-run-1"))
+    (journal,) = tmp_path.glob("arcade.json.journal.*")
+    before_move = len(journal.read_bytes().splitlines())
+    await store.move_issuer(old, new)
+    lines = journal.read_bytes().splitlines(keepends=True)
+    for cut in range(before_move, len(lines)):  # every prefix of the move a power cut can leave
+        crashed = tmp_path / f"crash-{cut}"
+        crashed.mkdir()
+        (crashed / journal.name).write_bytes(b"".join(lines[:cut]))
+        survivor = await Stores("tinydb", crashed).open()
+        await board(survivor)  # readable as it is
+        await survivor.move_issuer(old, new)
+        assert await board(survivor) == [(1, "ada", 12), (2, "bob", 5)], cut
+        assert sorted(await survivor.issuers()) == [new]
+        await survivor.close()
