@@ -77,6 +77,8 @@ class RunningServer:
     port: int
     process: subprocess.Popen | None = None
     env: dict = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    """More arguments for `arcade serve`."""
     log: Path = field(init=False)
 
     def __post_init__(self):
@@ -97,7 +99,7 @@ class RunningServer:
     def start(self) -> "RunningServer":
         log = self.log.open("ab")
         self.process = subprocess.Popen(
-            [ARCADE, "serve", "--port", str(self.port)],
+            [ARCADE, "serve", "--port", str(self.port), *self.args],
             cwd=self.folder,
             env={**os.environ, **self.env},
             stdout=log,

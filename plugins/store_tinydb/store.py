@@ -180,8 +180,8 @@ class TinyDBStore:
             os.close(descriptor)
             raise StoreError(
                 f"the TinyDB store {self.path} is already open in another process (pid {holder}). "
-                "TinyDB serves one server process only; to run several workers or hosts, use the "
-                'PostgreSQL store: [store] plugin = "postgres"'
+                "TinyDB serves one server process only: stop the other process, or give this one its own "
+                "data folder (--data)"
             ) from None
         os.ftruncate(descriptor, 0)
         os.write(descriptor, str(os.getpid()).encode())
