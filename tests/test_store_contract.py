@@ -210,6 +210,7 @@ async def test_moving_again_or_an_unknown_issuer_changes_nothing(stores, store):
     assert await store.move_issuer(OLD, NEW) == 1
     assert await store.move_issuer(OLD, NEW) == 0
     assert await store.move_issuer("https://never.test", NEW) == 0
+    assert await store.move_issuer(NEW, NEW) == 0
     reopened = await stores.reopen(store)
     assert await reopened.move_issuer(OLD, NEW) == 0
     assert await board(reopened) == [(1, "ada", 50)]

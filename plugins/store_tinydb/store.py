@@ -256,10 +256,11 @@ class TinyDBStore:
             self._change("players", player.id, msgspec.to_builtins(player))
 
     async def move_issuer(self, old: str, new: str) -> int:
-        movers = [player for player in self._players.values() if player.issuer == old]
+        movers = [player for player in self._players.values() if player.issuer == old != new]
         games = set()
         for player in movers:
-            games |= self._merge(player, msgspec.structs.replace(player, id=player_id(new, player.subject), issuer=new))
+            moved = msgspec.structs.replace(player, id=player_id(new, player.subject), issuer=new)
+            games |= self._merge(player, moved)
         for game in games:  # rank again from the scores, in the order they were accepted
             self._rankings.pop(game, None)
             self._unranked[game] = sorted(
