@@ -158,7 +158,7 @@ class BuiltinProvider:
         return response
 
     async def verify(self, token: str) -> Principal:
-        await self._adopt_earlier_addresses()
+        await self.adopt_earlier_addresses()
         claims = tokens.verify(
             token,
             self.keys,
@@ -177,10 +177,11 @@ class BuiltinProvider:
         claims = principal.claims
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
 
-    async def _adopt_earlier_addresses(self) -> None:
-        """Before the first token is trusted, move players keyed by an earlier address (once a process).
+    async def adopt_earlier_addresses(self) -> None:
+        """Move the players keyed by an address of this provider to its stable name, once a process.
 
-        Lazily, as the provider is built before the store opens; every score passes here first.
+        Called before the first token is trusted, as every score passes there and the provider
+        is built before the store opens; a start-up step can call it earlier, as it is idempotent.
         """
         if not self._adopted:
             async with self._adopting:
