@@ -4,6 +4,7 @@ address flags, a public_url that cannot work is refused, and listening on every 
 import httpx
 import pytest
 
+from arcade.platform import config
 from tests.conftest import run_arcade
 
 
@@ -97,3 +98,8 @@ def test_a_plugin_that_is_not_installed_says_which_are_and_how_to_add_one(tmp_pa
     assert all(each in result.stderr for each in installed)
     assert "pip" in result.stderr and "same environment as arcade" in result.stderr
     assert "`arcade plugins`" in result.stderr
+
+
+def test_an_ipv6_host_gets_a_url_with_brackets(tmp_path):
+    (tmp_path / "arcade.toml").write_text('[server]\nhost = "::1"\nport = 8002\n')
+    assert config.load(tmp_path / "arcade.toml", environ={}).public_url == "http://[::1]:8002"
