@@ -53,16 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version(loader.DISTRIBUTION)}")
     commands = parser.add_subparsers(metavar="COMMAND")
 
-    def command(name: str, function, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+    addresses = argparse.ArgumentParser(add_help=False)
+    addresses.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    addresses.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    addresses.add_argument(
+        "--public-url", metavar="URL", help="where badges and browsers reach the arcade (default http://HOST:PORT)"
+    )
+
+    def command(name: str, function, help: str, parents=()) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
         sub.set_defaults(command=function)
         sub.add_argument("--config", metavar="FILE", help="settings file (default: ./arcade.toml if present)")
         sub.add_argument("--data", metavar="DIR", help="data folder (default: ./arcade-data)")
         return sub
 
-    serve = command("serve", _serve, "Serve the leaderboards and the badge API.")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve = command("serve", _serve, "Serve the leaderboards and the badge API.", [addresses])
     serve.add_argument("--workers", type=int, help="server processes (needs a store that can be shared)")
     serve.add_argument(
         "--log-level", choices=typing.get_args(config.LogLevel), help="what the server logs to stderr (default: [server] log_level, else info)"
@@ -71,7 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
 
-    token = command("token", _token, "Print a freshly signed access token for a local player.")
+    token = command(
+        "token", _token, "Print a freshly signed access token for a local player, for the server given the same "
+        "address flags.", [addresses]
+    )
     token.add_argument("--player", required=True, metavar="NAME", help="the player's name")
 
     build = command("build", _build, "Compile the badge firmware and every game with mpy-cross.")
@@ -102,13 +110,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args, **server) -> config.Settings:
-    settings = config.load(args.config)
+_SETTING_FLAGS = {
+    "host": "--host",
+    "port": "--port",
+    "public_url": "--public-url",
+    "workers": "--workers",
+    "log_level": "--log-level",
+}
+"""The ``[server]`` settings a command's flags override, by the flag's argparse name."""
+
+
+def _settings(args) -> config.Settings:
+    flags = {
+        f"server.{key}": (flag, getattr(args, key))
+        for key, flag in _SETTING_FLAGS.items()
+        if getattr(args, key, None) is not None
+    }
+    settings = config.load(args.config, flags=flags)
     if args.data:
         settings.data_dir = args.data
-    for key, value in server.items():
-        if value is not None:
-            setattr(settings.server, key, value)
     return settings
 
 
@@ -116,14 +136,15 @@ def _serve(args) -> int:
     from arcade.platform.assembly import assemble
     from arcade.server.app import create_app
 
-    settings = _settings(args, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    settings = _settings(args)
     logging.getLogger("arcade").setLevel(settings.server.log_level.upper())
     arcade = assemble(settings)
     if settings.server.workers > 1 and not arcade.store.shareable:
         name = arcade.active()["store"]
         raise CommandError(
             f"the {name} store serves one process only, so it cannot run with {settings.server.workers} "
-            'workers; use the PostgreSQL store ([store] plugin = "postgres") to run several workers'
+            "workers; serve with --workers 1 (the default). Several workers would need a store plugin whose "
+            "store several processes can share, installed and named in [store] plugin"
         )
     app = create_app(arcade)
     server = _GracefulServer(
@@ -150,7 +171,8 @@ async def _serve_until_stopped(arcade, server) -> None:
     in flight are answered."""
     await arcade.start()
     try:
-        print(f"Badge Arcade on {arcade.settings.public_url} (data in {arcade.context.data_dir})", flush=True)
+        where = f"listening on {server.config.host}:{server.config.port}, data in {arcade.context.data_dir}"
+        print(f"Badge Arcade on {arcade.settings.public_url} ({where})", flush=True)
         await server.serve()
     finally:
         await arcade.stop()

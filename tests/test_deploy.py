@@ -37,7 +37,7 @@ def test_a_loopback_server_is_refused_because_the_badge_cannot_reach_it(badge_bu
 
     assert result.returncode == 2
     assert "the badge cannot reach http://127.0.0.1:8000: that address is this computer's loopback" in result.stderr
-    assert "--server http://<this computer's LAN address>:8000" in result.stderr
+    assert "--public-url http://<this computer's LAN address>:8000) and pass that URL as --server" in result.stderr
 
 
 def test_without_mpremote_the_deploy_says_how_to_install_it(badge_build, tmp_path):

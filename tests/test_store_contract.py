@@ -145,3 +145,75 @@ async def test_everything_acknowledged_survives_a_restart(stores, store):
     assert (again, stored) == (original, False)
     _, stored = await reopened.submit_score(POINTS, person("late"), submission(5, "late-run-1"))
     assert stored and len(await board(reopened)) == 6
+
+
+# -- move_issuer: a provider whose issuer changed keeps one player per person ----------------
+
+OLD, NEW = "http://old.test:8000", "urn:new"
+
+
+async def test_moving_an_issuer_rekeys_its_players_and_leaves_the_others(store):
+    await store.submit_score(POINTS, person("ada", OLD), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("bob", "https://other.test"), submission(30, "bob-run-1"))
+    assert sorted(await store.issuers()) == sorted([OLD, "https://other.test"])
+    assert await store.move_issuer(OLD, NEW) == 1
+    assert sorted(await store.issuers()) == sorted([NEW, "https://other.test"])
+    moved = await store.player(person("ada", NEW).id)
+    assert (moved.issuer, moved.subject, moved.name) == (NEW, "ada", "ada")
+    assert await store.player(person("ada", OLD).id) is None
+    assert await board(store) == [(1, "ada", 40), (2, "bob", 30)]
+    bests = await store.player_bests(moved.id, [POINTS])
+    assert [(best.game, best.score, best.rank) for best in bests] == [("points", 40, 1)]
+
+
+async def test_a_moved_player_merges_with_the_one_already_there_best_score_per_game(store):
+    await store.submit_score(POINTS, person("ada", OLD), submission(40, "ada-run-1"))
+    await store.submit_score(MOVES, person("ada", OLD), submission(12, "ada-run-2"))
+    await store.submit_score(POINTS, person("ada", NEW), submission(25, "ada-run-3"))
+    await store.submit_score(MOVES, person("ada", NEW), submission(9, "ada-run-4"))
+    await store.submit_score(POINTS, person("bob", NEW), submission(30, "bob-run-1"))
+    await store.move_issuer(OLD, NEW)
+    assert await board(store) == [(1, "ada", 40), (2, "bob", 30)]
+    assert await board(store, MOVES) == [(1, "ada", 9)]
+    assert (await store.leaderboard(POINTS, 10)).players == 2
+
+
+async def test_a_merged_tie_keeps_who_got_there_first(store):
+    await store.submit_score(POINTS, person("ada", NEW), submission(50, "ada-run-1"))  # first to 50
+    await store.submit_score(POINTS, person("bob", NEW), submission(50, "bob-run-1"))
+    await store.submit_score(POINTS, person("ada", OLD), submission(50, "ada-run-2"))  # ada again, later
+    await store.submit_score(POINTS, person("cy", OLD), submission(50, "cy-run-1"))
+    await store.submit_score(POINTS, person("cy", NEW), submission(10, "cy-run-2"))
+    await store.move_issuer(OLD, NEW)
+    page = await store.leaderboard(POINTS, 10)
+    assert [(entry.rank, entry.player.name) for entry in page.entries] == [(1, "ada"), (1, "bob"), (1, "cy")]
+    first = await store.leaderboard(POINTS, 1)
+    assert [entry.player.name for entry in (await store.leaderboard(POINTS, 2, first.next_cursor)).entries] == [
+        "bob", "cy"
+    ]
+
+
+async def test_a_run_stored_under_both_issuers_counts_once_and_keeps_its_answer(store):
+    original, _ = await store.submit_score(POINTS, person("ada", OLD), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("ada", NEW), submission(40, "ada-run-1"))  # the badge retried
+    await store.submit_score(POINTS, person("ada", OLD), submission(20, "ada-run-2"))
+    await store.submit_score(POINTS, person("ada", NEW), submission(35, "ada-run-2"))  # another run, same id
+    await store.move_issuer(OLD, NEW)
+    again, stored = await store.submit_score(POINTS, person("ada", NEW), submission(40, "ada-run-1"))
+    assert not stored and (again.score, again.at) == (original.score, original.at)
+    assert await board(store) == [(1, "ada", 40)]
+
+
+async def test_moving_again_or_an_unknown_issuer_changes_nothing(stores, store):
+    await store.submit_score(POINTS, person("ada", OLD), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("ada", NEW), submission(50, "ada-run-2"))
+    assert await store.move_issuer(OLD, NEW) == 1
+    assert await store.move_issuer(OLD, NEW) == 0
+    assert await store.move_issuer("https://never.test", NEW) == 0
+    assert await store.move_issuer(NEW, NEW) == 0
+    reopened = await stores.reopen(store)
+    assert await reopened.move_issuer(OLD, NEW) == 0
+    assert await board(reopened) == [(1, "ada", 50)]
+    assert await reopened.issuers() == [NEW]
+    _, stored = await reopened.submit_score(POINTS, person("ada", NEW), submission(40, "ada-run-1"))
+    assert not stored  # the moved run is known under the new key, after a restart too

@@ -35,7 +35,8 @@ def check_server(url: str) -> str:
     if loopback:
         raise DeployError(
             f"the badge cannot reach {url}: that address is this computer's loopback. Serve on the "
-            f"network (arcade serve --host 0.0.0.0) and pass --server http://<this computer's LAN address>:8000"
+            "network (arcade serve --host 0.0.0.0 --public-url http://<this computer's LAN address>:8000) "
+            "and pass that URL as --server"
         )
     return url.rstrip("/")
 

@@ -80,10 +80,10 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     )
     arcade = Arcade(settings=settings, context=context, manager=manager, games=collect_games(manager))
     if with_store:
-        name, table = settings.selected("store", DEFAULT_STORE)
-        context.store = _answer(manager.hook.arcade_store, "store", name, table, context)
-    name, table = settings.selected("identity", DEFAULT_IDENTITY)
-    context.identity = _answer(manager.hook.arcade_identity_provider, "identity provider", name, table, context)
+        context.store = _answer(manager.hook.arcade_store, "store", "store", DEFAULT_STORE, context)
+    context.identity = _answer(
+        manager.hook.arcade_identity_provider, "identity", "identity provider", DEFAULT_IDENTITY, context
+    )
     return arcade
 
 
@@ -139,10 +139,21 @@ def _check_rules(game: GameInfo) -> None:
         ) from error
 
 
-def _answer(hook, what: str, name: str, table: dict, context: Context):
+def _answer(hook, kind: str, what: str, default: str, context: Context):
+    """The object of the plugin chosen in ``[<kind>] plugin``; a name no plugin answers to says how to get one.
+
+    The installed ones are listed by the ``NAME`` their module declares (the plugin's own name if none).
+    """
+    name, table = context.settings.selected(kind, default)
     answer = hook(name=name, settings=table, context=context)
     if answer is None:
+        installed = ", ".join(
+            sorted(repr(getattr(impl.plugin, "NAME", impl.plugin_name)) for impl in hook.get_hookimpls())
+        )
         raise loader.PluginError(
-            f"no installed plugin provides the {what} {name!r}; `arcade plugins` lists what is installed"
+            f'{context.settings.source}: {kind}.plugin: no installed plugin provides the {what} {name!r}; '
+            f"installed: {installed or 'none'}. A plugin is a Python distribution: install it with pip into the "
+            "same environment as arcade (python -m pip install <distribution>, with the python that runs arcade); "
+            f"then `arcade plugins` lists it and [{kind}] plugin can name it"
         )
     return answer

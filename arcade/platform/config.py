@@ -7,13 +7,15 @@ came from (the file or the variable), the key, and what was expected.
 Environment variables address nested keys with double underscores:
 ``ARCADE_SERVER__PORT=8001`` sets ``[server] port``. Their values are read as
 TOML values when they parse as one (``8001``, ``true``, ``["a"]``) and as plain
-strings otherwise.
+strings otherwise. Command-line flags (``--port``) override both.
 """
 
 import os
+import socket
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -24,6 +26,7 @@ CONFIG_FILE = "arcade.toml"
 ENV_PREFIX = "ARCADE_"
 # Variables the CLI itself reads, not settings.
 _ENV_NOT_SETTINGS = {"ARCADE_CONFIG"}
+EVERY_INTERFACE = {"0.0.0.0", "::", "[::]", ""}
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -58,9 +61,17 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     @property
     def public_url(self) -> str:
+        """Where badges and browsers reach the arcade; it is in their tokens, links and QR codes."""
         if self.server.public_url:
             return self.server.public_url.rstrip("/")
-        return f"http://{self.server.host}:{self.server.port}"
+        host, port = self.server.host, self.server.port
+        if host in EVERY_INTERFACE:
+            raise ConfigError(
+                f"server.host {host!r} listens on every interface, which is no address badges and phones can "
+                "reach: set server.public_url (or --public-url, or ARCADE_SERVER__PUBLIC_URL) to the address they "
+                f"reach this machine at, like http://{_outward_address()}:{port}"
+            )
+        return f"http://{_bracketed(host)}:{port}"
 
     def selected(self, kind: str, default: str) -> tuple[str, dict[str, Any]]:
         """The plugin chosen for ``kind`` ("store" or "identity") and its settings table."""
@@ -74,8 +85,15 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return name, settings
 
 
-def load(path: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings: ``path``, else ``$ARCADE_CONFIG``, else ./arcade.toml if present."""
+def load(
+    path: str | os.PathLike | None = None,
+    environ: dict[str, str] | None = None,
+    flags: dict[str, tuple[str, Any]] | None = None,
+) -> Settings:
+    """Read the settings: ``path``, else ``$ARCADE_CONFIG``, else ./arcade.toml if present.
+
+    ``flags`` maps a dotted key to the command-line flag that set it and its value.
+    """
     environ = os.environ if environ is None else environ
     if path is None:
         path = environ.get("ARCADE_CONFIG")
@@ -91,30 +109,70 @@ def load(path: str | os.PathLike | None = None, environ: dict[str, str] | None =
             raise ConfigError(f"{source}: no such configuration file") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{source}: not valid TOML: {error}") from None
-    origins = _merge_environment(raw, environ)
+    origins = {}
+    for variable, value in environ.items():
+        if variable.startswith(ENV_PREFIX) and variable not in _ENV_NOT_SETTINGS:
+            key = ".".join(part.lower() for part in variable[len(ENV_PREFIX):].split("__"))
+            origins[key] = _put(raw, key, _parse_value(value), f"{variable} (environment)")
+    for key, (flag, value) in (flags or {}).items():
+        origins[key] = _put(raw, key, value, f"{flag} (command line)")
     try:
         settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as error:
         raise ConfigError(describe(error, source, origins)) from None
     settings.source = source
+    if settings.server.public_url is not None:
+        problem = _public_url_problem(settings.server.public_url)
+        if problem:
+            raise ConfigError(f"{origins.get('server.public_url', source)}: server.public_url: {problem}")
     return settings
 
 
-def _merge_environment(raw: dict[str, Any], environ) -> dict[str, str]:
-    """Apply ``ARCADE_A__B=value`` onto ``raw``; answer which dotted key came from which variable."""
-    origins = {}
-    for variable, value in environ.items():
-        if not variable.startswith(ENV_PREFIX) or variable in _ENV_NOT_SETTINGS:
-            continue
-        keys = [part.lower() for part in variable[len(ENV_PREFIX):].split("__")]
-        table = raw
-        for key in keys[:-1]:
-            table = table.setdefault(key, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"{variable}: {'.'.join(keys)} is not inside a table")
-        table[keys[-1]] = _parse_value(value)
-        origins[".".join(keys)] = variable
-    return origins
+def _put(raw: dict[str, Any], key: str, value, origin: str) -> str:
+    """Set the dotted ``key`` in ``raw`` to ``value``; answer ``origin``, for error messages."""
+    *tables, last = key.split(".")
+    table = raw
+    for name in tables:
+        table = table.setdefault(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{origin}: {key} is not inside a table")
+    table[last] = value
+    return origin
+
+
+def _public_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be where badges and browsers reach the arcade, or None if it can."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (
+            "expected the http:// or https:// address badges and browsers reach the arcade at, like "
+            f"https://arcade.example.org or http://192.168.1.20:8000; got {url!r}"
+        )
+    try:
+        parts.port
+    except ValueError:
+        return f"{url!r} has no valid port (1 to 65535)"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return (
+            f"the arcade answers at the root of its address, so {url!r} cannot work; "
+            f"give it without a path, query or fragment, like {parts.scheme}://{parts.netloc}"
+        )
+    return None
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address in a URL goes in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _outward_address() -> str:
+    """This machine's address on the network its default route leads to (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
+            return probe.getsockname()[0]
+        except OSError:
+            return "<this machine's address on the event network>"
 
 
 def _parse_value(text: str):

@@ -34,6 +34,8 @@ def arcade_identity_provider(name, settings, context):
     a wrong key names its place in the file. ``context`` is the
     :class:`arcade.plugins.Context` (data folder, public URL, the store).
     The object returned follows :class:`arcade.identity.IdentityProvider`.
+    The module declares the name it answers to as ``NAME``, so a name no plugin
+    answers to is refused with the list of those installed.
     """
 
 
@@ -43,7 +45,7 @@ def arcade_store(name, settings, context):
 
     ``settings`` is the raw table ``[store.<name>]``; ``context`` is the
     :class:`arcade.plugins.Context` without a store. The object returned
-    follows :class:`arcade.store.Store`.
+    follows :class:`arcade.store.Store`; the module declares its name as ``NAME``.
     """
 
 

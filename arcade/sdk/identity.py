@@ -38,6 +38,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """Who a verified access token speaks for. Players are keyed by (issuer, subject)."""
 
     issuer: str
+    """The name players are keyed under: the token's ``iss``, or a stable name when that follows an
+    address that can change (the built-in provider's); a change splits every player in two."""
     subject: str
     scope: str = ""
     claims: dict[str, Any] = {}

@@ -24,7 +24,10 @@ def decode(raw: dict[str, Any], kind: type, where: str, source: str = "configura
 
 
 def describe(error: msgspec.ValidationError, source: str, origins: dict[str, str], prefix: str = "") -> str:
-    """Turn msgspec's "Expected X - at `$.a.b`" into "file: a.b: expected X"."""
+    """Turn msgspec's "Expected X - at `$.a.b`" into "file: a.b: expected X".
+
+    ``origins`` names where a dotted key came from when not from ``source`` ("VAR (environment)").
+    """
     message = str(error)
     match = re.match(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", message, re.S)
     what, path = match["what"], (match["path"] or "")
@@ -33,6 +36,5 @@ def describe(error: msgspec.ValidationError, source: str, origins: dict[str, str
         path = f"{path}.{unknown['key']}"
         what = "unknown key; check its spelling against the documented settings"
     key = (prefix + path).lstrip(".") or "(top level)"
-    where = origins.get(path.lstrip("."))
-    where = f"{where} (environment)" if where else source
+    where = origins.get(path.lstrip("."), source)
     return f"{where}: {key}: {what[0].lower()}{what[1:]}"

@@ -84,6 +84,23 @@ class Store(Protocol):
     async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
         """The player's best score and rank in each of ``games`` they have played."""
 
+    async def issuers(self) -> list[str]:
+        """The issuers the stored players are keyed under, each once, in no particular order."""
+
+    async def move_issuer(self, old: str, new: str) -> int:
+        """Key every player of issuer ``old`` under ``new`` (same subject), durably; answer how many moved.
+
+        Why: a provider whose issuer changed (the built-in one was keyed by its
+        address) keeps one player per person. A moved player merges with the one
+        already at ``(new, subject)``, whose name and picture stay: each game then
+        ranks the better of their bests, reached when it was first reached, so
+        ties still go to who got there first. A run stored under both keys (the
+        same submission_id, game and score: a badge retrying) counts once, with
+        its first answer; a different run under a reused submission_id is kept
+        too. Nothing of ``old`` remains, so calling it again does nothing, and
+        calling it again after a crash midway finishes the move.
+        """
+
     async def get_record(self, kind: str, key: str) -> Record | None:
         """The record stored under (``kind``, ``key``), or None if there is none or it expired."""
 

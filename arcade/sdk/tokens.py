@@ -24,8 +24,12 @@ def verify(
     algorithms: list[str],
     typ: str | None,
     leeway: int = 30,
+    other_issuer: str = "it comes from another identity provider",
 ) -> dict:
-    """The token's claims if it passes every check; :class:`InvalidToken` saying which failed."""
+    """The token's claims if it passes every check; :class:`InvalidToken` saying which failed.
+
+    ``other_issuer`` is the likely cause of a wrong ``iss``, told to whoever holds the token.
+    """
     try:
         decoded = jwt.decode(token, keys, algorithms=algorithms)
     except JoseError as error:
@@ -35,6 +39,10 @@ def verify(
         raise InvalidToken("the token is not a signed JWT") from None
     if typ is not None and str(decoded.header.get("typ", "")).lower() not in {typ, f"application/{typ}"}:
         raise InvalidToken(f"the token's typ must be {typ!r}, got {decoded.header.get('typ')!r}")
+    if decoded.claims.get("iss") != issuer:
+        raise InvalidToken(
+            f"the token was issued by {decoded.claims.get('iss')!r} but this arcade expects {issuer!r}: {other_issuer}"
+        )
     registry = jwt.JWTClaimsRegistry(
         now=lambda: int(time.time()),
         leeway=leeway,

@@ -1,11 +1,13 @@
 """The built-in identity provider: it signs the arcade's own tokens and verifies them."""
 
+import asyncio
 import secrets
 import time
 from typing import Annotated
 
 import msgspec
-from arcade.plugins.idp_builtin import accounts
+from arcade.plugins.idp_builtin import accounts, addresses
+from arcade.plugins.idp_builtin.addresses import PLAYERS_ISSUER
 from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
 from arcade.plugins.idp_builtin.limits import Limits
@@ -24,6 +26,13 @@ SCORES_SCOPE = "scores:write"
 API_SCOPES = (SCORES_SCOPE,)
 """Scopes that go into access tokens; the others shape the ID token and the refresh token."""
 SCOPES = ("openid", "profile", "offline_access", SCORES_SCOPE)
+
+WRONG_ADDRESS = (
+    "it was minted for another address of the arcade, or the arcade's address (port or public_url) changed "
+    "since; log in again on the badge, or run `arcade token` with the same --host, --port and --public-url "
+    "as `arcade serve`"
+)
+"""Why a token of this provider names another issuer: its issuer is the arcade's address."""
 
 Seconds = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -66,6 +75,8 @@ class BuiltinProvider:
         self.secure = issuer.startswith("https://")
         """Under https its cookies are Secure."""
         self.sessions = WebSessions(store, settings.browser_session_ttl, self.secure)
+        self._adopted = False
+        self._adopting = asyncio.Lock()
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(
@@ -120,7 +131,7 @@ class BuiltinProvider:
             "sid": sid,
         }
         if "profile" in login.scope.split():
-            avatar = f"{self.issuer}/players/{player_id(self.issuer, account.subject)}/avatar.svg"
+            avatar = f"{self.issuer}/players/{player_id(PLAYERS_ISSUER, account.subject)}/avatar.svg"
             claims.update(name=account.name, preferred_username=account.username, picture=account.picture or avatar)
         return self._sign("JWT", claims)
 
@@ -151,6 +162,7 @@ class BuiltinProvider:
         return response
 
     async def verify(self, token: str) -> Principal:
+        await self.adopt_earlier_addresses()
         claims = tokens.verify(
             token,
             self.keys,
@@ -159,14 +171,27 @@ class BuiltinProvider:
             algorithms=[ALGORITHM],
             typ="at+jwt",
             leeway=self.settings.leeway,
+            other_issuer=WRONG_ADDRESS,
         )
         if "sid" in claims and not await self.logins.is_active(claims["sid"]):
             raise InvalidToken("this login was revoked or has ended; log in again on the badge")
-        return Principal(issuer=self.issuer, subject=claims["sub"], scope=claims.get("scope", ""), claims=claims)
+        return Principal(issuer=PLAYERS_ISSUER, subject=claims["sub"], scope=claims.get("scope", ""), claims=claims)
 
     async def profile(self, principal: Principal, token: str) -> Profile:
         claims = principal.claims
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
+
+    async def adopt_earlier_addresses(self) -> None:
+        """Move the players keyed by an address of this provider to its stable name, once a process.
+
+        Called before the first token is trusted, as every score passes there and the provider
+        is built before the store opens; a start-up step can call it earlier, as it is idempotent.
+        """
+        if not self._adopted:
+            async with self._adopting:
+                if not self._adopted:
+                    await addresses.adopt(self.store, self.issuer)
+                    self._adopted = True
 
     def _sign(self, typ: str, claims: dict) -> str:
         signing_key = self.keys.keys[0]

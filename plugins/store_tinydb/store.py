@@ -33,6 +33,7 @@ from arcade.sdk.models import (
     PlayerBest,
     ScoreAccepted,
     ScoreSubmission,
+    player_id,
 )
 from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
 
@@ -179,8 +180,8 @@ class TinyDBStore:
             os.close(descriptor)
             raise StoreError(
                 f"the TinyDB store {self.path} is already open in another process (pid {holder}). "
-                "TinyDB serves one server process only; to run several workers or hosts, use the "
-                'PostgreSQL store: [store] plugin = "postgres"'
+                "TinyDB serves one server process only: stop the other process, or give this one its own "
+                "data folder (--data)"
             ) from None
         os.ftruncate(descriptor, 0)
         os.write(descriptor, str(os.getpid()).encode())
@@ -253,6 +254,50 @@ class TinyDBStore:
         if self._players.get(player.id) != player:
             self._players[player.id] = player
             self._change("players", player.id, msgspec.to_builtins(player))
+
+    async def move_issuer(self, old: str, new: str) -> int:
+        movers = [player for player in self._players.values() if player.issuer == old != new]
+        games = set()
+        for player in movers:
+            moved = msgspec.structs.replace(player, id=player_id(new, player.subject), issuer=new)
+            games |= self._merge(player, moved)
+        for game in games:  # rank again from the scores, in the order they were accepted
+            self._rankings.pop(game, None)
+            self._unranked[game] = sorted(
+                (doc for doc in self._tables["scores"].documents.values() if doc["game"] == game),
+                key=lambda doc: doc["seq"],
+            )
+        if movers:
+            await asyncio.shield(self._request_write())
+        return len(movers)
+
+    def _merge(self, old: Player, new: Player) -> set[str]:
+        """Stage moving ``old``'s scores to ``new``; answer the games they were in.
+
+        The journal gets the changes in this order, so whatever prefix of them a
+        crash leaves is a state reads can serve and a second move completes: the
+        player first, then each score's copy before its original goes, and the
+        old player last.
+        """
+        self._save_player(self._players.get(new.id, new))
+        scores = self._tables["scores"].documents
+        games = set()
+        for key, document in [(key, doc) for key, doc in scores.items() if doc["player"] == old.id]:
+            moved = {**document, "player": new.id}
+            there = scores.get((new.id, document["submission_id"]))
+            if there is not None and (there["game"], there["score"]) != (document["game"], document["score"]):
+                moved["submission_id"] = f"{document['submission_id']}~{old.id}"  # another run: keep it apart
+                there = None
+            if there is None or there["seq"] > document["seq"]:  # the same run counts once, as first stored
+                self._change("scores", (new.id, moved["submission_id"]), moved)
+            self._change("scores", key, None)
+            games.add(document["game"])
+        del self._players[old.id]
+        self._change("players", old.id, None)
+        return games
+
+    async def issuers(self) -> list[str]:
+        return list({player.issuer for player in self._players.values()})
 
     def _change(self, table: str, key, document: dict | None) -> None:
         """Stage a change: visible at once, journaled by the next write, in the file at the next fold."""
