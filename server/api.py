@@ -149,7 +149,7 @@ class ApiController(Controller):
         except StoreUnavailable as error:
             raise HTTPException(status_code=503, detail=str(error), headers={"Retry-After": "2"}) from None
         if stored:
-            arcade.manager.hook.arcade_score_accepted(game=game, record=answer)
+            arcade.announce("arcade_score_accepted", game=game, record=answer)
         headers = {} if stored else {"Idempotent-Replayed": "true"}
         return Response(answer, status_code=201, headers=headers)
 

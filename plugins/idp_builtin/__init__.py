@@ -7,7 +7,6 @@ from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 from arcade.plugins.idp_builtin.routes import discovery_controller
 
 from arcade.sdk.hookspecs import hookimpl
-from arcade.sdk.settings import decode
 
 NAME = "builtin"
 
@@ -16,7 +15,7 @@ NAME = "builtin"
 def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
-    options = decode(settings, BuiltinSettings, f"identity.{NAME}", context.settings.source)
+    options = settings.decode(BuiltinSettings)
     return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options, context.store)
 
 
