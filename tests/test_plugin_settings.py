@@ -57,7 +57,8 @@ def test_the_store_and_identity_tables_name_the_variable_too(refused):
     said = refused('[store.tinydb]\nfile = "a.json"\n', env={"ARCADE_STORE__TINYDB__FIL": "b.json"})
     assert "ARCADE_STORE__TINYDB__FIL (environment): store.tinydb.fil: unknown key" in said
     said = refused("", env={"ARCADE_IDENTITY__BUILTIN__ACCESS_TOKEN_TTL": "1h"})
-    assert "ARCADE_IDENTITY__BUILTIN__ACCESS_TOKEN_TTL (environment): identity.builtin.access_token_ttl: expected `int`" in said
+    variable = "ARCADE_IDENTITY__BUILTIN__ACCESS_TOKEN_TTL (environment)"
+    assert f"{variable}: identity.builtin.access_token_ttl: expected `int`" in said
 
 
 def test_a_table_for_a_plugin_that_is_not_installed_names_the_table_and_the_installed_ones(refused):
