@@ -16,7 +16,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -176,8 +175,11 @@ webhooks = Webhooks()
 def arcade_startup(settings):
     options = settings.decode(WebhookSettings)
     for index, url in enumerate(options.urls):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise settings.error(f"urls[{index}]", f"expected an http:// or https:// URL, got {url!r}")
     if options.urls and not options.secret:
         raise settings.error("secret", "expected a secret to sign deliveries with (ARCADE_PLUGINS__WEBHOOK__SECRET)")

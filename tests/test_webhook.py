@@ -146,6 +146,11 @@ def test_a_hanging_receiver_never_keeps_the_badge_waiting_nor_the_shutdown(make_
         (webhook("https://hooks.example/arcade"), {}, "arcade.toml: plugins.webhook.secret: expected a secret"),
         (webhook("hooks.example", secret="s"), {}, "plugins.webhook.urls[0]: expected an http:// or https:// URL"),
         (
+            webhook("https://hooks.example/a", "http://hooks.example:port/b", secret="s"),
+            {},
+            "plugins.webhook.urls[1]: expected an http:// or https:// URL, got 'http://hooks.example:port/b'",
+        ),
+        (
             webhook("https://hooks.example/arcade", secret="s"),
             {"ARCADE_PLUGINS__WEBHOOK__TIMEOUT": "0"},
             "ARCADE_PLUGINS__WEBHOOK__TIMEOUT (environment): plugins.webhook.timeout: expected `float` > 0.0",
