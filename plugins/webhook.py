@@ -90,7 +90,10 @@ class Lane:
     async def _run(self) -> None:
         while True:
             self.sending = await self.queue.get()
-            await self._deliver(self.sending)
+            try:
+                await self._deliver(self.sending)
+            except Exception:  # a bug must not silence every later delivery
+                log.exception("webhook %s: delivery %s failed", self.url, self.sending.id)
             self.sending = None
             self.queue.task_done()
 

@@ -106,7 +106,7 @@ def test_each_accepted_score_is_posted_once_signed_with_the_secret_from_the_envi
 
 def test_a_receiver_that_is_down_gets_the_delivery_once_it_is_back(make_server, receivers):
     port = free_port()
-    server = make_server(webhook(f"http://127.0.0.1:{port}/hooks", secret=SECRET, attempts=20, **QUICK))
+    server = make_server(webhook(f"http://127.0.0.1:{port}/hooks", secret=SECRET, attempts=20, **{**QUICK, "max_backoff": 0.5}))
     assert server.post_score(server.token("ada"), 12, "run-000001").status_code == 201
     logged(server, "attempt 1 of 20 failed: ConnectError")
 
