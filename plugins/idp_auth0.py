@@ -15,10 +15,8 @@ from urllib.parse import quote
 import msgspec
 from arcade.plugins.idp_oidc import FetchFailed, OidcProvider, OidcSettings, ProviderHttp, profile_from
 
-from arcade.sdk.errors import ConfigError
 from arcade.sdk.hookspecs import hookimpl
 from arcade.sdk.identity import Principal, Profile
-from arcade.sdk.settings import decode
 
 NAME = "auth0"
 TOKEN_MARGIN_S = 60
@@ -121,17 +119,15 @@ class Auth0Provider(OidcProvider):
 def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
-    where = f"identity.{NAME}"
-    source = context.settings.source
-    options = decode(settings, Auth0Settings, where, source)
+    options = settings.decode(Auth0Settings)
     if "/" in options.domain or not options.domain:
-        raise ConfigError(
-            f"{source}: {where}.domain: expected the tenant's host name only, e.g. example.eu.auth0.com, "
-            f"got {options.domain!r}"
+        raise settings.error(
+            "domain", f"expected the tenant's host name only, e.g. example.eu.auth0.com, got {options.domain!r}"
         )
     if bool(options.management_client_id) != bool(options.management_client_secret):
-        raise ConfigError(
-            f"{source}: {where}: management_client_id and management_client_secret go together; give both "
-            "(the secret in ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET) or neither"
+        raise settings.error(
+            "management_client_secret",
+            "management_client_id and management_client_secret go together; give both "
+            "(the secret in ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET) or neither",
         )
-    return Auth0Provider(options, where)
+    return Auth0Provider(options, settings.where)

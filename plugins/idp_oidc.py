@@ -21,10 +21,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from arcade.sdk import tokens
-from arcade.sdk.errors import ArcadeError, ConfigError, PluginError
+from arcade.sdk.errors import ArcadeError, PluginError
 from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.settings import PluginSettings
 from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile, ProviderUnavailable
-from arcade.sdk.settings import decode
 
 NAME = "oidc"
 TIMEOUT_S = 5
@@ -292,16 +292,15 @@ def _key_id(token: str) -> str | None:
 def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
-    where = f"identity.{NAME}"
-    options = decode(settings, OidcSettings, where, context.settings.source)
-    require_https(options.issuer, f"{context.settings.source}: {where}.issuer")
-    return OidcProvider(options, where)
+    options = settings.decode(OidcSettings)
+    require_https(options.issuer, settings)
+    return OidcProvider(options, settings.where)
 
 
-def require_https(issuer: str, where: str) -> None:
+def require_https(issuer: str, settings: PluginSettings) -> None:
     """Keys fetched over plain HTTP could be swapped by anyone on the event's network, and with
     them every token; plain HTTP is for a provider on this machine only."""
     parts = urlsplit(issuer)
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
         return
-    raise ConfigError(f"{where}: expected an https:// URL (http:// only on this machine), got {issuer!r}")
+    raise settings.error("issuer", f"expected an https:// URL (http:// only on this machine), got {issuer!r}")

@@ -126,7 +126,7 @@ class ApiController(Controller):
         )
         answer, stored = await store.submit_score(game, player, data)
         if stored:
-            arcade.manager.hook.arcade_score_accepted(game=game, record=answer)
+            arcade.announce("arcade_score_accepted", game=game, record=answer)
         headers = {} if stored else {"Idempotent-Replayed": "true"}
         return Response(answer, status_code=201, headers=headers)
 

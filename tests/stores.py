@@ -4,6 +4,7 @@ from arcade.platform import config, loader
 from arcade.platform.assembly import Context
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import Player, Run, ScoreSubmission, player_id
+from arcade.sdk.settings import PluginSettings
 
 STORES = ["tinydb"]
 """Every store plugin the contract suites run against."""
@@ -30,7 +31,9 @@ class Stores:
     async def open(self):
         settings = config.Settings()
         context = Context(settings=settings, data_dir=self.folder, public_url="http://test")
-        store = self.manager.hook.arcade_store(name=self.name, settings={}, context=context)
+        store = self.manager.hook.arcade_store(
+            name=self.name, settings=PluginSettings(f"store.{self.name}"), context=context
+        )
         await store.start()
         self.opened.append(store)
         return store

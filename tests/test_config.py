@@ -55,21 +55,24 @@ def test_environment_overrides_the_file_with_typed_values(tmp_path):
     )
     assert settings.server.port == 9001
     assert settings.data_dir == "elsewhere"
-    assert settings.selected("store", "tinydb") == ("tinydb", {"file": "b.json"})
+    name, table = settings.selected("store", "tinydb")
+    assert (name, table.raw) == ("tinydb", {"file": "b.json"})
     assert settings.public_url == "http://127.0.0.1:9001"
 
 
 def test_swapping_the_identity_provider_is_one_line(tmp_path):
     path = tmp_path / "arcade.toml"
     path.write_text('[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "https://id.example"\n[identity.builtin]\n')
-    assert config.load(path, environ={}).selected("identity", "builtin") == ("oidc", {"issuer": "https://id.example"})
+    name, table = config.load(path, environ={}).selected("identity", "builtin")
+    assert (name, table.raw) == ("oidc", {"issuer": "https://id.example"})
 
 
 def test_without_a_file_the_embedded_defaults_apply(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = config.load(environ={})
     assert settings.source == "defaults"
-    assert settings.selected("store", "tinydb") == ("tinydb", {})
+    name, table = settings.selected("store", "tinydb")
+    assert (name, table.raw) == ("tinydb", {})
     assert settings.data_dir == "arcade-data"
 
 

@@ -21,6 +21,8 @@ def test_the_design_hooks_are_all_declared():
         "arcade_store",
         "arcade_routes",
         "arcade_score_accepted",
+        "arcade_startup",
+        "arcade_shutdown",
     }
 
 

@@ -6,6 +6,7 @@ from joserfc.jwk import KeySet
 
 from arcade.platform import config, loader
 from arcade.platform.assembly import Context
+from arcade.sdk.settings import PluginSettings
 from tests.conftest import run_arcade
 
 
@@ -55,7 +56,11 @@ def test_token_uses_the_data_folder_given(tmp_path):
 def test_the_provider_hook_answers_only_for_its_own_name(tmp_path):
     manager = loader.load()
     context = Context(settings=config.Settings(), data_dir=tmp_path, public_url="http://arcade.test")
-    assert manager.hook.arcade_identity_provider(name="auth0-typo", settings={}, context=context) is None
-    provider = manager.hook.arcade_identity_provider(name="builtin", settings={}, context=context)
+    assert manager.hook.arcade_identity_provider(
+        name="auth0-typo", settings=PluginSettings("identity.auth0-typo"), context=context
+    ) is None
+    provider = manager.hook.arcade_identity_provider(
+        name="builtin", settings=PluginSettings("identity.builtin"), context=context
+    )
     assert provider.issuer == "http://arcade.test"
     assert provider.device_settings().token_endpoint == "http://arcade.test/oauth/token"

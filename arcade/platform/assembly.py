@@ -1,13 +1,19 @@
 """The arcade assembled from its settings: plugins, games, the store and the identity provider."""
 
+import inspect
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arcade.platform import loader
 from arcade.platform.config import Settings
+from arcade.sdk.errors import ArcadeError, ConfigError
 from arcade.sdk.game import GameInfo
 from arcade.sdk.identity import IdentityProvider
+from arcade.sdk.settings import PluginSettings, located
 from arcade.sdk.store import Store
+
+log = logging.getLogger("arcade")
 
 DEFAULT_STORE = "tinydb"
 DEFAULT_IDENTITY = "builtin"
@@ -35,17 +41,48 @@ class Arcade:
     started: bool = False
 
     async def start(self) -> None:
-        """Open the store. Called by the app's lifespan; a second call does nothing, so
-        ``arcade serve`` can open it before binding the port and report a store that cannot open."""
-        if not self.started:
-            await self.store.start()
-            self.started = True
+        """Open the store, then start the plugins (``arcade_startup``, each with its own table).
+
+        Called by the app's lifespan; a second call does nothing, so ``arcade serve`` can start
+        before binding the port and report a store or a plugin that cannot start."""
+        if self.started:
+            return
+        await self.store.start()
+        self.started = True
+        try:
+            for impl in self.manager.hook.arcade_startup.get_hookimpls():
+                settings = self.settings.table("plugins", impl.plugin_name)
+                try:
+                    await _call(impl, settings=settings, context=self.context)
+                except ArcadeError:
+                    raise
+                except Exception as error:
+                    raise loader.PluginError(f"plugin {impl.plugin_name} failed to start: {error!r}") from error
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
-        """Make every acknowledged write durable and close the store."""
+        """Shut the plugins down in reverse order, then make every acknowledged write durable and
+        close the store."""
         if self.started:
             self.started = False
+            for impl in reversed(self.manager.hook.arcade_shutdown.get_hookimpls()):
+                try:
+                    await _call(impl, context=self.context)
+                except Exception:
+                    log.exception("plugin %s failed in arcade_shutdown; the others still shut down", impl.plugin_name)
             await self.store.close()
+
+    def announce(self, hook: str, **arguments) -> None:
+        """Tell every plugin of an event (``announce("arcade_score_accepted", game=..., record=...)``),
+        each on its own: one that raises is logged and the others still hear of it, and the caller
+        (a badge's request, whose score is already stored) does not fail with it."""
+        for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):  # pluggy's order
+            try:
+                impl.function(**_wanted(impl, arguments))
+            except Exception:
+                log.exception("plugin %s failed in %s; the other plugins still heard of it", impl.plugin_name, hook)
 
     @property
     def store(self) -> Store:
@@ -73,6 +110,7 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     commands that must not open the store while a server holds it.
     """
     manager = loader.load(settings.plugins.disabled, settings.plugins.strict)
+    _check_tables(settings)
     context = Context(
         settings=settings,
         data_dir=Path(data_dir or settings.data_dir),
@@ -137,6 +175,34 @@ def _check_rules(game: GameInfo) -> None:
             f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
             f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
         ) from error
+
+
+def _check_tables(settings: Settings) -> None:
+    """A ``[plugins.<name>]`` table for a plugin that is not installed is a typo, not a setting."""
+    installed = loader.installed_names()
+    unknown = sorted(set(settings.plugin_tables) - installed)
+    if unknown:
+        raise ConfigError(
+            located(
+                f"plugins.{unknown[0]}",
+                f"no installed plugin is called {unknown[0]!r}, so nothing would read this table; "
+                f"installed plugins: {', '.join(sorted(installed))}",
+                settings.source,
+                settings.origins,
+            )
+        )
+
+
+async def _call(impl, **arguments) -> None:
+    """Call one plugin's implementation of a hook, awaiting it if it is a coroutine function."""
+    answer = impl.function(**_wanted(impl, arguments))
+    if inspect.isawaitable(answer):
+        await answer
+
+
+def _wanted(impl, arguments: dict) -> dict:
+    """The hook's arguments this implementation asks for (pluggy lets it ask for fewer)."""
+    return {name: arguments[name] for name in impl.argnames}
 
 
 def _answer(hook, kind: str, what: str, default: str, context: Context):

@@ -5,7 +5,8 @@ strictly with msgspec, so a wrong key or type is reported once, naming where it
 came from (the file or the variable), the key, and what was expected.
 
 Environment variables address nested keys with double underscores:
-``ARCADE_SERVER__PORT=8001`` sets ``[server] port``. Their values are read as
+``ARCADE_SERVER__PORT=8001`` sets ``[server] port`` and ``ARCADE_PLUGINS__WEBHOOK__SECRET=...``
+sets ``[plugins.webhook] secret``. Their values are read as
 TOML values when they parse as one (``8001``, ``true``, ``["a"]``) and as plain
 strings otherwise. Command-line flags (``--port``) override both.
 """
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from arcade.sdk.errors import ConfigError
-from arcade.sdk.settings import describe
+from arcade.sdk.settings import PluginSettings, describe, located
 
 CONFIG_FILE = "arcade.toml"
 ENV_PREFIX = "ARCADE_"
@@ -42,6 +43,8 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The keys of ``[plugins]`` itself; its tables ``[plugins.<name>]`` are each plugin's own."""
+
     disabled: list[str] = []
     """Plugin names (as listed by ``arcade plugins``) that are not loaded."""
     strict: bool = False
@@ -58,6 +61,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
     source: str = "defaults"
     """Where the settings came from, for error messages (set by :func:`load`)."""
+    origins: dict[str, str] = {}
+    """Which dotted key which environment variable set, for error messages (set by :func:`load`)."""
+    plugin_tables: dict[str, dict[str, Any]] = {}
+    """The ``[plugins.<name>]`` tables, set apart from ``[plugins]`` by :func:`load`."""
 
     @property
     def public_url(self) -> str:
@@ -73,16 +80,19 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             )
         return f"http://{_bracketed(host)}:{port}"
 
-    def selected(self, kind: str, default: str) -> tuple[str, dict[str, Any]]:
+    def selected(self, kind: str, default: str) -> tuple[str, PluginSettings]:
         """The plugin chosen for ``kind`` ("store" or "identity") and its settings table."""
-        table = getattr(self, kind)
-        name = table.get("plugin", default)
+        name = getattr(self, kind).get("plugin", default)
         if not isinstance(name, str):
-            raise ConfigError(f"{self.source}: {kind}.plugin: expected a plugin name (a string)")
-        settings = table.get(name, {})
-        if not isinstance(settings, dict):
-            raise ConfigError(f"{self.source}: {kind}.{name}: expected a table of settings")
-        return name, settings
+            raise ConfigError(located(f"{kind}.plugin", "expected a plugin name (a string)", self.source, self.origins))
+        return name, self.table(kind, name)
+
+    def table(self, kind: str, name: str) -> PluginSettings:
+        """``[kind.name]``, e.g. ``[plugins.webhook]``, for the plugin ``name`` to decode."""
+        raw = (self.plugin_tables if kind == "plugins" else getattr(self, kind)).get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(located(f"{kind}.{name}", "expected a table of settings", self.source, self.origins))
+        return PluginSettings(f"{kind}.{name}", raw, self.source, self.origins)
 
 
 def load(
@@ -116,11 +126,17 @@ def load(
             origins[key] = _put(raw, key, _parse_value(value), f"{variable} (environment)")
     for key, (flag, value) in (flags or {}).items():
         origins[key] = _put(raw, key, value, f"{flag} (command line)")
+    plugins = raw.get("plugins")
+    tables = {}
+    if isinstance(plugins, dict):  # else the decode below says what [plugins] should be
+        tables = {name: value for name, value in plugins.items() if isinstance(value, dict)}
+        for name in tables:
+            del plugins[name]
     try:
         settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as error:
         raise ConfigError(describe(error, source, origins)) from None
-    settings.source = source
+    settings.source, settings.origins, settings.plugin_tables = source, origins, tables
     if settings.server.public_url is not None:
         problem = _public_url_problem(settings.server.public_url)
         if problem:

@@ -1,6 +1,6 @@
 """The built-in identity provider: works offline, so it is the default at an event."""
 
-from arcade.plugins.idp_builtin import keys
+from arcade.plugins.idp_builtin import addresses, keys
 from arcade.plugins.idp_builtin.oauth import OAuth
 from arcade.plugins.idp_builtin.pages import device_router
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
@@ -9,7 +9,6 @@ from litestar import Router
 from litestar.di import Provide
 
 from arcade.sdk.hookspecs import hookimpl
-from arcade.sdk.settings import decode
 
 NAME = "builtin"
 
@@ -18,7 +17,7 @@ NAME = "builtin"
 def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
-    options = decode(settings, BuiltinSettings, f"identity.{NAME}", context.settings.source)
+    options = settings.decode(BuiltinSettings)
     return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options, context.store)
 
 
@@ -29,3 +28,10 @@ def arcade_routes(context):
         given = {"provider": Provide(lambda: provider, use_cache=True, sync_to_thread=False)}
         return [Router(path="/", route_handlers=[Discovery, OAuth, device_router(provider)], dependencies=given)]
     return []
+
+
+@hookimpl
+async def arcade_startup(context):
+    """Before any request: players keyed by an earlier address of this provider move to its stable name."""
+    if isinstance(context.identity, BuiltinProvider):
+        await addresses.adopt(context.store, context.identity.issuer)

@@ -1,12 +1,11 @@
 """The built-in identity provider: it signs the arcade's own tokens and verifies them."""
 
-import asyncio
 import secrets
 import time
 from typing import Annotated
 
 import msgspec
-from arcade.plugins.idp_builtin import accounts, addresses
+from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.addresses import PLAYERS_ISSUER
 from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
@@ -75,8 +74,6 @@ class BuiltinProvider:
         self.secure = issuer.startswith("https://")
         """Under https its cookies are Secure."""
         self.sessions = WebSessions(store, settings.browser_session_ttl, self.secure)
-        self._adopted = False
-        self._adopting = asyncio.Lock()
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(
@@ -162,7 +159,6 @@ class BuiltinProvider:
         return response
 
     async def verify(self, token: str) -> Principal:
-        await self.adopt_earlier_addresses()
         claims = tokens.verify(
             token,
             self.keys,
@@ -180,18 +176,6 @@ class BuiltinProvider:
     async def profile(self, principal: Principal, token: str) -> Profile:
         claims = principal.claims
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
-
-    async def adopt_earlier_addresses(self) -> None:
-        """Move the players keyed by an address of this provider to its stable name, once a process.
-
-        Called before the first token is trusted, as every score passes there and the provider
-        is built before the store opens; a start-up step can call it earlier, as it is idempotent.
-        """
-        if not self._adopted:
-            async with self._adopting:
-                if not self._adopted:
-                    await addresses.adopt(self.store, self.issuer)
-                    self._adopted = True
 
     def _sign(self, typ: str, claims: dict) -> str:
         signing_key = self.keys.keys[0]

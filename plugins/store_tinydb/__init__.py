@@ -8,7 +8,6 @@ import msgspec
 from arcade.plugins.store_tinydb.store import TinyDBStore
 
 from arcade.sdk.hookspecs import hookimpl
-from arcade.sdk.settings import decode
 
 NAME = "tinydb"
 
@@ -22,5 +21,5 @@ class TinyDBSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 def arcade_store(name, settings, context):
     if name != NAME:
         return None
-    options = decode(settings, TinyDBSettings, f"store.{NAME}", context.settings.source)
+    options = settings.decode(TinyDBSettings)
     return TinyDBStore(context.data_dir / options.file)
