@@ -127,7 +127,7 @@ class Site:
 
 def connect(server: "str | Site", address: str | None = None, **options) -> httpx.Client:
     """A client for ``server`` (a URL, or a :class:`Site`) sending from the loopback ``address``."""
-    if isinstance(server, Site):
+    if not isinstance(server, str):  # pytest imports this file twice (conftest, tests.conftest): no isinstance(Site)
         return server.connect(address, **options)
     transport = httpx.HTTPTransport(local_address=address) if address else None
     return httpx.Client(base_url=server, transport=transport, **options)
