@@ -358,6 +358,16 @@ async def store(stores):
     return await stores.open()
 
 
+@pytest.fixture(scope="session")
+def badge_build(tmp_path_factory) -> Path:
+    """The badge build of this checkout, made once per test run with ``arcade build`` (mpy-cross
+    for the firmware and every game); tests only read it, and copy it to change it."""
+    out = tmp_path_factory.mktemp("build") / "badge"
+    result = run_arcade("build", "--out", str(out), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
 @pytest.fixture(scope="module")
 def zbarimg() -> str:
     """The real QR decoder; missing it fails in CI and skips elsewhere."""

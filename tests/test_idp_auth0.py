@@ -21,7 +21,7 @@ from tests.fake_auth0 import (
     make_certificates,
     new_signing_key,
 )
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 ADA = "auth0|6650f1c2a7d3"

@@ -11,7 +11,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from tests.conftest import RunningServer, free_port, run_arcade
 from tests.people import Person
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
