@@ -103,8 +103,14 @@ class Site:
         """A new client (own cookies) whose requests come from the loopback ``address``."""
         raise NotImplementedError
 
-    def token(self, player: str) -> str:
+    def provider(self):
+        """The arcade's built-in identity provider, signing with the key in its data folder."""
         raise NotImplementedError
+
+    def token(self, player: str) -> str:
+        """A token for ``player``, signed in this process as `arcade token` signs it (that command's
+        own tests run it; a subprocess per token made real-server tests seconds slower)."""
+        return self.provider().issue_access_token(subject=player, name=player)
 
     def request(self, method: str, path: str = "/", **options) -> httpx.Response:
         """One request with no cookies, as ``httpx.request`` sends it; ``path`` may be a whole URL."""
@@ -192,11 +198,11 @@ class RunningServer(Site):
         self.stop()
         return self.start()
 
-    def token(self, player: str) -> str:
-        """A token signed by the server's built-in provider, through the `arcade token` command."""
-        result = run_arcade("token", "--player", player, cwd=self.folder, env=self.env)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+    def provider(self):
+        """Built from the server's settings (its environment's too) without the store, which the
+        server holds, as `arcade token` builds it."""
+        settings = config.load(self.config, environ={**os.environ, **self.env})
+        return assemble(settings, data_dir=self.folder / settings.data_dir, with_store=False).identity
 
 
 class Servers:
@@ -248,9 +254,8 @@ class InProcessArcade(Site):
         transport = LoopbackTransport(self.client, address or "127.0.0.1")
         return httpx.Client(base_url=self.url, transport=transport, **options)
 
-    def token(self, player: str) -> str:
-        """Signed by the arcade's own built-in provider, as `arcade token` signs it."""
-        return self.arcade.identity.issue_access_token(subject=player, name=player)
+    def provider(self):
+        return self.arcade.identity
 
 
 class Apps:
