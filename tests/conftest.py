@@ -86,7 +86,7 @@ def run_arcade(*args: str, cwd: Path, env: dict | None = None, timeout: float = 
 class Site:
     """What tests use of an arcade, whichever way it runs: its folder, requests, tokens, scores.
 
-    Subclasses say how requests reach it (:meth:`connect`) and how a token is signed."""
+    Subclasses say how requests reach it (:meth:`connect`) and where its provider comes from."""
 
     url: str
     folder: Path
@@ -142,6 +142,12 @@ def connect(server: "str | Site", address: str | None = None, **options) -> http
 def write_config(folder: Path, public_url: str, config_text: str) -> None:
     folder.mkdir()
     (folder / "arcade.toml").write_text(f'[server]\npublic_url = "{public_url}"\n{config_text}')
+
+
+def assemble_in(folder: Path, environ: dict, with_store: bool = True) -> Arcade:
+    """The arcade of ``folder``'s arcade.toml, assembled as the `arcade` command run there does."""
+    settings = config.load(folder / "arcade.toml", environ=environ)
+    return assemble(settings, data_dir=folder / settings.data_dir, with_store=with_store)
 
 
 @dataclass
@@ -201,8 +207,7 @@ class RunningServer(Site):
     def provider(self):
         """Built from the server's settings (its environment's too) without the store, which the
         server holds, as `arcade token` builds it."""
-        settings = config.load(self.config, environ={**os.environ, **self.env})
-        return assemble(settings, data_dir=self.folder / settings.data_dir, with_store=False).identity
+        return assemble_in(self.folder, {**os.environ, **self.env}, with_store=False).identity
 
 
 class Servers:
@@ -273,7 +278,7 @@ class Apps:
         folder = self.base / f"app{self.count}"
         self.count += 1
         write_config(folder, public_url, config_text)
-        arcade = assemble(config.load(folder / "arcade.toml", environ={}), data_dir=folder / "arcade-data")
+        arcade = assemble_in(folder, environ={})
         url = public_url.replace("https://", "http://", 1)
         client = self.stack.enter_context(TestClient(create_app(arcade), base_url=url))
         return InProcessArcade(folder=folder, url=url, arcade=arcade, client=client)
