@@ -272,13 +272,16 @@ class Apps:
         self.count = 0
         self.stack = ExitStack()
 
-    def __call__(self, config_text: str = "", public_url: str = "http://arcade.test") -> InProcessArcade:
+    def __call__(
+        self, config_text: str = "", public_url: str = "http://arcade.test", environ: dict | None = None
+    ) -> InProcessArcade:
         """``public_url``: the configured one; requests go to it unless it is https, as a TLS
-        proxy in front of the arcade would answer them over http."""
+        proxy in front of the arcade would answer them over http. ``environ``: the ARCADE_*
+        overrides `arcade serve` would read from its environment."""
         folder = self.base / f"app{self.count}"
         self.count += 1
         write_config(folder, public_url, config_text)
-        arcade = assemble_in(folder, environ={})
+        arcade = assemble_in(folder, environ=environ or {})
         url = public_url.replace("https://", "http://", 1)
         client = self.stack.enter_context(TestClient(create_app(arcade), base_url=url))
         return InProcessArcade(folder=folder, url=url, arcade=arcade, client=client)
