@@ -76,9 +76,9 @@ def test_a_run_that_cannot_be_a_game_of_balloon_is_refused_saying_why(shared_app
     assert reason in refusal(shared_app, "balloon", 0, run)
 
 
-def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_server, tmp_path):
+def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_app, tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
-    env = make_plugin(site, "fragile", """
+    make_plugin(site, "fragile", """
         from arcade.sdk.game import GameInfo
 
         def arcade_register_games(register):
@@ -96,8 +96,8 @@ def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_serve
         "        self.left -= 1\n"
         "        return 1 + 1 // self.left\n"
     )
-    server = make_server(env=env)
-    reason = refusal(server, "fragile", 0, {"seed": 1, "inputs": [], "ticks": 5})
+    monkeypatch.syspath_prepend(site)  # installed: its entry point is found like any other
+    reason = refusal(make_app(), "fragile", 0, {"seed": 1, "inputs": [], "ticks": 5})
     assert reason == "run: the replay of this run fails with ZeroDivisionError: integer division or modulo by zero"
 
 
