@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 # hide the `server` package from the arcade's own imports: the project root takes its place.
 sys.path[0] = str(HERE.parent)
 
-from arcade import config  # noqa: E402
+from arcade.platform import config  # noqa: E402
 from arcade.platform.assembly import assemble  # noqa: E402
 from bench import http_load  # noqa: E402
 from bench.runs import Recorded, recorded_runs  # noqa: E402

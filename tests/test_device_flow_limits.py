@@ -1,4 +1,5 @@
-"""Abuse limits of the built-in provider, over HTTP from several loopback addresses (127.0.0.x).
+"""Abuse limits of the built-in provider, over HTTP from several loopback addresses (127.0.0.x),
+to the arcade's app in this process (to a real server for what must outlive a restart).
 
 User codes are short, so guessing them is budgeted (RFC 8628 §5.1); the device
 and token endpoints are rate-limited, and so are passwords and sign-ups. Every
@@ -62,66 +63,66 @@ def test_wrong_user_codes_are_budgeted_per_address_and_for_everyone(make_server)
     assert badge.poll(grants[2]).status_code == 200
 
 
-def test_device_authorizations_and_token_requests_are_rate_limited_per_address(make_server):
+def test_device_authorizations_and_token_requests_are_rate_limited_per_address(make_app):
     limits = "device_authorizations_per_minute = 2\ntoken_requests_per_minute = 3\n"
-    server = make_server(f"[identity.builtin.limits]\n{limits}")
-    busy = Badge(server.url, address="127.0.0.2")
+    arcade = make_app(f"[identity.builtin.limits]\n{limits}")
+    busy = Badge(arcade, address="127.0.0.2")
     grant = busy.start()
     busy.start()
     refused = busy.ask()
     assert "too many requests" in assert_oauth_error(refused, "temporarily_unavailable", status=429)
     assert int(refused.headers["retry-after"]) > 0
-    assert Badge(server.url, address="127.0.0.3").ask().status_code == 200
+    assert Badge(arcade, address="127.0.0.3").ask().status_code == 200
 
     for _ in range(3):
         busy.poll(grant)
     assert "too many polls" in assert_oauth_error(busy.poll(grant), "slow_down")  # a poller keeps polling
-    tokens = Badge(server.url, address="127.0.0.4").log_in(Person(server.url, "ada"))
+    tokens = Badge(arcade, address="127.0.0.4").log_in(Person(arcade, "ada"))
     assert_oauth_error(busy.refresh(tokens["refresh_token"]), "temporarily_unavailable", status=429)
 
 
-def test_wrong_passwords_are_budgeted_per_account(make_server):
-    server = make_server("[identity.builtin.limits]\nwrong_passwords_per_account = 2\n")
-    badge = Badge(server.url)
-    ada = Person(server.url, "ada")
+def test_wrong_passwords_are_budgeted_per_account(make_app):
+    arcade = make_app("[identity.builtin.limits]\nwrong_passwords_per_account = 2\n")
+    badge = Badge(arcade)
+    ada = Person(arcade, "ada")
     badge.log_in(ada)
-    guesser = Person(server.url, "guesser", address="127.0.0.2")
+    guesser = Person(arcade, "guesser", address="127.0.0.2")
     page = guesser.open(badge.start()["verification_uri_complete"])
     for _ in range(2):
         wrong = guesser.submit(page, "log-in", username="ada", password="guess guess")
         assert wrong.status_code == 400
     refused = guesser.submit(page, "log-in", username="ada", password=ada.password)
     assert refused.status_code == 429 and "Too many wrong passwords" in visible_text(refused.text)
-    bob = Person(server.url, "bob", address="127.0.0.2")
+    bob = Person(arcade, "bob", address="127.0.0.2")
     assert badge.log_in(bob)["access_token"]  # other accounts are not held up
 
 
-def test_sign_ups_are_budgeted_per_address(make_server):
-    server = make_server("[identity.builtin.limits]\nsign_ups_per_address = 1\n")
-    badge = Badge(server.url)
-    badge.log_in(Person(server.url, "ada", address="127.0.0.2"))
-    late = Person(server.url, "bob", address="127.0.0.2")
+def test_sign_ups_are_budgeted_per_address(make_app):
+    arcade = make_app("[identity.builtin.limits]\nsign_ups_per_address = 1\n")
+    badge = Badge(arcade)
+    badge.log_in(Person(arcade, "ada", address="127.0.0.2"))
+    late = Person(arcade, "bob", address="127.0.0.2")
     refused = late.sign_up(late.open(badge.start()["verification_uri_complete"]))
     assert refused.status_code == 429 and "Too many accounts" in visible_text(refused.text)
-    assert badge.log_in(Person(server.url, "cyd", address="127.0.0.3"))["access_token"]
+    assert badge.log_in(Person(arcade, "cyd", address="127.0.0.3"))["access_token"]
 
 
-def test_a_taken_username_counts_against_the_sign_up_budget(make_server):
-    server = make_server("[identity.builtin.limits]\nsign_ups_per_address = 2\n")
-    badge = Badge(server.url)
-    badge.log_in(Person(server.url, "ada", address="127.0.0.3"))
-    prober = Person(server.url, "ada", address="127.0.0.2")  # tries names that exist: each costs a hash
+def test_a_taken_username_counts_against_the_sign_up_budget(make_app):
+    arcade = make_app("[identity.builtin.limits]\nsign_ups_per_address = 2\n")
+    badge = Badge(arcade)
+    badge.log_in(Person(arcade, "ada", address="127.0.0.3"))
+    prober = Person(arcade, "ada", address="127.0.0.2")  # tries names that exist: each costs a hash
     page = prober.open(badge.start()["verification_uri_complete"])
     answers = [prober.sign_up(page) for _ in range(3)]
     assert [answer.status_code for answer in answers] == [400, 400, 429]
     assert "That username is taken" in visible_text(answers[0].text)
 
 
-def test_a_huge_username_is_not_kept_in_the_store(make_server):
-    server = make_server()
-    guesser = Person(server.url, "guesser")
-    page = guesser.open(Badge(server.url).start()["verification_uri_complete"])
+def test_a_huge_username_is_not_kept_in_the_store(make_app):
+    arcade = make_app()
+    guesser = Person(arcade, "guesser")
+    page = guesser.open(Badge(arcade).start()["verification_uri_complete"])
     wrong = guesser.submit(page, "log-in", username="a" * 1_000_000, password="guess guess")
     assert wrong.status_code == 400 and "Wrong username or password" in visible_text(wrong.text)
-    kept = sum(path.stat().st_size for path in server.data.glob("arcade.json*"))
+    kept = sum(path.stat().st_size for path in arcade.data.glob("arcade.json*"))
     assert kept < 100_000

@@ -7,7 +7,7 @@ import shutil
 from arcade.games.dino import badge as dino
 
 from tests.conftest import ROOT, run_arcade
-from tests.simulator import Badge, badge_build, write_game  # noqa: F401  (a fixture)
+from tests.simulator import Badge, write_game
 
 NO_SERVER = "http://127.0.0.1:9"  # nothing listens on the discard port
 

@@ -7,7 +7,7 @@ import subprocess
 import httpx
 
 from tests.people import Person
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 
 FAST_LOGIN = "[identity.builtin]\ninterval = 1\n"
 

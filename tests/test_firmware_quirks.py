@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 
 GRACE = "eyJhbGciOiJub25lIn0.eyJuYW1lIjogIkdyYWNlIEhvcHBlciJ9.c2ln"  # an ID token naming Grace Hopper
 TOKENS = {"access_token": "at-secret-1", "refresh_token": "rt-secret-1", "id_token": GRACE, "expires_in": 86400}

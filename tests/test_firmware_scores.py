@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 
 PLAY = """
 wait menu

@@ -15,7 +15,6 @@ from PIL import Image
 
 from tests.conftest import ARCADE
 from tests.runs import DOWN, UP, A, B, C, maze_way_out
-from tests.simulator import badge_build  # noqa: F401  (a fixture)
 from tests.test_firmware_scores import logged_in_badge
 
 KEYS = {A: b"a", B: b"b", C: b"c", UP: b"u", DOWN: b"d"}

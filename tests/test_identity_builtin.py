@@ -10,21 +10,21 @@ from arcade.sdk.settings import PluginSettings
 from tests.conftest import run_arcade
 
 
-def test_discovery_and_jwks_publish_the_signing_key(server):
-    discovery = httpx.get(f"{server.url}/.well-known/openid-configuration").json()
-    assert discovery["issuer"] == server.url
-    assert discovery["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
+def test_discovery_and_jwks_publish_the_signing_key(app):
+    discovery = app.get("/.well-known/openid-configuration").json()
+    assert discovery["issuer"] == app.url
+    assert discovery["jwks_uri"] == f"{app.url}/.well-known/jwks.json"
     assert "urn:ietf:params:oauth:grant-type:device_code" in discovery["grant_types_supported"]
-    assert discovery["device_authorization_endpoint"].startswith(server.url)
-    jwks = httpx.get(discovery["jwks_uri"]).json()
+    assert discovery["device_authorization_endpoint"].startswith(app.url)
+    jwks = app.get(discovery["jwks_uri"]).json()
     (key,) = jwks["keys"]
     assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256", "sig")
     assert "d" not in key  # never the private part
 
-    token = server.token("ada")
+    token = app.token("ada")
     decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["ES256"])
     assert decoded.header["typ"] == "at+jwt" and decoded.header["kid"] == key["kid"]
-    assert decoded.claims["iss"] == server.url and decoded.claims["sub"] == "ada"
+    assert decoded.claims["iss"] == app.url and decoded.claims["sub"] == "ada"
     assert decoded.claims["exp"] - decoded.claims["iat"] == 3600
 
 

@@ -21,7 +21,7 @@ from tests.fake_auth0 import (
     make_certificates,
     new_signing_key,
 )
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 ADA = "auth0|6650f1c2a7d3"
@@ -54,16 +54,23 @@ def auth0_settings(fake: FakeAuth0, ca_file=None) -> str:
 
 @pytest.fixture
 def arcade(make_server, auth0, certificates):
+    """A real server: for the simulated badge, and for the log it writes."""
     return make_server(auth0_settings(auth0, certificates.ca_file), env=MANAGEMENT_ENV)
 
 
+@pytest.fixture
+def arcade_app(make_app, auth0, certificates):
+    """The arcade's app in this process, relying on the fake Auth0 tenant."""
+    return make_app(auth0_settings(auth0, certificates.ca_file), environ=MANAGEMENT_ENV)
+
+
 def leaderboard(server) -> list[tuple[str, str | None, int]]:
-    entries = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()["entries"]
+    entries = server.get("/api/v1/games/balloon/leaderboard").json()["entries"]
     return [(entry["player"]["name"], entry["player"]["picture"], entry["score"]) for entry in entries]
 
 
-def test_a_badge_logs_in_at_auth0_and_its_scores_land(arcade, auth0, certificates):
-    identity = httpx.get(f"{arcade.url}/api/v1/badge").json()["identity"]
+def test_a_badge_logs_in_at_auth0_and_its_scores_land(arcade_app, auth0, certificates):
+    identity = arcade_app.get("/api/v1/badge").json()["identity"]
     assert identity == {
         "issuer": auth0.issuer,
         "device_authorization_endpoint": f"{auth0.issuer}oauth/device/code",
@@ -88,9 +95,9 @@ def test_a_badge_logs_in_at_auth0_and_its_scores_land(arcade, auth0, certificate
         assert {"access_token", "refresh_token", "id_token"} <= tokens.keys()
 
         for number, score in enumerate([30, 70, 50]):
-            response = arcade.post_score(tokens["access_token"], score, f"ada-auth0-{number:02}")
+            response = arcade_app.post_score(tokens["access_token"], score, f"ada-auth0-{number:02}")
             assert response.status_code == 201, response.text
-        assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 70)]
+        assert leaderboard(arcade_app) == [("Ada Lovelace", "https://pictures.example/ada.png", 70)]
         # one Management API token and one user lookup for three scores
         assert (auth0.calls["management_token"], auth0.calls["management_user"]) == (1, 1)
 
@@ -98,12 +105,12 @@ def test_a_badge_logs_in_at_auth0_and_its_scores_land(arcade, auth0, certificate
             identity["token_endpoint"],
             data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": CLIENT_ID},
         ).json()
-        assert arcade.post_score(refreshed["access_token"], 90, "ada-auth0-03").status_code == 201
-        assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 90)]
+        assert arcade_app.post_score(refreshed["access_token"], 90, "ada-auth0-03").status_code == 201
+        assert leaderboard(arcade_app) == [("Ada Lovelace", "https://pictures.example/ada.png", 90)]
 
 
-def test_without_management_credentials_names_come_from_userinfo_once(make_server, auth0, certificates):
-    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+def test_without_management_credentials_names_come_from_userinfo_once(make_app, auth0, certificates):
+    arcade = make_app(auth0_settings(auth0, certificates.ca_file))
     token = auth0.mint(ADA)
     assert arcade.post_score(token, 40, "ada-auth0-10").status_code == 201
     assert arcade.post_score(token, 45, "ada-auth0-11").status_code == 201
@@ -135,25 +142,25 @@ def _hmac_with_public_key(auth0: FakeAuth0) -> str:
     return (signing_input + b"." + encode(signature)).decode()
 
 
-def test_bad_tokens_are_refused_with_401_saying_why(arcade, auth0):
+def test_bad_tokens_are_refused_with_401_saying_why(arcade_app, auth0):
     for case, (token, reason) in _bad_tokens(auth0).items():
-        response = arcade.post_score(token, 10, "bad-token-01")
+        response = arcade_app.post_score(token, 10, "bad-token-01")
         assert response.status_code == 401, case
         assert reason in response.headers["www-authenticate"], (case, response.headers["www-authenticate"])
-    assert leaderboard(arcade) == []
+    assert leaderboard(arcade_app) == []
 
 
-def test_keys_rotated_at_auth0_are_fetched_once_and_made_up_key_ids_fetch_nothing_more(arcade, auth0):
+def test_keys_rotated_at_auth0_are_fetched_once_and_made_up_key_ids_fetch_nothing_more(arcade_app, auth0):
     old_token = auth0.mint(ADA)
-    assert arcade.post_score(old_token, 10, "rotation-01").status_code == 201
+    assert arcade_app.post_score(old_token, 10, "rotation-01").status_code == 201
     assert auth0.calls["jwks"] == 1  # at start-up
     auth0.rotate()
-    assert arcade.post_score(auth0.mint(ADA), 20, "rotation-02").status_code == 201
-    assert arcade.post_score(old_token, 15, "rotation-03").status_code == 201  # still published
+    assert arcade_app.post_score(auth0.mint(ADA), 20, "rotation-02").status_code == 201
+    assert arcade_app.post_score(old_token, 15, "rotation-03").status_code == 201  # still published
     assert auth0.calls["jwks"] == 2
     for number in range(3):
         stranger = auth0.mint(ADA, key=new_signing_key())
-        response = arcade.post_score(stranger, 30, f"stranger-{number:02}")
+        response = arcade_app.post_score(stranger, 30, f"stranger-{number:02}")
         assert response.status_code == 401 and "kid" in response.headers["www-authenticate"]
     assert auth0.calls["jwks"] == 2  # refetches are spaced out
 

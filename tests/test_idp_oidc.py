@@ -1,5 +1,7 @@
 """The oidc identity provider, relying on an external OpenID provider: this project's built-in
-provider, run as a separate `arcade serve` on its own port, in its own folder."""
+provider, run as a separate `arcade serve` on its own port, in its own folder. The arcade is
+its app in this process where only its answers are checked, a real server where its log, its
+restart or the simulated badge are."""
 
 import time
 
@@ -9,9 +11,9 @@ from arcade.plugins.idp_builtin import keys
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
-from tests.conftest import RunningServer, free_port, run_arcade
+from tests.conftest import InProcessArcade, RunningServer, Site, free_port, run_arcade
 from tests.people import Person
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -36,8 +38,14 @@ def arcade(make_server, provider) -> RunningServer:
     return make_server(oidc_settings(provider))
 
 
-def identity_of(arcade: RunningServer) -> dict:
-    return httpx.get(f"{arcade.url}/api/v1/badge").json()["identity"]
+@pytest.fixture
+def arcade_app(make_app, provider) -> InProcessArcade:
+    """The arcade's app in this process, relying on the provider's real server."""
+    return make_app(oidc_settings(provider))
+
+
+def identity_of(arcade: Site) -> dict:
+    return arcade.get("/api/v1/badge").json()["identity"]
 
 
 def log_in(identity: dict, person: Person) -> dict:
@@ -51,8 +59,8 @@ def log_in(identity: dict, person: Person) -> dict:
     return response.json()
 
 
-def leaderboard(server: RunningServer, game: str = "balloon") -> list[dict]:
-    return httpx.get(f"{server.url}/api/v1/games/{game}/leaderboard").json()["entries"]
+def leaderboard(server: Site, game: str = "balloon") -> list[dict]:
+    return server.get(f"/api/v1/games/{game}/leaderboard").json()["entries"]
 
 
 def rotate_key(provider: RunningServer) -> None:
@@ -113,35 +121,35 @@ def test_one_line_of_settings_moves_the_arcade_to_the_external_provider(make_ser
     assert "active identity provider: oidc" in listed.stdout, listed.stderr
 
 
-def test_a_key_rotated_at_the_provider_mid_run_is_fetched_and_the_old_one_still_verifies(arcade, provider):
+def test_a_key_rotated_at_the_provider_mid_run_is_fetched_and_the_old_one_still_verifies(arcade_app, provider):
     old_token = provider.token("ada")
-    assert arcade.post_score(old_token, 10, "before-rotation").status_code == 201
+    assert arcade_app.post_score(old_token, 10, "before-rotation").status_code == 201
     rotate_key(provider)
     new_token = provider.token("bob")
     assert jws.extract_compact(new_token.encode()).protected["kid"] != jws.extract_compact(old_token.encode()).protected["kid"]
-    assert arcade.post_score(new_token, 20, "after-rotation-bob").status_code == 201
-    assert arcade.post_score(old_token, 30, "after-rotation-ada").status_code == 201
-    assert [(e["player"]["name"], e["score"]) for e in leaderboard(arcade)] == [("ada", 30), ("bob", 20)]
+    assert arcade_app.post_score(new_token, 20, "after-rotation-bob").status_code == 201
+    assert arcade_app.post_score(old_token, 30, "after-rotation-ada").status_code == 201
+    assert [(e["player"]["name"], e["score"]) for e in leaderboard(arcade_app)] == [("ada", 30), ("bob", 20)]
 
 
-def test_bad_tokens_from_each_side_are_refused_with_401_saying_why(arcade, provider, make_server):
-    another_provider = make_server()
+def test_bad_tokens_from_each_side_are_refused_with_401_saying_why(arcade_app, provider, make_server):
+    another_provider = make_server(start=False)  # a key and an issuer URL of its own; never asked
     now = int(time.time())
     own_kid = keys.load_or_create(provider.data).keys[0].kid
     cases = {
         "wrong issuer": (another_provider.token("ada"), "kid"),
         "wrong issuer, own key": (forge(provider, {"iss": another_provider.url}), "iss"),
-        "wrong audience": (forge(provider, {"aud": f"{arcade.url}/api"}), "aud"),
+        "wrong audience": (forge(provider, {"aud": f"{arcade_app.url}/api"}), "aud"),
         "other provider's key": (forge(provider, key=stranger_key(kid=own_kid)), "could not be verified"),
         "expired": (forge(provider, {"iat": now - 7200, "exp": now - 3600}), "expired"),
         "not an access token": (forge(provider, header={"typ": "JWT"}), "typ"),
         "not a JWT": ("not-a-token", "Invalid JSON Web Signature"),
     }
     for case, (token, reason) in cases.items():
-        response = arcade.post_score(token, 10, "bad-token-01")
+        response = arcade_app.post_score(token, 10, "bad-token-01")
         assert response.status_code == 401, case
         assert reason in response.headers["www-authenticate"], (case, response.headers["www-authenticate"])
-    assert leaderboard(arcade) == []
+    assert leaderboard(arcade_app) == []
 
 
 def test_while_the_provider_is_down_cached_keys_verify_and_pages_serve(arcade, provider):

@@ -1,47 +1,47 @@
-"""The leaderboard pages as a visitor meets them: plain HTTP for content, Chromium for live updates."""
+"""The leaderboard pages as a visitor meets them: plain HTTP to the app in this process for content,
+Chromium against a real `arcade serve` for live updates."""
 
 import re
 
-import httpx
 import pytest
 
 
-def test_the_front_page_lists_every_game_with_its_top_three(server):
+def test_the_front_page_lists_every_game_with_its_top_three(app):
     for name, score in [("ann", 10), ("ben", 40), ("cat", 30), ("dan", 20)]:
-        server.post_score(server.token(name), score, f"{name}-run-01")
-    html = httpx.get(server.url).text
+        app.post_score(app.token(name), score, f"{name}-run-01")
+    html = app.get("/").text
     assert "Dino" in html and "Balloon" in html and "4 players" in html
     podium = re.findall(r'class="name">([^<]+)</span></a><span class="score">(\d+)', html)
     assert podium == [("ben", "40"), ("cat", "30"), ("dan", "20")]
 
 
-def test_the_game_page_shows_rank_name_picture_best_and_when(server):
-    server.post_score(server.token("ann"), 10, "ann-run-01")
-    server.post_score(server.token("ben"), 10, "ben-run-01")
-    html = httpx.get(f"{server.url}/games/balloon").text
+def test_the_game_page_shows_rank_name_picture_best_and_when(app):
+    app.post_score(app.token("ann"), 10, "ann-run-01")
+    app.post_score(app.token("ben"), 10, "ben-run-01")
+    html = app.get("/games/balloon").text
     rows = re.findall(r'<td class="rank">(\d+)</td>.*?class="name">([^<]+)<.*?class="score">(\d+)', html, re.S)
     assert rows == [("1", "ann", "10"), ("1", "ben", "10")]
     assert html.count('/avatar.svg"') == 2 and html.count("<time datetime=") == 2
-    assert httpx.get(f"{server.url}/games/nope").status_code == 404
-    bad_page = httpx.get(f"{server.url}/games/balloon", params={"cursor": "not-ours"})
+    assert app.get("/games/nope").status_code == 404
+    bad_page = app.get("/games/balloon", params={"cursor": "not-ours"})
     assert bad_page.status_code == 404 and "it starts at /games/balloon" in bad_page.text
 
 
-def test_the_player_page_shows_their_bests(server):
-    answer = server.post_score(server.token("ann"), 17, "ann-run-01").json()
-    html = httpx.get(f"{server.url}/players/{answer['player']['id']}").text
+def test_the_player_page_shows_their_bests(app):
+    answer = app.post_score(app.token("ann"), 17, "ann-run-01").json()
+    html = app.get(f"/players/{answer['player']['id']}").text
     assert "ann" in html and ">17 <small>pumps" in html and '<td class="rank">1</td>' in html
-    avatar = httpx.get(f"{server.url}/players/{answer['player']['id']}/avatar.svg")
+    avatar = app.get(f"/players/{answer['player']['id']}/avatar.svg")
     assert avatar.headers["content-type"].startswith("image/svg+xml") and avatar.text.startswith("<svg")
-    assert httpx.get(f"{server.url}/players/nobody").status_code == 404
+    assert app.get("/players/nobody").status_code == 404
 
 
-def test_player_text_is_escaped_everywhere(server):
+def test_player_text_is_escaped_everywhere(app):
     nasty = '<script>alert("x")</script>&'
-    answer = server.post_score(server.token(nasty), 5, "nasty-run-1").json()
+    answer = app.post_score(app.token(nasty), 5, "nasty-run-1").json()
     assert answer["player"]["name"] == nasty
     for path in ["/", "/games/balloon", f"/players/{answer['player']['id']}", "/games/balloon/rows"]:
-        html = httpx.get(server.url + path).text
+        html = app.get(path).text
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in html, path
 
@@ -77,8 +77,8 @@ def test_cacheable_answers_are_cached_by_browsers_never_kept_per_url_in_the_serv
     assert kept == []
 
 
-def test_avatars_and_the_sign_in_stylesheet_tell_browsers_to_cache_them(server):
-    avatar = httpx.get(f"{server.url}/players/someone/avatar.svg")
+def test_avatars_and_the_sign_in_stylesheet_tell_browsers_to_cache_them(app):
+    avatar = app.get("/players/someone/avatar.svg")
     assert avatar.headers["cache-control"] == "max-age=86400"
-    assert httpx.get(f"{server.url}/device/style.css").headers["cache-control"] == "max-age=3600"
-    assert httpx.get(f"{server.url}/.well-known/jwks.json").headers["cache-control"] == "max-age=60"
+    assert app.get("/device/style.css").headers["cache-control"] == "max-age=3600"
+    assert app.get("/.well-known/jwks.json").headers["cache-control"] == "max-age=60"

@@ -1,7 +1,6 @@
 """The server replays every run with the game's own rules: genuine runs rank, forged ones are
 refused with the reason, and no run can make a replay go on without bound."""
 
-import httpx
 import pytest
 from arcade.games.maze import MAZE
 from arcade.games.tiles import badge as tiles
@@ -14,34 +13,34 @@ from tests.runs import DOWN, UP, A, C, maze_path, run_of, tiles_moves
 BACK = {A: C, C: A, UP: DOWN, DOWN: UP}
 
 
-def test_genuine_maze_runs_rank_the_fewest_steps_first(server):
+def test_genuine_maze_runs_rank_the_fewest_steps_first(app):
     path = maze_path(5)
     detour = [path[0], BACK[path[0]]] + path  # a step forth and back: two steps more
-    assert server.post_score(server.token("ann"), len(detour), "ann-maze-1", "maze", run_of(detour, 5)).status_code == 201
-    answer = server.post_score(server.token("ben"), len(path), "ben-maze-1", "maze", run_of(path, 5)).json()
+    assert app.post_score(app.token("ann"), len(detour), "ann-maze-1", "maze", run_of(detour, 5)).status_code == 201
+    answer = app.post_score(app.token("ben"), len(path), "ben-maze-1", "maze", run_of(path, 5)).json()
     assert (answer["score"], answer["rank"]) == (len(path), 1)
-    board = httpx.get(f"{server.url}/api/v1/games/maze/leaderboard").json()
+    board = app.get("/api/v1/games/maze/leaderboard").json()
     assert [(e["player"]["name"], e["score"]) for e in board["entries"]] == [("ben", len(path)), ("ann", len(path) + 2)]
 
 
-def test_a_whole_game_of_2048_scores_what_its_rules_say(server):
+def test_a_whole_game_of_2048_scores_what_its_rules_say(app):
     moves = tiles_moves(3)
     game = tiles.Game(3)
     for move in moves:
         game.tick(move)
         game.tick(0)
-    response = server.post_score(server.token("ada"), game.score, "ada-2048-1", "tiles", run_of(moves, 3))
+    response = app.post_score(app.token("ada"), game.score, "ada-2048-1", "tiles", run_of(moves, 3))
     assert response.status_code == 201, response.text
     assert response.json()["score"] == game.score > 1000
 
 
-def test_stopping_2048_with_b_keeps_the_score_so_far(server):
+def test_stopping_2048_with_b_keeps_the_score_so_far(app):
     moves = tiles_moves(3)[:20]
     game = tiles.Game(3)
     for move in moves:
         game.tick(move)
         game.tick(0)
-    response = server.post_score(server.token("ada"), game.score, "ada-2048-2", "tiles", run_of(moves + [2], 3))
+    response = app.post_score(app.token("ada"), game.score, "ada-2048-2", "tiles", run_of(moves + [2], 3))
     assert response.status_code == 201, response.text
 
 
@@ -53,14 +52,14 @@ def refusal(server, game: str, score: int, run: dict) -> str:
     return problem["detail"]
 
 
-def test_a_forged_score_is_refused_with_what_the_replay_scored(shared_server):
+def test_a_forged_score_is_refused_with_what_the_replay_scored(shared_app):
     path = maze_path(9)
-    assert refusal(shared_server, "maze", 12, run_of(path, 9)) == f"run: the replay of this run scores {len(path)}, not 12"
-    assert refusal(shared_server, "balloon", 999, {"seed": 1, "inputs": [[0, 1], [10, 2]], "ticks": 11}) == (
+    assert refusal(shared_app, "maze", 12, run_of(path, 9)) == f"run: the replay of this run scores {len(path)}, not 12"
+    assert refusal(shared_app, "balloon", 999, {"seed": 1, "inputs": [[0, 1], [10, 2]], "ticks": 11}) == (
         "run: the replay of this run scores 10, not 999"
     )
     for game in ("maze", "balloon"):
-        assert httpx.get(f"{shared_server.url}/api/v1/games/{game}/leaderboard").json()["entries"] == []
+        assert shared_app.get(f"/api/v1/games/{game}/leaderboard").json()["entries"] == []
 
 
 @pytest.mark.parametrize(
@@ -73,13 +72,13 @@ def test_a_forged_score_is_refused_with_what_the_replay_scored(shared_server):
         ({"seed": 1, "inputs": [], "ticks": 36_001}, "the run lasts 36001 ticks, longer than the 36000 the server replays"),
     ],
 )
-def test_a_run_that_cannot_be_a_game_of_balloon_is_refused_saying_why(shared_server, run, reason):
-    assert reason in refusal(shared_server, "balloon", 0, run)
+def test_a_run_that_cannot_be_a_game_of_balloon_is_refused_saying_why(shared_app, run, reason):
+    assert reason in refusal(shared_app, "balloon", 0, run)
 
 
-def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_server, tmp_path):
+def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_app, tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
-    env = make_plugin(site, "fragile", """
+    make_plugin(site, "fragile", """
         from arcade.sdk.game import GameInfo
 
         def arcade_register_games(register):
@@ -97,15 +96,15 @@ def test_a_run_on_which_the_rules_raise_is_refused_not_a_server_error(make_serve
         "        self.left -= 1\n"
         "        return 1 + 1 // self.left\n"
     )
-    server = make_server(env=env)
-    reason = refusal(server, "fragile", 0, {"seed": 1, "inputs": [], "ticks": 5})
+    monkeypatch.syspath_prepend(site)  # installed: its entry point is found like any other
+    reason = refusal(make_app(), "fragile", 0, {"seed": 1, "inputs": [], "ticks": 5})
     assert reason == "run: the replay of this run fails with ZeroDivisionError: integer division or modulo by zero"
 
 
-def test_more_inputs_than_a_badge_records_are_refused_before_any_replay(shared_server):
+def test_more_inputs_than_a_badge_records_are_refused_before_any_replay(shared_app):
     inputs = [[tick, tick % 2] for tick in range(MAX_RUN_INPUTS + 1)]
-    response = shared_server.post_score(
-        shared_server.token("mallory"), 0, "flood-run-1", "balloon", {"seed": 1, "inputs": inputs, "ticks": 30_000}
+    response = shared_app.post_score(
+        shared_app.token("mallory"), 0, "flood-run-1", "balloon", {"seed": 1, "inputs": inputs, "ticks": 30_000}
     )
     assert response.status_code == 422
     assert "run.inputs" in response.json()["detail"] and str(MAX_RUN_INPUTS) in response.json()["detail"]

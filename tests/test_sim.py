@@ -9,7 +9,7 @@ import subprocess
 from PIL import Image
 
 from tests.conftest import ARCADE, run_arcade
-from tests.simulator import Badge, badge_build  # noqa: F401  (a fixture)
+from tests.simulator import Badge
 
 NO_SERVER = "http://127.0.0.1:9"
 

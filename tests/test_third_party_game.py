@@ -40,15 +40,16 @@ def test_balloon_is_listed_with_its_own_distribution(fixture_games, tmp_path):
     assert listing["games"] == ["balloon", "dino", "maze", "tiles"]
 
 
-def test_balloon_has_a_leaderboard_on_the_server(server):
-    games = {game["id"]: game for game in httpx.get(f"{server.url}/api/v1/games").json()}
+def test_balloon_has_a_leaderboard_on_the_server(app):
+    """The app finds Balloon through its entry point, as `arcade serve` does."""
+    games = {game["id"]: game for game in app.get("/api/v1/games").json()}
     assert games["balloon"] == {
         "id": "balloon", "title": "Balloon", "version": "1.2.0", "order": "higher", "unit": "pumps",
         "min_score": 0, "max_score": 999,
     }
-    assert "balloon" in [game["id"] for game in httpx.get(f"{server.url}/api/v1/badge").json()["games"]]
-    assert "Balloon" in httpx.get(server.url).text
-    page = httpx.get(f"{server.url}/games/balloon")
+    assert "balloon" in [game["id"] for game in app.get("/api/v1/badge").json()["games"]]
+    assert "Balloon" in app.get("/").text
+    page = app.get("/games/balloon")
     assert page.status_code == 200 and "Balloon" in page.text
 
 

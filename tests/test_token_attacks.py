@@ -13,33 +13,21 @@ import time
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
-from litestar.testing import TestClient
 
-from arcade.platform import config
-from arcade.platform.assembly import assemble
 from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.logins import Login
-from arcade.server.app import create_app
 
 RUN = {"score": 34, "run": {"seed": 1, "inputs": [], "ticks": 109}, "submission_id": "attack-0001"}
 """A dino that never jumps meets the first cactus at tick 109 with 34 points."""
 
 
-@pytest.fixture(scope="module")
-def arcade(tmp_path_factory):
-    arcade = assemble(config.load(environ={}), data_dir=tmp_path_factory.mktemp("attacks"))
-    with TestClient(create_app(arcade)) as client:
-        arcade.client = client
-        yield arcade
+def post(app, token: str):
+    return app.client.post("/api/v1/games/dino/scores", json=RUN, headers={"authorization": f"Bearer {token}"})
 
 
-def post(arcade, token: str):
-    return arcade.client.post("/api/v1/games/dino/scores", json=RUN, headers={"authorization": f"Bearer {token}"})
-
-
-def refused(arcade, token: str) -> str:
+def refused(app, token: str) -> str:
     """The error description of the 401, which must say why."""
-    response = post(arcade, token)
+    response = post(app, token)
     assert response.status_code == 401, response.text
     challenge = response.headers["www-authenticate"]
     assert 'error="invalid_token"' in challenge
@@ -50,9 +38,9 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def claims_for(arcade, **changes) -> dict:
+def claims_for(app, **changes) -> dict:
     now = int(time.time())
-    provider = arcade.identity
+    provider = app.arcade.identity
     claims = {
         "iss": provider.issuer,
         "sub": "mallory",
@@ -67,8 +55,8 @@ def claims_for(arcade, **changes) -> dict:
     return {**claims, **changes}
 
 
-def signed(arcade, claims: dict, typ: str = "at+jwt", key=None) -> str:
-    key = key or arcade.identity.keys.keys[0]
+def signed(app, claims: dict, typ: str = "at+jwt", key=None) -> str:
+    key = key or app.arcade.identity.keys.keys[0]
     return jwt.encode({"alg": "ES256", "typ": typ, "kid": key.kid}, claims, key)
 
 
@@ -77,22 +65,22 @@ def stranger() -> ECKey:
     return key
 
 
-def test_the_honest_token_passes(arcade):
-    assert post(arcade, signed(arcade, claims_for(arcade))).status_code == 201
+def test_the_honest_token_passes(app):
+    assert post(app, signed(app, claims_for(app))).status_code == 201
 
 
-def test_alg_none_is_refused(arcade):
+def test_alg_none_is_refused(app):
     header = b64(json.dumps({"alg": "none", "typ": "at+jwt"}).encode())
-    token = f"{header}.{b64(json.dumps(claims_for(arcade)).encode())}."
-    assert "could not be verified" in refused(arcade, token)
+    token = f"{header}.{b64(json.dumps(claims_for(app)).encode())}."
+    assert "could not be verified" in refused(app, token)
 
 
-def test_hs256_signed_with_the_public_key_is_refused(arcade):
-    public = json.dumps(arcade.identity.public_keys()["keys"][0]).encode()
-    head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": arcade.identity.keys.keys[0].kid}).encode())
-    body = b64(json.dumps(claims_for(arcade)).encode())
+def test_hs256_signed_with_the_public_key_is_refused(app):
+    public = json.dumps(app.arcade.identity.public_keys()["keys"][0]).encode()
+    head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": app.arcade.identity.keys.keys[0].kid}).encode())
+    body = b64(json.dumps(claims_for(app)).encode())
     signature = b64(hmac.new(public, f"{head}.{body}".encode(), hashlib.sha256).digest())
-    assert "could not be verified" in refused(arcade, f"{head}.{body}.{signature}")
+    assert "could not be verified" in refused(app, f"{head}.{body}.{signature}")
 
 
 @pytest.mark.parametrize(
@@ -105,34 +93,34 @@ def test_hs256_signed_with_the_public_key_is_refused(arcade):
     ],
     ids=["wrong-iss", "wrong-aud", "expired", "not-yet-valid"],
 )
-def test_a_claim_that_does_not_fit_is_named(arcade, change, named):
-    assert named in refused(arcade, signed(arcade, claims_for(arcade, **change)))
+def test_a_claim_that_does_not_fit_is_named(app, change, named):
+    assert named in refused(app, signed(app, claims_for(app, **change)))
 
 
-def test_a_tampered_payload_breaks_the_signature(arcade):
-    head, _, signature = signed(arcade, claims_for(arcade)).split(".")
-    forged = b64(json.dumps(claims_for(arcade, sub="admin")).encode())
-    assert "could not be verified" in refused(arcade, f"{head}.{forged}.{signature}")
+def test_a_tampered_payload_breaks_the_signature(app):
+    head, _, signature = signed(app, claims_for(app)).split(".")
+    forged = b64(json.dumps(claims_for(app, sub="admin")).encode())
+    assert "could not be verified" in refused(app, f"{head}.{forged}.{signature}")
 
 
-def test_an_unknown_key_id_is_refused(arcade):
-    assert "could not be verified" in refused(arcade, signed(arcade, claims_for(arcade), key=stranger()))
+def test_an_unknown_key_id_is_refused(app):
+    assert "could not be verified" in refused(app, signed(app, claims_for(app), key=stranger()))
 
 
-def test_an_id_token_is_not_an_access_token(arcade):
-    id_token = signed(arcade, claims_for(arcade, aud="badge"), typ="JWT")
-    assert "typ" in refused(arcade, id_token)
+def test_an_id_token_is_not_an_access_token(app):
+    id_token = signed(app, claims_for(app, aud="badge"), typ="JWT")
+    assert "typ" in refused(app, id_token)
 
 
-def test_another_providers_token_is_refused(arcade):
+def test_another_providers_token_is_refused(app):
     other = stranger()
-    token = signed(arcade, claims_for(arcade, iss="https://other.test", aud="https://other.test/api"), key=other)
-    assert "could not be verified" in refused(arcade, token)
+    token = signed(app, claims_for(app, iss="https://other.test", aud="https://other.test/api"), key=other)
+    assert "could not be verified" in refused(app, token)
 
 
-def test_a_revoked_logins_token_is_refused(arcade):
-    provider = arcade.identity
-    client = arcade.client
+def test_a_revoked_logins_token_is_refused(app):
+    provider = app.arcade.identity
+    client = app.client
 
     async def log_in() -> dict:
         account = await accounts.sign_up(provider.store, "rita", "Rita", "correct horse battery")
@@ -140,7 +128,7 @@ def test_a_revoked_logins_token_is_refused(arcade):
         return await provider.logins.start(login, provider.token_response, True)
 
     answer = client.blocking_portal.call(log_in)
-    assert post(arcade, answer["access_token"]).status_code in (201, 200)
+    assert post(app, answer["access_token"]).status_code in (201, 200)
     revoked = client.post("/oauth/revoke", data={"token": answer["refresh_token"], "client_id": "badge"})
     assert revoked.status_code == 200
-    assert "revoked" in refused(arcade, answer["access_token"])
+    assert "revoked" in refused(app, answer["access_token"])
