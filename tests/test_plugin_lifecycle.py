@@ -79,10 +79,17 @@ def plugins(folder, **sources) -> dict:
     return env
 
 
+def cli_token(server, player: str) -> str:
+    """`arcade token` in the server's folder and environment: its plugins' tables are read there."""
+    result = run_arcade("token", "--player", player, cwd=server.folder, env=server.env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_plugins_start_after_the_store_opens_with_their_settings_and_stop_in_reverse(make_server, tmp_path):
     env = plugins(tmp_path / "site-packages", lamp=LAMP, fan=FAN)
     server = make_server('[plugins.lamp]\ncolour = "red"\n', env=env)
-    assert server.post_score(server.token("ada"), 10, "run-000001").status_code == 201
+    assert server.post_score(cli_token(server, "ada"), 10, "run-000001").status_code == 201
     server.env["ARCADE_PLUGINS__LAMP__COLOUR"] = "blue"
     server.restart()
     assert server.stop() == 0
