@@ -1,13 +1,17 @@
 """One log line a request (``arcade.access``): client, method, path, status and duration.
 
 Pure ASGI around the whole app, so requests no route answers (404, 405) are logged too. The
-query string and the headers are left out: they carry codes and tokens. A streaming response
-(the live pages' server-sent events) is logged when it ends, its duration the stream's life.
+query string and the headers are left out: they carry codes and tokens; so is a path that is a
+secret itself (a route marked :data:`~arcade.sdk.web.PRIVATE_PATH`), logged as its template. A
+streaming response (the live pages' server-sent events) is logged when it ends, its duration
+the stream's life.
 """
 
 import logging
 import time
 from urllib.parse import quote
+
+from arcade.sdk.web import PRIVATE_PATH
 
 log = logging.getLogger("arcade.access")
 
@@ -33,5 +37,12 @@ class AccessLog:
         finally:
             client = scope["client"][0] if scope.get("client") else "-"
             milliseconds = (time.perf_counter() - started) * 1000
-            # Percent-encoded, so a path cannot forge a line.
-            log.info("%s %s %s %d %.1f ms", client, scope["method"], quote(scope["path"]), status, milliseconds)
+            log.info("%s %s %s %d %.1f ms", client, scope["method"], shown_path(scope), status, milliseconds)
+
+
+def shown_path(scope) -> str:
+    """The path, percent-encoded so it cannot forge a line, or its route's template if it is private."""
+    handler = scope.get("route_handler")
+    if handler is not None and handler.opt.get(PRIVATE_PATH):
+        return scope.get("path_template", "(private)")
+    return quote(scope["path"])

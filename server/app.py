@@ -42,7 +42,6 @@ def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
     live = LiveScores()
     arcade.manager.register(live, name="live-pages")
-    extra_routes = [route for routes in arcade.manager.hook.arcade_routes(context=arcade.context) for route in routes]
 
     app = Litestar(
         route_handlers=[
@@ -51,7 +50,7 @@ def create_app(arcade: Arcade) -> Litestar:
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]
             ),
-            *extra_routes,
+            *arcade.routes,
         ],
         dependencies=wiring.dependencies(arcade, live),
         exception_handlers=errors.HANDLERS,

@@ -109,3 +109,20 @@ def test_a_broken_built_in_plugin_is_a_broken_install_and_always_stops(monkeypat
 
     with pytest.raises(PluginError, match=r"built-in plugin dino failed .*ModuleNotFoundError.*reinstall badge-arcade"):
         loader.load()
+
+
+def test_a_plugin_whose_routes_fail_is_left_out_with_its_games(make_server, tmp_path):
+    source = (
+        "from arcade.sdk.game import GameInfo\n\n"
+        "def arcade_register_games(register):\n"
+        "    register(GameInfo(id='ghost', title='Ghost', version='1', package='arcade.games.dino'))\n\n"
+        "def arcade_routes(context):\n"
+        "    raise RuntimeError('no pages today')\n"
+    )
+    env = make_plugin(tmp_path / "site-packages", "broken", source)
+
+    server = make_server(env=env)
+
+    assert "ghost" not in [game["id"] for game in httpx.get(f"{server.url}/api/v1/games").json()]
+    assert "plugin broken is left out: building its routes failed: RuntimeError: no pages today" in server.log.read_text()
+    assert listing(server.folder, server.env)["broken"]["status"] == "failed"

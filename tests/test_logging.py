@@ -101,3 +101,14 @@ def test_an_unknown_level_is_refused(tmp_path):
     result = run_arcade("serve", "--log-level", "loud", cwd=tmp_path)
 
     assert result.returncode == 2 and "invalid choice: 'loud'" in result.stderr
+
+
+def test_a_verification_link_is_logged_as_its_route_never_as_the_secret_itself(server):
+    grant = httpx.post(f"{server.url}/oauth/device_authorization", data={"client_id": "badge"}).json()
+    link = grant["verification_uri_complete"].rsplit("/", 1)[1]
+    assert httpx.get(grant["verification_uri_complete"]).status_code == 200
+
+    lines = wait_for_line(server, "GET /device/")
+
+    assert ("GET", "/device/{link}", "200") in access(lines)
+    assert link not in "\n".join(lines)

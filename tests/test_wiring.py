@@ -11,27 +11,19 @@ from litestar.testing import TestClient
 
 from arcade.platform import config
 from arcade.platform.assembly import assemble
-from arcade.sdk.hookspecs import hookimpl
 from arcade.server.app import create_app
 
 
-class FailingRoute:
-    """A plugin whose page fails: the server's answer to a bug it did not write."""
-
-    @staticmethod
-    @get("/broken", sync_to_thread=False)
-    def broken() -> str:
-        raise RuntimeError("a plugin bug")
-
-    @hookimpl
-    def arcade_routes(self, context):
-        return [self.broken]
+@get("/broken", sync_to_thread=False)
+def broken() -> str:
+    """A plugin's page with a bug: the server's answer to a failure it did not write."""
+    raise RuntimeError("a plugin bug")
 
 
 @pytest.fixture
 def client(tmp_path):
     arcade = assemble(config.load(environ={}), data_dir=tmp_path)
-    arcade.manager.register(FailingRoute(), name="failing-route")
+    arcade.routes.append(broken)  # as if a plugin's arcade_routes had returned it
     with warnings.catch_warnings():
         warnings.simplefilter("error", LitestarDeprecationWarning)
         app = create_app(arcade)

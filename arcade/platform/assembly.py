@@ -38,6 +38,8 @@ class Arcade:
     context: Context
     manager: object
     games: dict[str, GameInfo] = field(default_factory=dict)
+    routes: list = field(default_factory=list)
+    """The plugins' extra Litestar route handlers, controllers and routers (``arcade_routes``)."""
     started: bool = False
 
     async def start(self) -> None:
@@ -104,10 +106,11 @@ class Arcade:
 
 
 def assemble(settings: Settings, data_dir: str | Path | None = None, with_store: bool = True) -> Arcade:
-    """Load the plugins and build the games, store and identity provider they provide.
+    """Load the plugins and build the store, identity provider, routes and games they provide.
 
     ``with_store=False`` builds the identity provider without a store, for
-    commands that must not open the store while a server holds it.
+    commands that must not open the store while a server holds it. The games come
+    last, so a plugin left out for failing at anything before has none on the menu.
     """
     manager = loader.load(settings.plugins.disabled, settings.plugins.strict)
     _check_tables(settings)
@@ -116,13 +119,24 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
         data_dir=Path(data_dir or settings.data_dir),
         public_url=settings.public_url,
     )
-    arcade = Arcade(settings=settings, context=context, manager=manager, games=collect_games(manager))
     if with_store:
         context.store = _answer(manager.hook.arcade_store, "store", "store", DEFAULT_STORE, context)
     context.identity = _answer(
         manager.hook.arcade_identity_provider, "identity", "identity provider", DEFAULT_IDENTITY, context
     )
-    return arcade
+    routes = collect_routes(manager, context)
+    return Arcade(settings=settings, context=context, manager=manager, games=collect_games(manager), routes=routes)
+
+
+def collect_routes(manager, context: Context) -> list:
+    """Call every ``arcade_routes``; a plugin whose hook raises fails like any broken plugin."""
+    routes = []
+    for impl in manager.hook.arcade_routes.get_hookimpls():
+        try:
+            routes.extend(impl.function(**_wanted(impl, {"context": context})))
+        except Exception as error:
+            manager.fail(impl.plugin_name, "building its routes failed", error)
+    return routes
 
 
 def collect_games(manager) -> dict[str, GameInfo]:

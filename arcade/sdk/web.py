@@ -12,6 +12,9 @@ from litestar.handlers import BaseRouteHandler
 from arcade.sdk.identity import InvalidToken, ProviderUnavailable
 
 REALM = "arcade"
+PRIVATE_PATH = "private_path"
+"""A route ``opt`` key: set it true where the path itself is a secret (a one-time link), and the
+access log shows the route's template (``/device/{link}``) instead of the path."""
 PROVIDER_RETRY_AFTER_S = 30
 
 log = logging.getLogger("arcade.auth")

@@ -28,6 +28,7 @@ from litestar.response import Redirect, Template
 
 from arcade.sdk import budgets
 from arcade.sdk.budgets import Budget, TooManyAttempts
+from arcade.sdk.web import PRIVATE_PATH
 from arcade.sdk.store import StoreUnavailable
 
 STYLESHEET = (Path(__file__).parent / "static" / "device.css").read_text(encoding="utf-8")
@@ -71,6 +72,7 @@ def device_router(provider: BuiltinProvider) -> Router:
         route_handlers=[DevicePages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         cache_control=CacheControlHeader(no_store=True),  # pages with a session and a CSRF token
+        opt={PRIVATE_PATH: True},  # a verification link is a secret: logs show /device/{link}
         include_in_schema=False,
     )
 
