@@ -190,6 +190,7 @@ class Launcher:
 _PROBLEMS = {
     "offline": "the server cannot be reached; it will be sent at the next connection.",
     "server": "the server is in trouble; it will be sent later.",
+    "busy": "the server asks to wait a minute; it will be sent later.",
     "login": "log in again (B: account) to send it.",
     "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
 }

@@ -70,7 +70,9 @@ def deliver(server, session):
             session.set_name(player.get("name"))
         elif status == 401 or status is None:
             return answers, "login"
-        elif status in (408, 429) or status >= 500:
+        elif status == 429:
+            return answers, "busy"
+        elif status == 408 or status >= 500:
             return answers, "server"
         else:
             _reject(name, status, answer)

@@ -27,7 +27,7 @@ from arcade.sdk.models import (
 from arcade.sdk.store import Store
 from arcade.sdk.web import bearer_token, safe_picture, score_scope
 from arcade.server.errors import invalid
-from arcade.server.wiring import game_exists
+from arcade.server.wiring import game_exists, submission_budget
 
 API_VERSION = 1
 MAX_PAGE = 100
@@ -87,7 +87,7 @@ class ApiController(Controller):
     @post(
         "/games/{game_id:str}/scores",
         status_code=201,
-        guards=[game_exists, bearer_token, score_scope],
+        guards=[game_exists, bearer_token, score_scope, submission_budget],
         security=[{"bearer": []}],
     )
     async def submit_score(

@@ -12,6 +12,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from arcade.scoring.replay import ReplayTooSlow, RunRefused
+from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
 
@@ -110,6 +111,10 @@ def too_deep(request: Request, error: RecursionError) -> Response:
     return answer(request, 400, "the body is nested too deeply to read; send the documented shape")
 
 
+def too_many(request: Request, error: TooManyAttempts) -> Response:
+    return answer(request, 429, str(error), {"Retry-After": str(error.retry_after)})
+
+
 def internal_error(request: Request, error: Exception) -> Response:
     log.exception("%s %s failed", request.method, request.url.path, exc_info=error)
     return answer(
@@ -124,6 +129,7 @@ HANDLERS = {
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
     BadCursor: bad_cursor,
+    TooManyAttempts: too_many,
     RecursionError: too_deep,
     Exception: internal_error,
 }

@@ -4,6 +4,8 @@ Handlers name what they need (``store``, ``identity``, ``game``, ``live``) and n
 into ``app.state``; :func:`dependencies` is the one place they are provided.
 """
 
+import time
+
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -11,7 +13,10 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
 from arcade.platform.assembly import Arcade
+from arcade.sdk import budgets
+from arcade.sdk.budgets import Budget, TooManyAttempts
 from arcade.sdk.game import GameInfo
+from arcade.sdk.models import player_id
 from arcade.server.live import LiveScores
 
 
@@ -31,6 +36,26 @@ async def plain_path(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard of the static files: a NUL byte names no file (the file system refuses to look)."""
     if "\x00" in connection.url.path:
         raise NotFoundException("no such file")
+
+
+async def submission_budget(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard after the token's: a player, and a client address, may send only so many scores a
+    minute (429 with ``Retry-After`` beyond), counted in the store so every process agrees."""
+    arcade: Arcade = connection.app.state.arcade
+    principal = connection.scope["user"]
+    limits = arcade.settings.server
+    player = player_id(principal.issuer, principal.subject)
+    try:
+        await budgets.spend(
+            arcade.store,
+            int(time.time()),
+            Budget(f"scores:{player}", limits.scores_per_minute, budgets.MINUTE),
+            Budget(
+                f"scores-from:{budgets.address_of(connection)}", limits.scores_per_minute_per_address, budgets.MINUTE
+            ),
+        )
+    except TooManyAttempts as error:
+        raise TooManyAttempts(error.retry_after, "too many scores sent in a minute; keep this one and send it later")
 
 
 def dependencies(arcade: Arcade, live: LiveScores) -> dict[str, Provide]:

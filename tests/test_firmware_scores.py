@@ -164,3 +164,16 @@ def test_a_server_that_is_not_the_arcade_keeps_the_score_waiting(badge_build, tm
     assert result.names() == ["sending", "menu", "account", "sending", "sent"], result.output
     assert f"1 still waiting: {problem}" in result.last("sent").said
     assert badge.queued() == ["dino.waiting-run-1.json"]
+
+
+def test_a_score_over_the_players_budget_stays_queued_on_the_badge(badge_build, make_server, tmp_path):
+    server = make_server("scores_per_minute = 1\n")  # under the [server] table the fixture writes
+    token = server.token("ada")
+    assert server.post_score(token, 3, "ada-earlier-run").status_code == 201  # the minute's one score
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, token)
+
+    result = badge.play(PLAY)
+
+    assert "Saved on the badge: the server asks to wait a minute; it will be sent later." in result.last("result").said
+    assert len(badge.queued()) == 1
+    assert not (tmp_path / "flash" / "state" / "rejected").exists()

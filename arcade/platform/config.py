@@ -40,6 +40,11 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     log_level: LogLevel = "info"
     """The arcade's log lines on stderr: ``info`` has one line a request, ``warning`` only what went wrong."""
+    scores_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
+    """Score submissions one player may send in any minute; a badge keeps a refused one queued."""
+    scores_per_minute_per_address: Annotated[int, msgspec.Meta(ge=1)] = 3000
+    """Score submissions from one client address in any minute: a whole event's badges may share
+    one address behind the venue's Wi-Fi, so this only stops a flood."""
 
 
 class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

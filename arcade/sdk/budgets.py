@@ -23,8 +23,8 @@ class Budget(NamedTuple):
 class TooManyAttempts(ArcadeError):
     """A budget is spent; trying again after ``retry_after`` seconds can succeed."""
 
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many attempts; try again in {retry_after} s")
+    def __init__(self, retry_after: int, what: str = "too many attempts"):
+        super().__init__(f"{what}; try again in {retry_after} s")
         self.retry_after = retry_after
 
 
