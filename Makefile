@@ -36,9 +36,11 @@ run: $(VENV)/.installed-badge
 sim: $(VENV)/.installed-badge
 	$(BIN)/arcade sim
 
-# Also builds the wheel and tries it in a fresh venv of its own (tests/test_wheel.py).
+# Also builds the wheel and tries it in a fresh venv of its own (tests/test_wheel.py). Test files
+# run in parallel (pytest-xdist), more workers than cores: many tests wait on a server or a badge.
+TEST_WORKERS ?= 4
 test: install system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/server.py

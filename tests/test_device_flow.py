@@ -298,7 +298,8 @@ def test_forms_without_the_csrf_token_are_refused(idp, badge, person):
     grant = badge.start()
     link = grant["verification_uri_complete"]
     page = person.logged_in(person.open(link))
-    forged = idp.post(f"{link}/approve", cookies=dict(person.browser.cookies))
+    with idp.connect(cookies=person.browser.cookies) as same_cookies_no_token:
+        forged = same_cookies_no_token.post(f"{link}/approve")
     assert forged.status_code == 403 and "Reload the page" in visible_text(forged.text)
     other = Person(idp, "other")
     other.open(link)  # a CSRF cookie of its own
