@@ -31,6 +31,8 @@ from arcade.server.wiring import game_exists, submission_budget
 
 API_VERSION = 1
 MAX_PAGE = 100
+MAX_BODY = 512 * 1024
+"""Bytes a score submission may have: the longest run the models allow is about 300 KiB."""
 
 
 def summary(game: GameInfo) -> GameSummary:
@@ -64,6 +66,7 @@ def strictly(body: bytes, model: type):
 class ApiController(Controller):
     path = "/api/v1"
     tags = ["api"]
+    request_max_body_size = MAX_BODY
 
     @get("/badge")
     async def badge(

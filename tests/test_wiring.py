@@ -144,3 +144,16 @@ def test_an_https_arcade_asks_browsers_to_stay_on_https(tmp_path):
     settings = config.load(environ={"ARCADE_SERVER__PUBLIC_URL": "https://arcade.example.org"})
     with TestClient(create_app(assemble(settings, data_dir=tmp_path))) as client:
         assert client.get("/").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_a_body_bigger_than_any_honest_one_is_refused_unread(client):
+    client.get("/device")
+    csrf = {"x-csrftoken": client.cookies["arcade_csrf"]}
+    form = client.post("/device", data={"code": "B" * 100_000}, headers={**BROWSER, **csrf})
+    assert form.status_code == 413
+    token = client.post("/oauth/token", data={"grant_type": "x" * 100_000, "client_id": "badge"})
+    assert token.status_code == 413
+    token = client.app.state.arcade.identity.issue_access_token(subject="ada", name="ada")
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    score = client.post("/api/v1/games/dino/scores", content=b" " * 2_000_000, headers=headers)
+    assert score.status_code == 413

@@ -116,7 +116,7 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     _check_tables(settings)
     context = Context(
         settings=settings,
-        data_dir=Path(data_dir or settings.data_dir),
+        data_dir=private_folder(Path(data_dir or settings.data_dir)),
         public_url=settings.public_url,
     )
     if with_store:
@@ -126,6 +126,22 @@ def assemble(settings: Settings, data_dir: str | Path | None = None, with_store:
     )
     routes = collect_routes(manager, context)
     return Arcade(settings=settings, context=context, manager=manager, games=collect_games(manager), routes=routes)
+
+
+def private_folder(folder: Path) -> Path:
+    """The data folder, made readable by this user alone (0700): it holds the signing key, and
+    whoever can write in it could put their own key there. One that others may write is refused."""
+    try:
+        folder.mkdir(mode=0o700, parents=True)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+    except FileExistsError:
+        mode = folder.stat().st_mode & 0o777
+        if mode & 0o022:
+            raise ConfigError(
+                f"the data folder {folder} can be written by other users (mode {mode:o}), who could replace "
+                f"the signing key or the scores; make it yours alone: chmod 700 {folder}"
+            ) from None
+    return folder
 
 
 def collect_routes(manager, context: Context) -> list:
@@ -231,7 +247,7 @@ def _answer(hook, kind: str, what: str, default: str, context: Context):
             sorted(repr(getattr(impl.plugin, "NAME", impl.plugin_name)) for impl in hook.get_hookimpls())
         )
         raise loader.PluginError(
-            f'{context.settings.source}: {kind}.plugin: no installed plugin provides the {what} {name!r}; '
+            f"{context.settings.source}: {kind}.plugin: no installed plugin provides the {what} {name!r}; "
             f"installed: {installed or 'none'}. A plugin is a Python distribution: install it with pip into the "
             "same environment as arcade (python -m pip install <distribution>, with the python that runs arcade); "
             f"then `arcade plugins` lists it and [{kind}] plugin can name it"

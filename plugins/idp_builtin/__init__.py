@@ -11,6 +11,8 @@ from litestar.di import Provide
 from arcade.sdk.hookspecs import hookimpl
 
 NAME = "builtin"
+FORM_LIMIT = 16 * 1024
+"""Bytes a form or token request may have: its longest honest one (a sign-up) is well under 1 KiB."""
 
 
 @hookimpl
@@ -26,7 +28,14 @@ def arcade_routes(context):
     provider = context.identity
     if isinstance(provider, BuiltinProvider):
         given = {"provider": Provide(lambda: provider, use_cache=True, sync_to_thread=False)}
-        return [Router(path="/", route_handlers=[Discovery, OAuth, device_router(provider)], dependencies=given)]
+        return [
+            Router(
+                path="/",
+                route_handlers=[Discovery, OAuth, device_router(provider)],
+                dependencies=given,
+                request_max_body_size=FORM_LIMIT,
+            )
+        ]
     return []
 
 
