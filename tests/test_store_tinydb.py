@@ -111,6 +111,33 @@ def test_a_killed_server_keeps_every_acknowledged_score(server):
     assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("c", 12), ("b", 11), ("a", 10)]
 
 
+def test_a_kill_after_a_clean_restart_keeps_what_was_acknowledged_since(server):
+    """A clean stop folds the journal away; what is acknowledged after the restart must not be
+    written where the next start-up believes the file already holds it."""
+    assert server.post_score(server.token("ann"), 5, "ann-run-0001").status_code == 201
+    server.restart()
+    assert server.post_score(server.token("bob"), 7, "bob-run-0001").status_code == 201
+    server.stop(signal.SIGKILL)
+    server.start()
+    board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
+    assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("bob", 7), ("ann", 5)]
+
+
+async def test_records_written_after_a_reopen_survive_a_crash(stores, tmp_path):
+    store = await stores.open()
+    await store.put_record("login", "a", {"revoked": False}, version=0)
+    store = await stores.reopen(store)  # closed cleanly: folded, no journal left
+    current = await store.get_record("login", "a")
+    await store.put_record("login", "a", {"revoked": True}, version=current.version)
+    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
+    crashed.mkdir()
+    for path in tmp_path.glob("arcade.json*"):
+        shutil.copy(path, crashed / path.name)
+    survivor = await Stores("tinydb", crashed).open()
+    assert (await survivor.get_record("login", "a")).value == {"revoked": True}
+    await survivor.close()
+
+
 async def test_a_second_process_on_the_same_data_is_refused_saying_what_to_do(stores):
     await stores.open()
     with pytest.raises(StoreError, match="stop the other process") as refused:

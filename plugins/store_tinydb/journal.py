@@ -25,10 +25,12 @@ class JournalDamaged(ArcadeError):
 
 
 class Journal:
-    def __init__(self, folder: Path, stem: str):
+    def __init__(self, folder: Path, stem: str, folded_through: int = 0):
+        """``folded_through``: the newest generation the snapshot holds. New appends go past it
+        even when its files are gone, or the next start-up would skip them as already folded."""
         self.folder = Path(folder)
         self.stem = stem
-        self.generation = 1 + max(self._generations(), default=0)
+        self.generation = 1 + max([*self._generations(), folded_through])
         self._created = False
 
     def path(self, generation: int) -> Path:

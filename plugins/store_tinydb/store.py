@@ -128,8 +128,8 @@ class TinyDBStore:
         try:
             data = self._read_file()
             self._db = TinyDB(data, storage=_MemoryStorage)
-            self._journal = Journal(self.path.parent, f"{self.path.name}.journal")
             folded = self._db.table(JOURNAL_TABLE).get(doc_id=1) or {"folded_through": 0}
+            self._journal = Journal(self.path.parent, f"{self.path.name}.journal", folded["folded_through"])
             changes = self._journal.read(after=folded["folded_through"])
         except JournalDamaged as error:
             self._unlock()
