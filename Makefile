@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/server.py
 	$(BIN)/micropython -X heapsize=96K bench/qr.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/crash.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# Python puts bench/ first on the path of `python bench/server.py`, and there this very file would
-# hide the `server` package from the arcade's own imports: the project root takes its place.
+# Python puts bench/ first on the path of `python bench/server.py`; the project root takes its
+# place, so `bench` imports as a package beside the installed arcade.
 sys.path[0] = str(HERE.parent)
 
 from arcade.platform import config  # noqa: E402

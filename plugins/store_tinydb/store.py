@@ -38,7 +38,7 @@ from arcade.sdk.models import (
 from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
 
 FOLD_EVERY = 2000
-"""Journaled changes after which the journal is folded into the database file."""
+"""Journaled changes after which the journal is folded into the database file, by default."""
 JOURNAL_TABLE = "journal"
 """The table recording which journal generations the file already holds."""
 
@@ -104,8 +104,9 @@ class _KeyedTable:
 class TinyDBStore:
     shareable = False
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, fold_every: int = FOLD_EVERY):
         self.path = Path(path)
+        self.fold_every = fold_every
         self._lock_fd: int | None = None
         self._players: dict[str, Player] = {}
         self._in_flight: dict[tuple[str, str], asyncio.Future] = {}
@@ -331,7 +332,7 @@ class TinyDBStore:
                 continue
             written.set_result(None)
             self._unfolded += len(batch)
-            if self._unfolded >= FOLD_EVERY and (self._folder is None or self._folder.done()):
+            if self._unfolded >= self.fold_every and (self._folder is None or self._folder.done()):
                 self._folder = asyncio.create_task(self._fold(self._journal.rotate()))
 
     async def _fold(self, sealed: int) -> None:
