@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
 from arcade.platform.assembly import Arcade
-from arcade.scoring.replay import verify
+from arcade.scoring.replay import Replays
 from arcade.sdk.game import GameInfo
 from arcade.sdk.identity import IdentityProvider, Principal
 from arcade.sdk.models import (
@@ -101,6 +101,7 @@ class ApiController(Controller):
         arcade: NamedDependency[Arcade],
         identity: NamedDependency[SkipValidation[IdentityProvider]],
         store: NamedDependency[SkipValidation[Store]],
+        replays: NamedDependency[Replays],
     ) -> Response[ScoreAccepted]:
         """Store a score once per ``submission_id`` and answer the player's rank and best.
 
@@ -117,11 +118,12 @@ class ApiController(Controller):
                 f"must be between {game.min_score} and {game.max_score} {game.unit}",
                 detail=f"score {data.score} is outside {game.title}'s bounds",
             )
-        await verify(game, data)
         principal = request.user
+        who = player_id(principal.issuer, principal.subject)
+        await replays.verify(game, data, who)
         profile = await identity.profile(principal, request.auth)
         player = Player(
-            id=player_id(principal.issuer, principal.subject),
+            id=who,
             issuer=principal.issuer,
             subject=principal.subject,
             name=profile.name[:64],

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from arcade.platform.assembly import Arcade
+from arcade.scoring.replay import Replays
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
@@ -42,6 +43,8 @@ def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
     live = LiveScores()
     arcade.manager.register(live, name="live-pages")
+    limits = arcade.settings.server
+    replays = Replays(limits.replay_workers, limits.replays_waiting, limits.replays_per_player)
 
     app = Litestar(
         route_handlers=[
@@ -52,11 +55,11 @@ def create_app(arcade: Arcade) -> Litestar:
             ),
             *arcade.routes,
         ],
-        dependencies=wiring.dependencies(arcade, live),
+        dependencies=wiring.dependencies(arcade, live, replays),
         exception_handlers=errors.HANDLERS,
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
         on_startup=[arcade.start],
-        on_shutdown=[arcade.stop],
+        on_shutdown=[arcade.stop, replays.close],
         logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from arcade.scoring.replay import ReplayTooSlow, RunRefused
+from arcade.scoring.replay import ReplaysBusy, ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
@@ -90,6 +90,10 @@ def replay_too_slow(request: Request, error: ReplayTooSlow) -> Response:
     return answer(request, 503, str(error), {"Retry-After": str(REPLAY_RETRY_AFTER_S)})
 
 
+def replays_busy(request: Request, error: ReplaysBusy) -> Response:
+    return answer(request, 429, str(error), {"Retry-After": str(error.retry_after)})
+
+
 def store_unavailable(request: Request, error: StoreUnavailable) -> Response:
     log.error("the store could not make a write durable: %s", error)
     return answer(request, 503, str(error), {"Retry-After": str(STORE_RETRY_AFTER_S)})
@@ -126,6 +130,7 @@ HANDLERS = {
     HTTPException: http_error,
     RunRefused: run_refused,
     ReplayTooSlow: replay_too_slow,
+    ReplaysBusy: replays_busy,
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
     BadCursor: bad_cursor,

@@ -1,6 +1,6 @@
 """What handlers are given: the arcade's parts as Litestar dependencies, and the guards.
 
-Handlers name what they need (``store``, ``identity``, ``game``, ``live``) and never reach
+Handlers name what they need (``store``, ``identity``, ``game``, ``live``, ``replays``) and never reach
 into ``app.state``; :func:`dependencies` is the one place they are provided.
 """
 
@@ -13,6 +13,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
 from arcade.platform.assembly import Arcade
+from arcade.scoring.replay import Replays
 from arcade.sdk import budgets
 from arcade.sdk.budgets import Budget, TooManyAttempts
 from arcade.sdk.game import GameInfo
@@ -58,7 +59,7 @@ async def submission_budget(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise TooManyAttempts(error.retry_after, "too many scores sent in a minute; keep this one and send it later")
 
 
-def dependencies(arcade: Arcade, live: LiveScores) -> dict[str, Provide]:
+def dependencies(arcade: Arcade, live: LiveScores, replays: Replays) -> dict[str, Provide]:
     def provide_game(game_id: FromPath[str]) -> GameInfo:
         return find_game(arcade, game_id)
 
@@ -70,5 +71,6 @@ def dependencies(arcade: Arcade, live: LiveScores) -> dict[str, Provide]:
         "store": constant(arcade.store),
         "identity": constant(arcade.identity),
         "live": constant(live),
+        "replays": constant(replays),
         "game": Provide(provide_game, sync_to_thread=False),
     }

@@ -10,7 +10,7 @@ from arcade.platform.config import Settings
 from arcade.sdk.errors import ArcadeError, ConfigError
 from arcade.sdk.game import GameInfo
 from arcade.sdk.identity import IdentityProvider
-from arcade.sdk.settings import PluginSettings, located
+from arcade.sdk.settings import located
 from arcade.sdk.store import Store
 
 log = logging.getLogger("arcade")

@@ -45,6 +45,12 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     scores_per_minute_per_address: Annotated[int, msgspec.Meta(ge=1)] = 3000
     """Score submissions from one client address in any minute: a whole event's badges may share
     one address behind the venue's Wi-Fi, so this only stops a flood."""
+    replay_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+    """Runs replayed at once, on threads of their own: the rest of the server never waits behind them."""
+    replays_waiting: Annotated[int, msgspec.Meta(ge=0)] = 32
+    """Runs that may wait for a replay thread; one more is a 503 with ``Retry-After``."""
+    replays_per_player: Annotated[int, msgspec.Meta(ge=1)] = 2
+    """Runs of one player replayed or waiting at once; one more is a 429 with ``Retry-After``."""
 
 
 class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -6,12 +6,17 @@ Replaying is calling the same ``Game`` the same way under CPython. The rules use
 and a PRNG seeded from the run only, so the badge and the server reach the same score.
 
 A replay is bounded three ways so that no run can hang the server: the game's
-``max_ticks``, the input count (the API model caps it) and a time budget; it runs on a
-worker thread so the event loop keeps serving.
+``max_ticks``, the input count (the API model caps it) and a time budget that counts from
+when the replay was asked for, waiting included. Replays run on a pool of their own
+(:class:`Replays`), never on the default executor where the store makes writes durable, so
+however many long runs arrive, acknowledgements and logins do not queue behind them; the pool
+takes only so many at once and in waiting, and each player only so many.
 """
 
 import asyncio
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from arcade.scoring.playback import play
 from arcade.sdk.errors import ArcadeError
@@ -31,22 +36,56 @@ class ReplayTooSlow(ArcadeError):
     """The replay did not finish within its time budget: the server is busy, try later."""
 
 
-async def verify(game: GameInfo, submission: ScoreSubmission) -> None:
-    """Replays the submission's run on a worker thread; raises unless it reaches the score sent."""
-    score = await asyncio.to_thread(replay, game, submission.run)
-    if score != submission.score:
-        raise RunRefused(f"the replay of this run scores {score}, not {submission.score}")
+class ReplaysBusy(ArcadeError):
+    """A player already has runs being replayed; this one can be sent again in a moment."""
+
+    retry_after = 5
 
 
-def replay(game: GameInfo, run: Run, budget: float = TIME_BUDGET) -> int:
-    """The score the run reaches when its game is over; raises RunRefused or ReplayTooSlow."""
+class Replays:
+    """The replays of one server process: ``workers`` threads of their own, at most ``waiting``
+    more queued, at most ``per_player`` in flight for one player."""
+
+    def __init__(self, workers: int = 2, waiting: int = 32, per_player: int = 2, budget: float = TIME_BUDGET):
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="replay")
+        self.capacity = workers + waiting
+        self.per_player = per_player
+        self.budget = budget
+        self.in_flight: Counter[str] = Counter()
+
+    async def verify(self, game: GameInfo, submission: ScoreSubmission, player: str) -> None:
+        """Replays the submission's run; raises unless it reaches the score sent."""
+        if self.in_flight.total() >= self.capacity:
+            raise ReplayTooSlow("the server is busy replaying runs; send it again later")
+        if self.in_flight[player] >= self.per_player:
+            raise ReplaysBusy(f"{self.per_player} of your runs are being replayed; send this one again in a moment")
+        deadline = time.monotonic() + self.budget
+        self.in_flight[player] += 1
+        try:
+            loop = asyncio.get_running_loop()
+            score = await loop.run_in_executor(self.pool, replay, game, submission.run, deadline)
+        finally:
+            self.in_flight[player] -= 1
+            if not self.in_flight[player]:
+                del self.in_flight[player]
+        if score != submission.score:
+            raise RunRefused(f"the replay of this run scores {score}, not {submission.score}")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def replay(game: GameInfo, run: Run, deadline: float | None = None) -> int:
+    """The score the run reaches when its game is over; raises RunRefused, or ReplayTooSlow once
+    ``deadline`` (``time.monotonic``, default: :data:`TIME_BUDGET` from now) has passed."""
     if run.ticks > game.max_ticks:
         raise RunRefused(
             f"the run lasts {run.ticks} ticks, longer than the {game.max_ticks} the server replays for {game.title}"
         )
     _check_inputs(run)
     try:
-        score, ticks, over = play(_Timed(game.rules()(run.seed), budget), run.ticks, run.inputs)
+        timed = _Timed(game.rules()(run.seed), deadline or time.monotonic() + TIME_BUDGET)
+        score, ticks, over = play(timed, run.ticks, run.inputs)
     except ReplayTooSlow:
         raise
     except Exception as error:  # the badge would have crashed on this run, so never sent it
@@ -61,12 +100,11 @@ def replay(game: GameInfo, run: Run, budget: float = TIME_BUDGET) -> int:
 
 
 class _Timed:
-    """The game, with a look at the clock every so many ticks."""
+    """The game, with a look at the clock every so many ticks (the first one before any)."""
 
-    def __init__(self, game, budget: float):
+    def __init__(self, game, deadline: float):
         self.game = game
-        self.budget = budget
-        self.deadline = time.monotonic() + budget
+        self.deadline = deadline
         self.ticks = 0
 
     @property
@@ -75,9 +113,7 @@ class _Timed:
 
     def tick(self, buttons: int):
         if self.ticks % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
-            raise ReplayTooSlow(
-                f"the replay of this run took more than {self.budget:g} s; the server is busy, send it again later"
-            )
+            raise ReplayTooSlow("the replay of this run ran out of time; the server is busy, send it again later")
         self.ticks += 1
         return self.game.tick(buttons)
 
