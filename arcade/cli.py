@@ -135,6 +135,7 @@ def _settings(args) -> config.Settings:
 def _serve(args) -> int:
     from arcade.platform.assembly import assemble
     from arcade.server.app import create_app
+    from arcade.server.http_limits import BoundedHttpTools
 
     settings = _settings(args)
     logging.getLogger("arcade").setLevel(settings.server.log_level.upper())
@@ -155,6 +156,7 @@ def _serve(args) -> int:
             log_config=None,  # uvicorn's warnings and errors in the one format set up in main()
             log_level="warning",
             access_log=False,  # arcade.server.access_log writes one line a request instead
+            http=BoundedHttpTools,
             timeout_graceful_shutdown=30,
         ),
         on_exit=app.state.live.close,

@@ -1,5 +1,6 @@
 """`arcade serve` shutting down: requests in flight are answered, and every acknowledged score stays."""
 
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,7 +48,8 @@ def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(serv
     stored, cursor = [], None
     while True:
         page = httpx.get(
-            f"{server.url}/api/v1/games/balloon/leaderboard", params={"limit": 100, **({"cursor": cursor} if cursor else {})}
+            f"{server.url}/api/v1/games/balloon/leaderboard",
+            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
         ).json()
         stored += [entry["score"] for entry in page["entries"]]
         cursor = page["next_cursor"]
@@ -56,3 +58,18 @@ def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(serv
     assert board.status_code == 200
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))
+
+
+def test_a_request_head_past_its_limit_is_a_431_before_it_is_read_and_the_next_request_is_served(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(b"GET /api/v1/games HTTP/1.1\r\nHost: arcade\r\nX-Big: " + b"x" * 200_000)
+        answer = client.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b"at most 32 KiB" in answer
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:  # keep-alive, two requests
+        request = b"GET /api/v1/games HTTP/1.1\r\nHost: arcade\r\nX-Fine: " + b"y" * 8_000 + b"\r\n\r\n"
+        client.sendall(request + request)
+        answers = b""
+        while answers.count(b"HTTP/1.1 200 OK") < 2:
+            answers += client.recv(65536)
+    assert b"431" not in answers
