@@ -41,9 +41,9 @@ def template_folders(manager) -> list[Path]:
 
 def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
-    live = LiveScores()
-    arcade.manager.register(live, name="live-pages")
     limits = arcade.settings.server
+    live = LiveScores(limits.live_pages_per_address)
+    arcade.manager.register(live, name="live-pages")
     replays = Replays(limits.replay_workers, limits.replays_waiting, limits.replays_per_player)
 
     app = Litestar(

@@ -15,6 +15,7 @@ from arcade.scoring.replay import ReplaysBusy, ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
 
@@ -94,6 +95,10 @@ def replays_busy(request: Request, error: ReplaysBusy) -> Response:
     return answer(request, 429, str(error), {"Retry-After": str(error.retry_after)})
 
 
+def too_many_streams(request: Request, error: TooManyStreams) -> Response:
+    return answer(request, 503, str(error), {"Retry-After": str(error.retry_after)})
+
+
 def store_unavailable(request: Request, error: StoreUnavailable) -> Response:
     log.error("the store could not make a write durable: %s", error)
     return answer(request, 503, str(error), {"Retry-After": str(STORE_RETRY_AFTER_S)})
@@ -131,6 +136,7 @@ HANDLERS = {
     RunRefused: run_refused,
     ReplayTooSlow: replay_too_slow,
     ReplaysBusy: replays_busy,
+    TooManyStreams: too_many_streams,
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
     BadCursor: bad_cursor,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, SkipValidation
 from litestar.response import ServerSentEvent, Template
 
 from arcade.platform.assembly import Arcade
+from arcade.sdk import budgets
 from arcade.sdk.game import GameInfo
 from arcade.sdk.store import Store
 from arcade.server.avatars import identicon_svg
@@ -45,8 +46,10 @@ class PagesController(Controller):
         return Template("_rows.html", context={"game": game, "board": board}, headers={"X-Players": str(board.players)})
 
     @get("/games/{game_id:str}/events")
-    async def events(self, game: NamedDependency[GameInfo], live: NamedDependency[LiveScores]) -> ServerSentEvent:
-        return ServerSentEvent(live.stream(game.id))
+    async def events(
+        self, request: Request, game: NamedDependency[GameInfo], live: NamedDependency[LiveScores]
+    ) -> ServerSentEvent:
+        return ServerSentEvent(live.stream(game.id, budgets.address_of(request)))
 
     @get("/players/{player:str}")
     async def player(

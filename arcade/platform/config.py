@@ -49,6 +49,9 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Runs replayed at once, on threads of their own: the rest of the server never waits behind them."""
     replays_waiting: Annotated[int, msgspec.Meta(ge=0)] = 32
     """Runs that may wait for a replay thread; one more is a 503 with ``Retry-After``."""
+    live_pages_per_address: Annotated[int, msgspec.Meta(ge=1)] = 64
+    """Live leaderboard streams from one client address; more pages poll (the total is half the
+    process's open-file limit)."""
     replays_per_player: Annotated[int, msgspec.Meta(ge=1)] = 2
     """Runs of one player replayed or waiting at once; one more is a 429 with ``Retry-After``."""
 
