@@ -28,7 +28,7 @@ def security_headers(https: bool):
         "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-frame-options": "DENY",
         "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",  # verification links carry a secret in their path
+        "referrer-policy": "same-origin",  # verification links carry a secret: no other site sees them
     }
     if https:
         headers["strict-transport-security"] = f"max-age={HSTS_MAX_AGE_S}"

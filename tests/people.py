@@ -72,13 +72,16 @@ class Person:
     def deny(self, *, user_code: str | None = None, link: str | None = None) -> httpx.Response:
         return self.submit(self._reach(user_code, link), "deny")
 
-    def submit(self, page: httpx.Response, form_id: str, **fields: str) -> httpx.Response:
-        """Post the form ``form_id`` of ``page`` with its hidden fields and ``fields``."""
+    def submit(
+        self, page: httpx.Response, form_id: str, *, headers: dict | None = None, **fields: str
+    ) -> httpx.Response:
+        """Post the form ``form_id`` of ``page`` with its hidden fields and ``fields`` (and ``headers``,
+        such as the ``Origin`` a browser adds)."""
         form = forms(page.text).get(form_id)
         if form is None:
             raise AssertionError(f"no form {form_id!r} on {page.url} ({page.status_code}): {visible_text(page.text)}")
         action, hidden = form
-        return self.browser.post(page.url.join(action), data={**hidden, **fields})
+        return self.browser.post(page.url.join(action), data={**hidden, **fields}, headers=headers)
 
     def close(self) -> None:
         self.browser.close()

@@ -6,6 +6,8 @@ and token endpoints are rate-limited, and so are passwords and sign-ups. Every
 count lives in the store, so a restart (or another server process) keeps it.
 """
 
+import pytest
+
 from arcade.plugins.idp_builtin.codes import USER_CODE_SPACE
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 
@@ -128,3 +130,27 @@ def test_a_huge_username_is_not_kept_in_the_store(make_app):
     assert huge.status_code == 413  # refused before it is read
     kept = sum(path.stat().st_size for path in arcade.data.glob("arcade.json*"))
     assert kept < 20_000
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},  # a sibling subdomain, or this host on another port
+        {"origin": "http://arcade.test:8081"},
+        {"origin": "null"},
+    ],
+    ids=["cross-site", "same-site", "another-port", "opaque"],
+)
+def test_a_post_a_browser_made_elsewhere_is_refused_and_changes_nothing(make_app, headers):
+    arcade = make_app()
+    badge = Badge(arcade)
+    grant = badge.start()
+    person = Person(arcade, "ada")
+    page = person.logged_in(person.open(grant["verification_uri_complete"]))
+    approve = person.submit(page, "approve", headers=headers)
+    assert approve.status_code == 403
+    token = arcade.post("/oauth/device_authorization", data={"client_id": "badge"}, headers=headers)
+    assert token.status_code == 403 and "not from http://arcade.test" in token.json()["detail"]
+    assert badge.poll(grant).json()["error"] == "authorization_pending"  # the approval never happened
+    assert person.submit(page, "approve", headers={"origin": "http://arcade.test"}).status_code == 200

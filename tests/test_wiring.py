@@ -125,7 +125,7 @@ def test_every_answer_forbids_framing_sniffing_inline_script_and_referrers(clien
         assert "unsafe-inline" not in policy, path
         assert headers["x-frame-options"] == "DENY", path
         assert headers["x-content-type-options"] == "nosniff", path
-        assert headers["referrer-policy"] == "no-referrer", path
+        assert headers["referrer-policy"] == "same-origin", path
         assert "strict-transport-security" not in headers, path  # plain http: HSTS would be ignored
 
 

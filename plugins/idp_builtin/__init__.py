@@ -2,6 +2,7 @@
 
 from arcade.plugins.idp_builtin import addresses, keys
 from arcade.plugins.idp_builtin.oauth import OAuth
+from arcade.plugins.idp_builtin.origins import posts_from
 from arcade.plugins.idp_builtin.pages import device_router
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 from arcade.plugins.idp_builtin.routes import Discovery
@@ -33,6 +34,7 @@ def arcade_routes(context):
                 path="/",
                 route_handlers=[Discovery, OAuth, device_router(provider)],
                 dependencies=given,
+                guards=[posts_from(provider.issuer)],
                 request_max_body_size=FORM_LIMIT,
             )
         ]
