@@ -492,7 +492,9 @@ def test_an_https_arcade_sends_badges_and_people_only_to_https(make_app):
     assert grant["verification_uri"] == "https://arcade.example/device"
     assert grant["verification_uri_complete"].startswith("https://arcade.example/device/")
     page = arcade.get(f"/device/{grant['verification_uri_complete'].rsplit('/', 1)[1]}")
-    assert "Secure" in page.headers["set-cookie"]
+    cookie = page.headers["set-cookie"]
+    # __Host-: a sibling subdomain cannot plant one, and browsers take it only Secure with Path=/
+    assert cookie.startswith("__Host-arcade_csrf=") and "Secure" in cookie and "Path=/;" in cookie
 
 
 # -- lifetimes and state in the store --------------------------------------------------------

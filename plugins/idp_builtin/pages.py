@@ -15,7 +15,7 @@ from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.codes import read_user_code, show_user_code
 from arcade.plugins.idp_builtin.grants import FoundGrant
 from arcade.plugins.idp_builtin.provider import BuiltinProvider
-from arcade.plugins.idp_builtin.web_sessions import PATH
+from arcade.plugins.idp_builtin.web_sessions import PATH, cookie_place
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -59,10 +59,11 @@ async def form_fields(request: Request) -> dict[str, str]:
 def device_router(provider: BuiltinProvider) -> Router:
     """The verification pages, behind a CSRF check keyed to ``provider``'s signing key; the router
     around it provides ``provider``."""
+    name, path = cookie_place("arcade_csrf", provider.secure)
     csrf = CSRFConfig(
         secret=_csrf_secret(provider),
-        cookie_name="arcade_csrf",
-        cookie_path=PATH,
+        cookie_name=name,
+        cookie_path=path,
         cookie_httponly=True,
         cookie_secure=provider.secure,
         cookie_samesite="lax",

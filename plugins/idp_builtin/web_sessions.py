@@ -15,6 +15,12 @@ COOKIE = "arcade_session"
 PATH = "/device"
 
 
+def cookie_place(name: str, secure: bool) -> tuple[str, str]:
+    """A cookie's name and path: under https a ``__Host-`` cookie, which browsers take only from
+    this very origin (never set by a sibling subdomain) and only with ``Path=/``."""
+    return (f"__Host-{name}", "/") if secure else (name, PATH)
+
+
 class WebSession(msgspec.Struct, kw_only=True):
     account: str
     """The username key."""
@@ -27,10 +33,11 @@ class WebSessions:
         self.store = store
         self.ttl = ttl
         self.secure = secure
+        self.cookie, self.path = cookie_place(COOKIE, secure)
 
     async def person(self, connection: ASGIConnection) -> tuple[accounts.Account, WebSession] | None:
         """The logged-in person and their session, or None."""
-        secret = connection.cookies.get(COOKIE)
+        secret = connection.cookies.get(self.cookie)
         record = secret and await self.store.get_record(KIND, digest(secret))
         if not record:
             return None
@@ -48,7 +55,7 @@ class WebSessions:
 
     async def end(self, connection: ASGIConnection) -> Cookie:
         """Log out; the cookie that clears the browser's."""
-        secret = connection.cookies.get(COOKIE)
+        secret = connection.cookies.get(self.cookie)
         record = secret and await self.store.get_record(KIND, digest(secret))
         if record:
             await self.store.put_record(KIND, digest(secret), record.value, version=record.version, expires_at=0)
@@ -56,5 +63,11 @@ class WebSessions:
 
     def _cookie(self, value: str, max_age: int) -> Cookie:
         return Cookie(
-            key=COOKIE, value=value, max_age=max_age, path=PATH, httponly=True, samesite="lax", secure=self.secure
+            key=self.cookie,
+            value=value,
+            max_age=max_age,
+            path=self.path,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure,
         )
