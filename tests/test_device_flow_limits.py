@@ -99,6 +99,29 @@ def test_wrong_passwords_are_budgeted_per_account(make_app):
     assert badge.log_in(bob)["access_token"]  # other accounts are not held up
 
 
+def test_a_strangers_wrong_passwords_never_lock_out_a_browser_that_logged_in_before(make_app):
+    arcade = make_app("[identity.builtin.limits]\nwrong_passwords_per_account = 2\n")
+    badge = Badge(arcade)
+    ada = Person(arcade, "ada")
+    badge.log_in(ada)  # ada's browser has logged in to her account once: it is known now
+    guesser = Person(arcade, "guesser", address="127.0.0.2")
+    page = guesser.open(badge.start()["verification_uri_complete"])
+    for _ in range(2):
+        assert guesser.submit(page, "log-in", username="ada", password="guess guess").status_code == 400
+    assert guesser.submit(page, "log-in", username="ada", password=ada.password).status_code == 429
+
+    grant = badge.start()
+    page = ada.open(grant["verification_uri_complete"])
+    page = ada.submit(page, "log-out")
+    page = ada.submit(page, "log-in", username="ada", password="a typo")
+    assert page.status_code == 400  # her own mistakes count against her browser's budget only
+    assert ada.approve(link=grant["verification_uri_complete"]).status_code == 200
+    assert badge.poll(grant).status_code == 200
+    stranger = Person(arcade, "ada", address="127.0.0.3")  # ada on a new phone shares the strangers' budget
+    refused = stranger.log_in(stranger.open(badge.start()["verification_uri_complete"]))
+    assert refused.status_code == 429
+
+
 def test_sign_ups_are_budgeted_per_address(make_app):
     arcade = make_app("[identity.builtin.limits]\nsign_ups_per_address = 1\n")
     badge = Badge(arcade)

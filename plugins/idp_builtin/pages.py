@@ -87,14 +87,15 @@ def user_code_budgets(provider: BuiltinProvider, request: Request) -> tuple[Budg
     )
 
 
-def password_budgets(provider: BuiltinProvider, request: Request, username: str) -> tuple[Budget, Budget]:
+def password_budgets(provider: BuiltinProvider, request: Request, account: str, device: str | None) -> tuple:
+    """A browser that logged in to ``account`` before (``device``) has a budget of its own, which no
+    one else's guesses spend; every other browser shares the account's and its address's."""
     per_account = provider.settings.limits.wrong_passwords_per_account
+    if device is not None:
+        return (Budget(f"wrong-password-device:{device}", per_account, budgets.QUARTER_HOUR),)
     per_address = provider.settings.limits.wrong_passwords_per_address
-    # Usernames have at most 32 characters: what was typed is cut to 64, so the counter kept
-    # in the store is never as big as the form (a long name still cannot be an account's).
-    account_key = accounts.username_key(username)[:64]
     return (
-        Budget(f"wrong-password:{account_key}", per_account, budgets.QUARTER_HOUR),
+        Budget(f"wrong-password:{account}", per_account, budgets.QUARTER_HOUR),
         Budget(f"wrong-password-from:{budgets.address_of(request)}", per_address, budgets.QUARTER_HOUR),
     )
 
@@ -180,7 +181,11 @@ class DevicePages(Controller):
         form = await form_fields(request)
         username = form.get("username", "")
         now = int(time.time())
-        attempts = password_budgets(provider, request, username)
+        # Usernames have at most 32 characters: what was typed is cut to 64, so the counter kept
+        # in the store is never as big as the form (a long name still cannot be an account's).
+        account_key = accounts.username_key(username)[:64]
+        device = await provider.sessions.known_device(request, account_key)
+        attempts = password_budgets(provider, request, account_key, device)
         try:
             await budgets.spend(provider.store, now, *attempts)
         except TooManyAttempts:
@@ -190,7 +195,10 @@ class DevicePages(Controller):
         if account is None:
             return await confirm_page(provider, request, found, 400, log_in_error="Wrong username or password.")
         await budgets.give_back(provider.store, now, *attempts)
-        return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await provider.sessions.begin(account)])
+        cookies = [await provider.sessions.begin(account)]
+        if device is None:
+            cookies.append(await provider.sessions.remember_device(account))
+        return Redirect(f"{PATH}/{link}", status_code=303, cookies=cookies)
 
     @post("/{link:str}/sign-up")
     async def sign_up(
@@ -223,7 +231,8 @@ class DevicePages(Controller):
             return await confirm_page(
                 provider, request, found, 400, sign_up_error=str(error), sign_up_field=error.field
             )
-        return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await provider.sessions.begin(account)])
+        cookies = [await provider.sessions.begin(account), await provider.sessions.remember_device(account)]
+        return Redirect(f"{PATH}/{link}", status_code=303, cookies=cookies)
 
     @post("/{link:str}/approve")
     async def approve(
