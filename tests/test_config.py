@@ -1,6 +1,9 @@
 """Settings: arcade.toml plus ARCADE_* overrides; a wrong key or type names the file, the key and
 what was expected, and stops start-up."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from arcade.platform import config
@@ -104,3 +107,12 @@ def test_environment_values_are_read_as_toml_when_they_parse(tmp_path, monkeypat
     assert settings.plugins.disabled == ["dino"]
     assert settings.server.workers == 3
     assert settings.public_url == "https://arcade.example"
+
+
+def test_the_readmes_example_settings_are_valid_settings(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = re.search(r"```toml\n(data_dir.*?)```", readme, re.S).group(1)
+    (tmp_path / "arcade.toml").write_text(example)
+    settings = config.load(tmp_path / "arcade.toml", environ={})
+    assert settings.server.scores_per_minute == 30
+    assert settings.table("plugins", "webhook").raw["urls"] == ["https://example.org/arcade-hook"]
