@@ -70,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", _serve, "Serve the leaderboards and the badge API.", [addresses])
     serve.add_argument("--workers", type=int, help="server processes (needs a store that can be shared)")
     serve.add_argument(
-        "--log-level", choices=typing.get_args(config.LogLevel), help="what the server logs to stderr (default: [server] log_level, else info)"
+        "--log-level",
+        choices=typing.get_args(config.LogLevel),
+        help="what the server logs to stderr (default: [server] log_level, else info)",
     )
 
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
@@ -192,7 +194,10 @@ def _plugins(args) -> int:
     width = max(len(row["name"]) for row in rows)
     for row in rows:
         origin = f"{row['distribution']} {row['version']}" if row["distribution"] else "(registered in code)"
-        state = ", ".join(row["hooks"]) if row["status"] == "loaded" else ": ".join(filter(None, [row["status"], row["reason"]]))
+        if row["status"] == "loaded":
+            state = ", ".join(row["hooks"])
+        else:
+            state = ": ".join(filter(None, [row["status"], row["reason"]]))
         print(f"{row['name']:<{width}}  {origin}  {state}")
     print(f"\nactive store: {active['store']}; active identity provider: {active['identity']}")
     print(f"games: {', '.join(game.id for game in arcade.ordered_games())}")

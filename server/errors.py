@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from arcade.scoring.replay import ReplaysBusy, ReplayTooSlow, RunRefused
+from arcade.scoring.replay import ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
@@ -32,7 +32,6 @@ TITLES = {
     503: "Please try again",
 }
 STORE_RETRY_AFTER_S = 2
-REPLAY_RETRY_AFTER_S = 5
 
 
 def wants_page(request: Request) -> bool:
@@ -87,15 +86,8 @@ def run_refused(request: Request, error: RunRefused) -> Response:
     return unprocessable(request, invalid("run", str(error)))
 
 
-def replay_too_slow(request: Request, error: ReplayTooSlow) -> Response:
-    return answer(request, 503, str(error), {"Retry-After": str(REPLAY_RETRY_AFTER_S)})
-
-
-def replays_busy(request: Request, error: ReplaysBusy) -> Response:
-    return answer(request, 429, str(error), {"Retry-After": str(error.retry_after)})
-
-
-def too_many_streams(request: Request, error: TooManyStreams) -> Response:
+def busy(request: Request, error: ReplayTooSlow | TooManyStreams) -> Response:
+    """The server has no room for this now: a 503 saying when to come back."""
     return answer(request, 503, str(error), {"Retry-After": str(error.retry_after)})
 
 
@@ -134,9 +126,8 @@ def internal_error(request: Request, error: Exception) -> Response:
 HANDLERS = {
     HTTPException: http_error,
     RunRefused: run_refused,
-    ReplayTooSlow: replay_too_slow,
-    ReplaysBusy: replays_busy,
-    TooManyStreams: too_many_streams,
+    ReplayTooSlow: busy,
+    TooManyStreams: busy,
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
     BadCursor: bad_cursor,

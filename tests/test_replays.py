@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from arcade.scoring.replay import Replays, ReplaysBusy, ReplayTooSlow
+from arcade.scoring.replay import Replays, ReplayTooSlow
+from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import Run, ScoreSubmission
 
@@ -87,7 +88,7 @@ async def test_one_player_gets_only_so_many_replays_at_once_and_others_still_get
     replays = Replays(workers=2, waiting=8, per_player=1)
     ada = asyncio.create_task(replays.verify(slow_game, run("ada-0001"), "ada"))
     await until_started(1)
-    with pytest.raises(ReplaysBusy, match="1 of your runs are being replayed"):
+    with pytest.raises(TooManyAttempts, match="1 of your runs are being replayed"):
         await replays.verify(slow_game, run("ada-0002"), "ada")
     bob = asyncio.create_task(replays.verify(slow_game, run("bob-0001"), "bob"))
     await until_started(2)

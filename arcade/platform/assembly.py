@@ -7,7 +7,7 @@ from pathlib import Path
 
 from arcade.platform import loader
 from arcade.platform.config import Settings
-from arcade.sdk.errors import ArcadeError, ConfigError
+from arcade.sdk.errors import ArcadeError, ConfigError, PluginError
 from arcade.sdk.game import GameInfo
 from arcade.sdk.identity import IdentityProvider
 from arcade.sdk.settings import located
@@ -59,7 +59,7 @@ class Arcade:
                 except ArcadeError:
                     raise
                 except Exception as error:
-                    raise loader.PluginError(f"plugin {impl.plugin_name} failed to start: {error!r}") from error
+                    raise PluginError(f"plugin {impl.plugin_name} failed to start: {error!r}") from error
         except BaseException:
             await self.stop()
             raise
@@ -170,7 +170,7 @@ def collect_games(manager) -> dict[str, GameInfo]:
             continue
         for game in registered:
             if game.id in owners:
-                raise loader.PluginError(
+                raise PluginError(
                     f"game id {game.id!r} is registered by both plugin {owners[game.id]} and plugin {plugin}; "
                     f"disable one of them in [plugins] disabled"
                 )
@@ -178,7 +178,7 @@ def collect_games(manager) -> dict[str, GameInfo]:
         try:
             for game in registered:
                 _check_rules(game)
-        except loader.PluginError as error:
+        except PluginError as error:
             manager.fail(plugin, "its games cannot be replayed", error)
             continue
         games.update((game.id, game) for game in registered)
@@ -192,7 +192,7 @@ def _registered(impl) -> list[GameInfo]:
     impl.function(register=registered.append)
     for game in registered:
         if not isinstance(game, GameInfo):
-            raise loader.PluginError(f"it registered {game!r}, which is not a GameInfo")
+            raise PluginError(f"it registered {game!r}, which is not a GameInfo")
     return registered
 
 
@@ -201,7 +201,7 @@ def _check_rules(game: GameInfo) -> None:
     try:
         game.rules()
     except Exception as error:
-        raise loader.PluginError(
+        raise PluginError(
             f"game {game.id!r} has no rules to replay runs with: importing {game.package}.badge and its "
             f"Game class failed ({error!r}); docs/writing-a-game.md says what a game package holds"
         ) from error
@@ -246,7 +246,7 @@ def _answer(hook, kind: str, what: str, default: str, context: Context):
         installed = ", ".join(
             sorted(repr(getattr(impl.plugin, "NAME", impl.plugin_name)) for impl in hook.get_hookimpls())
         )
-        raise loader.PluginError(
+        raise PluginError(
             f"{context.settings.source}: {kind}.plugin: no installed plugin provides the {what} {name!r}; "
             f"installed: {installed or 'none'}. A plugin is a Python distribution: install it with pip into the "
             "same environment as arcade (python -m pip install <distribution>, with the python that runs arcade); "

@@ -19,6 +19,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from arcade.scoring.playback import play
+from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.errors import ArcadeError
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import Run, ScoreSubmission
@@ -26,6 +27,8 @@ from arcade.sdk.models import Run, ScoreSubmission
 TIME_BUDGET = 5.0
 """Seconds one replay may take; a normal run needs milliseconds, the longest well under one."""
 _CLOCK_EVERY = 1024  # ticks between looks at the clock
+PLAYER_RETRY_AFTER_S = 5
+"""When a player with all their replays in flight may send the next run."""
 
 
 class RunRefused(ArcadeError):
@@ -34,10 +37,6 @@ class RunRefused(ArcadeError):
 
 class ReplayTooSlow(ArcadeError):
     """The replay did not finish within its time budget: the server is busy, try later."""
-
-
-class ReplaysBusy(ArcadeError):
-    """A player already has runs being replayed; this one can be sent again in a moment."""
 
     retry_after = 5
 
@@ -58,7 +57,7 @@ class Replays:
         if self.in_flight.total() >= self.capacity:
             raise ReplayTooSlow("the server is busy replaying runs; send it again later")
         if self.in_flight[player] >= self.per_player:
-            raise ReplaysBusy(f"{self.per_player} of your runs are being replayed; send this one again in a moment")
+            raise TooManyAttempts(PLAYER_RETRY_AFTER_S, f"{self.per_player} of your runs are being replayed")
         deadline = time.monotonic() + self.budget
         self.in_flight[player] += 1
         try:

@@ -4,7 +4,7 @@ Why it is fast enough: TinyDB hands its storage the whole database on every
 write, so a durable write per score would be a whole-file rewrite per score.
 Instead a change is staged in memory (visible at once), concurrent changes share
 one append to a journal with one fsync (group commit), and only then are the
-waiting requests answered. Every ``FOLD_EVERY`` changes, and at shutdown, the
+waiting requests answered. Every ``fold_every`` changes, and at shutdown, the
 journal is folded into the TinyDB file: msgspec encodes it and the file is
 replaced atomically (temporary file, fsync, rename, fsync of the folder), off
 the event loop. Reads come from in-memory indexes and never touch the files.
