@@ -142,8 +142,8 @@ async def cycle(number: int, server: Server, stop_kind: str, seconds: float, tok
 
 
 def stored_submissions(folder: Path) -> Counter:
-    """Each submission_id in the database file, counted, read after a clean stop folded everything."""
-    database = json.loads((folder / "arcade-data" / "arcade.json").read_text())
+    """Each submission_id in the ledger of scores, counted, read after a clean stop folded everything."""
+    database = json.loads((folder / "arcade-data" / "arcade.scores.json").read_text())
     return Counter(document["submission_id"] for document in database.get("scores", {}).values())
 
 

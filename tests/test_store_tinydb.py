@@ -5,9 +5,11 @@ import shutil
 import signal
 
 import httpx
+import msgspec
 import pytest
 from tinydb import TinyDB
 
+from arcade.sdk.models import Run, ScoreSubmission
 from arcade.sdk.store import StoreError, StoreUnavailable
 from tests.conftest import run_arcade
 from tests.stores import POINTS, Stores, board, person, submission
@@ -30,11 +32,14 @@ async def test_the_file_is_a_tinydb_database_that_stock_tinydb_reads(stores, tmp
     stores.opened.remove(store)
     assert [path.name for path in tmp_path.iterdir() if ".journal." in path.name] == []
     with TinyDB(tmp_path / "arcade.json") as database:
-        (score,) = database.table("scores").all()
         (player,) = database.table("players").all()
+        (best,) = database.table("bests").all()
+    with TinyDB(tmp_path / "arcade.scores.json") as ledger:  # every score with its run, appended in place
+        (score,) = ledger.table("scores").all()
     assert (score["game"], score["score"], score["submission_id"]) == ("points", 40, "ada-run-1")
     assert score["run"] == {"seed": 1, "inputs": [[0, 1], [5, 0]], "ticks": 9}
     assert player["name"] == "ada"
+    assert (best["game"], best["player"], best["score"]) == ("points", player["id"], 40)
     assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
 
 
@@ -68,8 +73,8 @@ async def test_a_failed_write_is_not_acknowledged_and_the_retry_stores_it_once(s
     assert answer.rank == 1
     reopened = await stores.reopen(store)
     assert await board(reopened) == [(1, "ada", 40)]
-    with TinyDB(tmp_path / "arcade.json") as database:
-        assert len(database.table("scores")) == 1
+    with TinyDB(tmp_path / "arcade.scores.json") as ledger:
+        assert len(ledger.table("scores")) == 1
 
 
 async def test_a_crash_loses_no_acknowledged_change_and_a_torn_last_line_is_cut(stores, tmp_path):
@@ -103,12 +108,18 @@ async def test_a_damaged_journal_is_refused_and_left_in_place(stores, tmp_path):
 
 
 def test_a_killed_server_keeps_every_acknowledged_score(server):
-    answers = [server.post_score(server.token(name), 10 + index, f"{name}-run-0001") for index, name in enumerate("abc")]
+    answers = [
+        server.post_score(server.token(name), 10 + index, f"{name}-run-0001") for index, name in enumerate("abc")
+    ]
     assert [answer.status_code for answer in answers] == [201, 201, 201]
     server.stop(signal.SIGKILL)  # no shutdown: the journal is all there is
     server.start()
     board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
-    assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("c", 12), ("b", 11), ("a", 10)]
+    assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [
+        ("c", 12),
+        ("b", 11),
+        ("a", 10),
+    ]
 
 
 def test_a_kill_after_a_clean_restart_keeps_what_was_acknowledged_since(server):
@@ -164,7 +175,7 @@ async def test_concurrent_submissions_share_durable_writes(stores, tmp_path):
     assert sorted(answer.rank for answer, _ in answers)[:1] == [1]
     await store.close()
     stores.opened.remove(store)
-    data = json.loads((tmp_path / "arcade.json").read_text())
+    data = json.loads((tmp_path / "arcade.scores.json").read_text())
     assert len(data["scores"]) == 200
 
 
@@ -188,3 +199,126 @@ async def test_a_crash_midway_through_moving_an_issuer_is_finished_by_moving_aga
         assert await board(survivor) == [(1, "ada", 12), (2, "bob", 5)], cut
         assert sorted(await survivor.issuers()) == [new]
         await survivor.close()
+
+
+async def test_stored_runs_are_kept_on_disk_and_memory_does_not_follow_their_size(tmp_path):
+    """Runs are evidence, read back only for a retried submission: the same scores with runs a
+    thousand times longer take the same memory once the store is opened again."""
+    import tracemalloc
+
+    async def opened_with(folder, run):
+        stores = Stores("tinydb", folder)
+        store = await stores.open()
+        for index in range(160):
+            submission = ScoreSubmission(score=index, run=run, submission_id=f"r{index}")
+            await store.submit_score(POINTS, person(f"p{index % 30}"), submission)
+        await store.close()
+        tracemalloc.start()
+        try:
+            store = await stores.open()
+            return store, tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+
+    long_run = Run(seed=7, inputs=[(tick, tick % 4) for tick in range(20_000)], ticks=20_000)
+    short_run = Run(seed=7, inputs=[(0, 1)], ticks=20)
+    short, held_short = await opened_with(tmp_path / "short", short_run)
+    long, held_long = await opened_with(tmp_path / "long", long_run)
+    weight = 160 * len(msgspec.json.encode(long_run))
+    assert weight > 28 * 2**20
+    assert held_long - held_short < 2**20  # not 28 MiB
+    again, stored = await long.submit_score(
+        POINTS, person("p3"), ScoreSubmission(score=3, run=long_run, submission_id="r3")
+    )
+    assert (stored, again.score) == (False, 3)  # answered from the ledger on disk
+    assert (tmp_path / "long" / "arcade.scores.json").stat().st_size > weight
+    await short.close()
+    await long.close()
+
+
+def copy_as_a_power_cut_leaves_it(folder, into):
+    """The data folder's files as they are now, with no shutdown: what a crash leaves."""
+    into.mkdir()
+    for path in folder.glob("arcade*"):
+        shutil.copy(path, into / path.name)
+    return into
+
+
+async def test_a_crash_between_the_ledger_and_the_main_file_stores_nothing_twice(stores, tmp_path, monkeypatch):
+    from arcade.plugins.store_tinydb import store as store_module
+
+    store = await stores.open()
+    for index in range(5):
+        await store.submit_score(POINTS, person(f"p{index}"), submission(index, f"p{index}-run"))
+
+    def disk_full(path, payload):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "write_atomically", disk_full)
+    await store._fold(store._journal.rotate())  # the ledger and its index are written, the main file is not
+    crashed = copy_as_a_power_cut_leaves_it(tmp_path, tmp_path / "crashed")
+    monkeypatch.undo()
+    survivor = await Stores("tinydb", crashed).open()
+    assert await board(survivor) == [(1, "p4", 4), (2, "p3", 3), (3, "p2", 2), (4, "p1", 1), (5, "p0", 0)]
+    _, stored = await survivor.submit_score(POINTS, person("p2"), submission(2, "p2-run"))
+    assert not stored
+    await survivor.close()
+    with TinyDB(crashed / "arcade.scores.json") as ledger:
+        assert sorted(doc["submission_id"] for doc in ledger.table("scores").all()) == [f"p{i}-run" for i in range(5)]
+
+
+async def test_a_ledger_append_a_crash_cut_short_is_cut_off_and_its_scores_come_from_the_journal(stores, tmp_path):
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    store = await stores.reopen(store)  # ada is in the ledger now
+    await store.submit_score(POINTS, person("bob"), submission(50, "bob-run-1"))
+    crashed = copy_as_a_power_cut_leaves_it(tmp_path, tmp_path / "crashed")
+    ledger = crashed / "arcade.scores.json"
+    ledger.write_bytes(ledger.read_bytes()[: -len(b"\n}}\n")] + b',\n"2": {"game": "poi')  # the torn append
+    survivor = await Stores("tinydb", crashed).open()
+    assert await board(survivor) == [(1, "bob", 50), (2, "ada", 40)]
+    await survivor.close()
+    with TinyDB(ledger) as database:  # whole again, and each score once
+        assert sorted(doc["submission_id"] for doc in database.table("scores").all()) == ["ada-run-1", "bob-run-1"]
+
+
+async def test_a_lost_index_is_built_again_from_the_ledger(stores, tmp_path):
+    store = await stores.open()
+    first, _ = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("bob"), submission(50, "bob-run-1"))
+    await store.close()
+    stores.opened.remove(store)
+    (tmp_path / "arcade.scores.json.index").unlink()
+    store = await stores.open()
+    again, stored = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    assert (again, stored) == (first, False)
+    assert (tmp_path / "arcade.scores.json.index").exists()
+
+
+async def test_a_file_from_before_the_ledger_is_adopted_with_its_scores_and_bests(stores, tmp_path):
+    """The first version kept every score in the main file, and no table of bests."""
+    ada, bob = person("ada"), person("bob")
+    scores = [(ada, 40, True, 1), (bob, 70, True, 2), (ada, 10, False, 3), (ada, 90, True, 4)]
+    old = {
+        "players": {str(n): msgspec.to_builtins(p) for n, p in enumerate([ada, bob], 1)},
+        "scores": {
+            str(seq): {
+                "game": "points", "player": p.id, "score": score, "submission_id": f"{p.name}-{seq}",
+                "run": {"seed": 1, "inputs": [], "ticks": 1}, "at": f"2026-06-0{seq}T10:00:00+00:00",
+                "seq": seq, "best": score, "rank": 1, "new_best": new_best,
+            }
+            for p, score, new_best, seq in scores
+        },
+        "journal": {"1": {"folded_through": 0}},
+    }  # fmt: skip
+    (tmp_path / "arcade.json").write_text(json.dumps(old))
+    store = await stores.open()
+    assert await board(store) == [(1, "ada", 90), (2, "bob", 70)]
+    answer, stored = await store.submit_score(POINTS, ada, submission(10, "ada-3"))
+    assert (stored, answer.at.day) == (False, 3)
+    store = await stores.reopen(store)
+    assert await board(store) == [(1, "ada", 90), (2, "bob", 70)]
+    await store.close()
+    stores.opened.remove(store)
+    assert "scores" not in json.loads((tmp_path / "arcade.json").read_text())
+    assert len(json.loads((tmp_path / "arcade.scores.json").read_text())["scores"]) == 4

@@ -13,6 +13,7 @@ anywhere else is damage, and reading stops with an error that says where.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -36,12 +37,12 @@ class Journal:
     def path(self, generation: int) -> Path:
         return self.folder / f"{self.stem}.{generation:06d}"
 
-    def read(self, after: int) -> list:
-        """The entries of every generation newer than ``after``, oldest first."""
+    def read(self, after: int, type=Any) -> list:
+        """The entries of every generation newer than ``after``, oldest first, each decoded as ``type``."""
         entries = []
         newer = [number for number in self._generations() if number > after]
         for number in newer:
-            entries += self._read_file(self.path(number), last=number == newer[-1])
+            entries += self._read_file(self.path(number), newer[-1] == number, type)
         return entries
 
     def append(self, entries: list) -> None:
@@ -80,18 +81,18 @@ class Journal:
         prefix = f"{self.stem}."
         numbers = []
         for path in self.folder.glob(f"{self.stem}.*"):
-            suffix = path.name[len(prefix):]
+            suffix = path.name[len(prefix) :]
             if suffix.isdigit():
                 numbers.append(int(suffix))
         return sorted(numbers)
 
-    def _read_file(self, path: Path, last: bool) -> list:
+    def _read_file(self, path: Path, last: bool, type) -> list:
         raw = path.read_bytes()
         *lines, tail = raw.split(b"\n")  # tail: what follows the last newline, normally nothing
         entries, good_end = [], 0
         for number, line in enumerate(lines, 1):
             try:
-                entries.append(msgspec.json.decode(line))
+                entries.append(msgspec.json.decode(line, type=type))
             except msgspec.DecodeError as error:
                 if not (last and number == len(lines) and not tail):
                     raise JournalDamaged(f"{path}, line {number}: {error}") from None

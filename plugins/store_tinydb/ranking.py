@@ -23,6 +23,31 @@ class Ranking:
         self._keys: list[tuple[int, int, str]] = []
         self._best: dict[str, tuple[tuple[int, int, str], int, datetime]] = {}
 
+    @classmethod
+    def of_bests(cls, game: GameInfo, bests) -> tuple["Ranking", list[tuple[str, int]]]:
+        """A ranking of ``(player_id, score, seq, at)`` candidates for bests, sorted once.
+
+        Answers it with the (player_id, seq) of the candidates that are not a best: a
+        player can have several after two of their identities merged.
+        """
+        ranking, beaten = cls(game), []
+        for player_id, score, seq, at in bests:
+            key = (game.ordered(score), seq, player_id)
+            previous = ranking._best.get(player_id)
+            if previous is not None:
+                if previous[0] < key:
+                    beaten.append((player_id, seq))
+                    continue
+                beaten.append((player_id, previous[0][1]))
+            ranking._best[player_id] = (key, score, at)
+        ranking._keys = sorted(entry[0] for entry in ranking._best.values())
+        return ranking, beaten
+
+    def seq_of(self, player_id: str) -> int | None:
+        """The acceptance sequence of the player's best, or None if they have no score."""
+        entry = self._best.get(player_id)
+        return None if entry is None else entry[0][1]
+
     def __len__(self) -> int:
         return len(self._keys)
 

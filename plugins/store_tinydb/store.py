@@ -1,17 +1,23 @@
-"""The embedded default store: one TinyDB JSON file in the data folder, for one server process.
+"""The embedded default store: TinyDB files in the data folder, for one server process.
 
-Why it is fast enough: TinyDB hands its storage the whole database on every
-write, so a durable write per score would be a whole-file rewrite per score.
-Instead a change is staged in memory (visible at once), concurrent changes share
-one append to a journal with one fsync (group commit), and only then are the
-waiting requests answered. Every ``fold_every`` changes, and at shutdown, the
-journal is folded into the TinyDB file: msgspec encodes it and the file is
-replaced atomically (temporary file, fsync, rename, fsync of the folder), off
-the event loop. Reads come from in-memory indexes and never touch the files.
+Why it stays fast as it fills: TinyDB hands its storage the whole database on
+every write, so a durable write per change would be a whole-file rewrite per
+change. Instead a change is staged in memory (visible at once), concurrent
+changes share one append to a journal with one fsync (group commit), and only
+then are the waiting requests answered. A fold, every ``fold_every`` changes
+(more as the store grows, so its cost per change stays level) and at shutdown,
+makes the files hold everything: new scores are appended to the ledger (a TinyDB
+file of every score and its run, never rewritten: ``ledger.py``), and the main
+TinyDB file, which holds what is small and changes (players, each player's best
+per game, records, counters), is replaced atomically from documents encoded when
+they changed (``tables.py``). Memory holds the players, the rankings, the
+records and 16 bytes per stored score; reads never touch a file except to answer
+a retried submission from the ledger.
 """
 
 import asyncio
 import fcntl
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -20,9 +26,9 @@ from typing import Any
 
 import msgspec
 from arcade.plugins.store_tinydb.journal import Journal, JournalDamaged
+from arcade.plugins.store_tinydb.ledger import Ledger, LedgerDamaged
 from arcade.plugins.store_tinydb.ranking import Ranking, decode_cursor, encode_cursor
-from tinydb import Storage, TinyDB
-from tinydb.table import Document, Table
+from arcade.plugins.store_tinydb.tables import EncodedTable, database_bytes
 
 from arcade.sdk.durable import write_atomically
 from arcade.sdk.game import GameInfo
@@ -35,70 +41,51 @@ from arcade.sdk.models import (
     ScoreSubmission,
     player_id,
 )
-from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
+from arcade.sdk.store import (
+    BadCursor,
+    Record,
+    StoreError,
+    StoreUnavailable,
+    SubmissionConflict,
+)
 
 FOLD_EVERY = 2000
-"""Journaled changes after which the journal is folded into the database file, by default."""
-JOURNAL_TABLE = "journal"
-"""The table recording which journal generations the file already holds."""
+"""Journaled changes after which the journal is folded into the files, by default."""
+FOLD_SHARE = 8
+"""A fold waits for at least one change per this many documents held, so its cost per change stays level."""
+FOLD_BYTES = 16 * 2**20
+"""Scores (with their runs) held in memory after which a fold moves them to the ledger."""
+META_TABLE = "journal"
+"""The table recording which journal generation the file already holds, and the last score's sequence."""
+
+log = logging.getLogger(__name__)
+
+_Database = dict[str, dict[str, msgspec.Raw]]
+_Change = tuple[str, Any, msgspec.Raw]
+"""A journal line: table, key, the document's JSON (``null``: deleted)."""
 
 
-class _MemoryStorage(Storage):
-    """TinyDB storage that keeps the database in memory; the store makes it durable."""
+class _Score(msgspec.Struct):
+    """What start-up needs of a score document: never its run."""
 
-    def __init__(self, data: dict):
-        self.data = data
-
-    def read(self):
-        return self.data
-
-    def write(self, data):
-        self.data = data
+    game: str
+    player: str
+    submission_id: str
+    score: int
+    seq: int
+    at: str
 
 
-_Database = dict[str, dict[str, dict[str, Any]]]
+class _Best(msgspec.Struct):
+    game: str
+    player: str
+    score: int
+    seq: int
+    at: str
 
 
-class _KeyedTable:
-    """A TinyDB table mirrored in memory by key, so a request reads and writes it in O(1).
-
-    Every TinyDB write converts the whole table, so changes are staged here and
-    reach the table in one batch when the journal is folded into the file.
-    """
-
-    def __init__(self, table: Table, key_of):
-        self._table = table
-        self.documents: dict[Any, dict] = {}
-        self._doc_ids: dict[Any, int] = {}
-        self._staged: set = set()
-        for document in table.all():
-            key = key_of(document)
-            self.documents[key] = dict(document)
-            self._doc_ids[key] = document.doc_id
-
-    def put(self, key, document: dict | None) -> None:
-        """Set (or, with None, delete) the document under ``key``."""
-        if document is None:
-            self.documents.pop(key, None)
-        else:
-            self.documents[key] = document
-        self._staged.add(key)
-
-    def drop_expired(self, now: float) -> None:
-        for key, document in list(self.documents.items()):
-            if document["expires_at"] is not None and document["expires_at"] <= now:
-                self.put(key, None)
-
-    def apply(self) -> None:
-        """Replace the staged documents: the old copies go, the current ones come in (new ids)."""
-        staged, self._staged = self._staged, set()
-        stale = [self._doc_ids.pop(key) for key in staged if key in self._doc_ids]
-        fresh = [key for key in staged if key in self.documents]
-        if stale:
-            self._table.remove(doc_ids=stale)
-        if fresh:
-            for key, doc_id in zip(fresh, self._table.insert_multiple(self.documents[key] for key in fresh)):
-                self._doc_ids[key] = doc_id
+class _Issuer(msgspec.Struct):
+    issuer: str
 
 
 class TinyDBStore:
@@ -108,10 +95,19 @@ class TinyDBStore:
         self.path = Path(path)
         self.fold_every = fold_every
         self._lock_fd: int | None = None
-        self._players: dict[str, Player] = {}
+        self._ledger = Ledger(self.path.with_name(f"{self.path.stem}.scores{self.path.suffix}"))
+        self._tables = {
+            "players": EncodedTable("players", lambda doc: doc["id"]),
+            "bests": EncodedTable("bests", lambda doc: (doc["game"], doc["player"], doc["seq"])),
+            "records": EncodedTable("records", lambda doc: (doc["kind"], doc["key"])),
+            "counters": EncodedTable("counters", lambda doc: doc["key"]),
+        }
+        self._recent: dict[tuple[str, str], tuple[int, bytes]] = {}
+        """Scores not yet in the ledger: (seq, document) by (player, submission_id)."""
+        self._recent_bytes = 0
+        self._issuers: dict[str, int] = {}
         self._in_flight: dict[tuple[str, str], asyncio.Future] = {}
         self._rankings: dict[str, Ranking] = {}
-        self._unranked: dict[str, list[dict]] = {}
         self._pending: list[list] = []
         self._unfolded = 0
         self._next_write: asyncio.Future | None = None
@@ -127,48 +123,87 @@ class TinyDBStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock()
         try:
-            data = self._read_file()
-            self._db = TinyDB(data, storage=_MemoryStorage)
-            folded = self._db.table(JOURNAL_TABLE).get(doc_id=1) or {"folded_through": 0}
-            self._journal = Journal(self.path.parent, f"{self.path.name}.journal", folded["folded_through"])
-            changes = self._journal.read(after=folded["folded_through"])
+            changes, folded_through, legacy = await asyncio.to_thread(self._load)
         except JournalDamaged as error:
             self._unlock()
             raise StoreError(
                 f"the journal of {self.path} is damaged ({error}). It was left untouched: restore the data "
                 "folder from a backup, or move the journal file away to lose the changes it holds."
             ) from None
+        except LedgerDamaged as error:
+            self._unlock()
+            raise StoreError(
+                f"the ledger of scores beside {self.path} is damaged ({error}). It was left untouched: restore "
+                f"the data folder from a backup; if only {self._ledger.index_path.name} is damaged, move it away "
+                "and the next start builds it again from the ledger."
+            ) from None
         except StoreError:
             self._unlock()
             raise
-        self._tables = {
-            "scores": _KeyedTable(self._db.table("scores"), lambda doc: (doc["player"], doc["submission_id"])),
-            "players": _KeyedTable(self._db.table("players"), lambda doc: doc["id"]),
-            "records": _KeyedTable(self._db.table("records"), lambda doc: (doc["kind"], doc["key"])),
-            "counters": _KeyedTable(self._db.table("counters"), lambda doc: doc["key"]),
-        }
-        for name, key, document in changes:
-            self._tables[name].put(tuple(key) if isinstance(key, list) else key, document)
-        self._journal.discard_through(folded["folded_through"])
-        for document in self._tables["players"].documents.values():
-            self._players[document["id"]] = msgspec.convert(document, Player)
-        for document in sorted(self._tables["scores"].documents.values(), key=lambda doc: doc["seq"]):
-            self._unranked.setdefault(document["game"], []).append(document)
-            self._seq = max(self._seq, document["seq"])
-        records = self._tables["records"].documents.values()
-        self._record_version = max((doc["version"] for doc in records), default=0)
+        for table, key, document in changes:
+            self._replay(table, tuple(key) if isinstance(key, list) else key, bytes(document))
+        if legacy is not None:
+            self._adopt(legacy + [msgspec.json.decode(doc) for table, _, doc in changes if table == "scores"])
+        self._journal.discard_through(folded_through)
         self._next_write = asyncio.get_running_loop().create_future()
-        if changes:  # start from a file that holds everything
+        for key in self._tables["players"]:
+            issuer = self._tables["players"].get(key, _Issuer).issuer
+            self._issuers[issuer] = self._issuers.get(issuer, 0) + 1
+        records = self._tables["records"]
+        self._record_version = max((records.get(key)["version"] for key in records), default=0)
+        if changes or legacy:  # start from files that hold everything
             await self._fold(self._journal.rotate())
 
+    def _load(self) -> tuple[list[_Change], int, list[dict] | None]:
+        """Read the files (blocking): the main file into the tables, the ledger's index, the journal.
+
+        Answers the journal's changes, the generation the file holds, and the scores of a file
+        written before the ledger existed (None for a file of this version).
+        """
+        data = self._read_file()
+        for name, table in self._tables.items():
+            table.load(data.get(name, {}))
+        meta = msgspec.json.decode(data.get(META_TABLE, {}).get("1", b"{}"))
+        folded_through, self._seq = meta.get("folded_through", 0), meta.get("seq", 0)
+        self._ledger.open()
+        self._journal = Journal(self.path.parent, f"{self.path.name}.journal", folded_through)
+        changes = self._journal.read(after=folded_through, type=_Change)
+        legacy = None
+        if "scores" in data:
+            legacy = [msgspec.json.decode(raw) for raw in data["scores"].values()]
+            for document in legacy:
+                self._replay("scores", (document["player"], document["submission_id"]), msgspec.json.encode(document))
+        return changes, folded_through, legacy
+
+    def _replay(self, table: str, key, document: bytes) -> None:
+        """Apply a change read back at start-up (blocking: may read the ledger)."""
+        encoded = None if document == b"null" else document
+        if table != "scores":
+            expires_at = None if encoded is None else msgspec.json.decode(encoded).get("expires_at")
+            self._tables[table].put(key, encoded, expires_at)
+            return
+        seq = msgspec.json.decode(encoded, type=_Score).seq
+        self._seq = max(self._seq, seq)
+        if key not in self._recent and self._ledger.find(*key) is None:
+            self._hold(key, seq, encoded)
+
+    def _adopt(self, scores: list[dict]) -> None:
+        """Keep the bests of a file from before the ledger, which had none: every score that was a
+        new best when accepted is a candidate, and the first ranking of its game keeps the best."""
+        for document in scores:
+            if document["new_best"]:
+                best = _best(document)
+                self._tables["bests"].put((best["game"], best["player"], best["seq"]), msgspec.json.encode(best))
+
     async def close(self) -> None:
-        """Answer every staged write, then fold the journal so the file holds everything."""
+        """Answer every staged write, then fold the journal so the files hold everything."""
         if self._writer is not None:
             await asyncio.shield(self._writer)
         if self._folder is not None:
             await asyncio.shield(self._folder)
-        if self._unfolded:
+        if self._unfolded or self._recent:
             await self._fold(self._journal.rotate())
+        self._ledger.close()
         self._unlock()
 
     def _lock(self) -> None:
@@ -213,7 +248,7 @@ class TinyDBStore:
     ) -> tuple[ScoreAccepted, bool]:
         key = (player.id, submission.submission_id)
         self._save_player(player)
-        document = self._tables["scores"].documents.get(key)
+        document = await self._stored_score(key)
         if document is not None:
             if document["game"] != game.id or document["score"] != submission.score:
                 raise SubmissionConflict(
@@ -230,6 +265,7 @@ class TinyDBStore:
         self._seq += 1
         now = datetime.now(UTC)
         ranking = self._ranking(game)
+        beaten = ranking.seq_of(player.id)
         new_best = ranking.offer(player.id, submission.score, self._seq, now)
         best, rank, _ = ranking.best(player.id)
         document = {
@@ -244,66 +280,101 @@ class TinyDBStore:
             "rank": rank,
             "new_best": new_best,
         }
-        self._change("scores", key, document)
+        encoded = msgspec.json.encode(document)
+        self._hold(key, self._seq, encoded)
+        self._change("scores", key, encoded)
+        if new_best:
+            if beaten is not None:
+                self._change("bests", (game.id, player.id, beaten), None)
+            self._change("bests", (game.id, player.id, self._seq), msgspec.json.encode(_best(document)))
         written = self._in_flight[key] = self._request_write()
         await asyncio.shield(written)
         if self._in_flight.get(key) is written:
             del self._in_flight[key]
         return self._answer(document), True
 
+    async def _stored_score(self, key: tuple[str, str]) -> dict | None:
+        """The score stored under (player, submission_id): held in memory, or read from the ledger."""
+        held = self._recent.get(key)
+        if held is None and self._ledger.may_hold(*key):
+            found = await asyncio.to_thread(self._ledger.find, *key)
+            held = self._recent.get(key)  # staged while the ledger was read: that one is newer
+            if held is None:
+                return found
+        return None if held is None else msgspec.json.decode(held[1])
+
+    def _hold(self, key: tuple[str, str], seq: int, encoded: bytes) -> None:
+        """Keep a score in memory until a fold appends it to the ledger."""
+        previous = self._recent.get(key)
+        self._recent_bytes += len(encoded) - (0 if previous is None else len(previous[1]))
+        self._recent[key] = (seq, encoded)
+
     def _save_player(self, player: Player) -> None:
-        if self._players.get(player.id) != player:
-            self._players[player.id] = player
-            self._change("players", player.id, msgspec.to_builtins(player))
+        encoded = msgspec.json.encode(player)
+        stored = self._tables["players"].raw(player.id)
+        if stored != encoded:
+            if stored is None:
+                self._issuers[player.issuer] = self._issuers.get(player.issuer, 0) + 1
+            self._change("players", player.id, encoded)
 
     async def move_issuer(self, old: str, new: str) -> int:
-        movers = [player for player in self._players.values() if player.issuer == old != new]
+        if old == new or not self._issuers.get(old):
+            return 0
+        players = self._tables["players"]
+        movers = [player for key in list(players) if (player := players.get(key, Player)).issuer == old]
+        ids = {player.id for player in movers}
+        stored = await asyncio.to_thread(self._ledger.documents_of, ids)
+        stored.update({key: msgspec.json.decode(held[1]) for key, held in self._recent.items() if key[0] in ids})
         games = set()
         for player in movers:
             moved = msgspec.structs.replace(player, id=player_id(new, player.subject), issuer=new)
-            games |= self._merge(player, moved)
-        for game in games:  # rank again from the scores, in the order they were accepted
+            scores = [doc for key, doc in stored.items() if key[0] == player.id]
+            games |= await self._merge(player, moved, scores)
+        for game in games:  # ranked again from the bests at next use
             self._rankings.pop(game, None)
-            self._unranked[game] = sorted(
-                (doc for doc in self._tables["scores"].documents.values() if doc["game"] == game),
-                key=lambda doc: doc["seq"],
-            )
-        if movers:
-            await asyncio.shield(self._request_write())
+        await asyncio.shield(self._request_write())
         return len(movers)
 
-    def _merge(self, old: Player, new: Player) -> set[str]:
-        """Stage moving ``old``'s scores to ``new``; answer the games they were in.
+    async def _merge(self, old: Player, new: Player, scores: list[dict]) -> set[str]:
+        """Stage moving ``old``'s scores and bests to ``new``; answer the games they were in.
 
         The journal gets the changes in this order, so whatever prefix of them a
         crash leaves is a state reads can serve and a second move completes: the
-        player first, then each score's copy before its original goes, and the
-        old player last.
+        player first, then each score's copy, then the bests, and the old player
+        last. The ledger keeps the old copies as evidence; no board shows them.
         """
-        self._save_player(self._players.get(new.id, new))
-        scores = self._tables["scores"].documents
-        games = set()
-        for key, document in [(key, doc) for key, doc in scores.items() if doc["player"] == old.id]:
+        if self._tables["players"].raw(new.id) is None:
+            self._save_player(new)
+        for document in sorted(scores, key=_by_seq):
             moved = {**document, "player": new.id}
-            there = scores.get((new.id, document["submission_id"]))
+            there = await self._stored_score((new.id, document["submission_id"]))
             if there is not None and (there["game"], there["score"]) != (document["game"], document["score"]):
                 moved["submission_id"] = f"{document['submission_id']}~{old.id}"  # another run: keep it apart
                 there = None
             if there is None or there["seq"] > document["seq"]:  # the same run counts once, as first stored
-                self._change("scores", (new.id, moved["submission_id"]), moved)
-            self._change("scores", key, None)
-            games.add(document["game"])
-        del self._players[old.id]
+                encoded = msgspec.json.encode(moved)
+                self._hold((new.id, moved["submission_id"]), moved["seq"], encoded)
+                self._change("scores", (new.id, moved["submission_id"]), encoded)
+        bests = self._tables["bests"]
+        games = set()
+        for game, player, seq in [key for key in bests if key[1] == old.id]:
+            best = {**bests.get((game, player, seq)), "player": new.id}  # the next ranking keeps the better
+            self._change("bests", (game, new.id, seq), msgspec.json.encode(best))
+            self._change("bests", (game, player, seq), None)
+            games.add(game)
+        self._issuers[old.issuer] -= 1
         self._change("players", old.id, None)
         return games
 
     async def issuers(self) -> list[str]:
-        return list({player.issuer for player in self._players.values()})
+        return [issuer for issuer, count in self._issuers.items() if count]
 
-    def _change(self, table: str, key, document: dict | None) -> None:
-        """Stage a change: visible at once, journaled by the next write, in the file at the next fold."""
-        self._tables[table].put(key, document)
-        self._pending.append([table, list(key) if isinstance(key, tuple) else key, document])
+    def _change(self, table: str, key, document: bytes | None, expires_at: float | None = None) -> None:
+        """Stage a change: visible at once, journaled by the next write, in the files at the next fold."""
+        if table != "scores":
+            self._tables[table].put(key, document, expires_at)
+        raw = msgspec.Raw(b"null" if document is None else document)
+        self._pending.append([table, list(key) if isinstance(key, tuple) else key, raw])
 
     def _request_write(self) -> asyncio.Future:
         """The future of the next durable write, which will include everything staged so far."""
@@ -332,24 +403,41 @@ class TinyDBStore:
                 continue
             written.set_result(None)
             self._unfolded += len(batch)
-            if self._unfolded >= self.fold_every and (self._folder is None or self._folder.done()):
+            if self._fold_due() and (self._folder is None or self._folder.done()):
                 self._folder = asyncio.create_task(self._fold(self._journal.rotate()))
 
-    async def _fold(self, sealed: int) -> None:
-        """Write a snapshot holding every journal generation up to ``sealed``, then drop those files.
+    def _fold_due(self) -> bool:
+        held = sum(len(table) for table in self._tables.values())
+        return self._unfolded >= max(self.fold_every, held // FOLD_SHARE) or self._recent_bytes >= FOLD_BYTES
 
-        TinyDB's tables change only here, on the loop; the encoding and the atomic
-        replace run in a thread while requests go on staging into the journal.
+    async def _fold(self, sealed: int) -> None:
+        """Make the files hold every journal generation up to ``sealed``, then drop those generations.
+
+        The new scores go to the ledger first, then the main file is replaced; a
+        crash between the two leaves the journal to replay, and the ledger's index
+        to recognise the scores it already holds. Only the blocking work runs in a
+        thread; the tables change on the loop, while requests go on staging.
         """
         self._unfolded = 0
         now = time.time()
-        self._tables["records"].drop_expired(now)
-        self._tables["counters"].drop_expired(now)
         for table in self._tables.values():
-            table.apply()
-        self._db.table(JOURNAL_TABLE).upsert(Document({"folded_through": sealed}, doc_id=1))
-        data = self._db.storage.data
-        await asyncio.to_thread(lambda: write_atomically(self.path, msgspec.json.encode(data)))
+            table.drop_expired(now)
+        scores = list(self._recent.items())
+        try:
+            if scores:
+                await asyncio.to_thread(self._ledger.append, sorted(held for _, held in scores))
+                for key, held in scores:
+                    if self._recent.get(key) is held:
+                        del self._recent[key]
+                        self._recent_bytes -= len(held[1])
+            meta = msgspec.json.encode({"folded_through": sealed, "seq": self._seq})
+            tables = [(name, table.entries()) for name, table in self._tables.items()]
+            tables.append((META_TABLE, [b'"1": ' + meta]))
+            await asyncio.to_thread(lambda: write_atomically(self.path, database_bytes(tables)))
+        except OSError as error:  # the journal still holds it all: the next fold tries again
+            log.warning("could not fold the journal into %s: %s; it will be tried again", self.path.parent, error)
+            self._unfolded = self.fold_every
+            return
         self._journal.discard_through(sealed)
 
     # -- records and counters ---------------------------------------------------------------
@@ -371,25 +459,25 @@ class TinyDBStore:
         self._record_version = max(self._record_version + 1, time.time_ns() // 1000)
         document = {"kind": kind, "key": key, "value": value, "version": self._record_version, "expires_at": expires_at}
         gone = expires_at is not None and expires_at <= time.time()
-        self._change("records", (kind, key), None if gone else document)
+        self._change("records", (kind, key), None if gone else msgspec.json.encode(document), expires_at)
         await asyncio.shield(self._request_write())
         return Record(value=value, version=document["version"], expires_at=expires_at)
 
     async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
-        document = self._tables["counters"].documents.get(key)
+        document = self._tables["counters"].get(key)
         buckets = {} if document is None else {second: n for second, n in document["buckets"] if second >= now - window}
         if amount:
             buckets[now] = buckets.get(now, 0) + amount
-            self._change(
-                "counters", key, {"key": key, "buckets": sorted(buckets.items()), "expires_at": max(buckets) + window + 1}
-            )
+            expires_at = max(buckets) + window + 1
+            encoded = msgspec.json.encode({"key": key, "buckets": sorted(buckets.items()), "expires_at": expires_at})
+            self._change("counters", key, encoded, expires_at)
         total = sum(n for second, n in buckets.items() if second <= now)
         if amount:
             await asyncio.shield(self._request_write())
         return total
 
     def _live_record(self, kind: str, key: str) -> dict | None:
-        document = self._tables["records"].documents.get((kind, key))
+        document = self._tables["records"].get((kind, key))
         if document is None or (document["expires_at"] is not None and document["expires_at"] <= time.time()):
             return None
         return document
@@ -414,7 +502,7 @@ class TinyDBStore:
         return self._page(game, ranking, position - (limit - 1) // 2, limit)
 
     async def player(self, player_id: str) -> Player | None:
-        return self._players.get(player_id)
+        return self._tables["players"].get(player_id, Player)
 
     async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
         bests = []
@@ -429,31 +517,45 @@ class TinyDBStore:
         rows = ranking.entries(start, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
+        players = self._tables["players"]
         entries = [
-            LeaderboardEntry(rank=rank, player=self._players[pid].ref(), score=score, at=at)
+            LeaderboardEntry(rank=rank, player=players.get(pid, Player).ref(), score=score, at=at)
             for rank, pid, score, at, _ in rows
         ]
         next_cursor = encode_cursor(rows[-1][4]) if more else None
         return LeaderboardPage(game=game.id, players=len(ranking), entries=entries, next_cursor=next_cursor)
 
     def _ranking(self, game: GameInfo) -> Ranking:
-        """The game's ranking, built on first use from the scores loaded at start-up."""
+        """The game's ranking, built on first use from the stored bests."""
         ranking = self._rankings.get(game.id)
         if ranking is None:
-            ranking = self._rankings[game.id] = Ranking(game)
-            for document in self._unranked.pop(game.id, ()):
-                at = datetime.fromisoformat(document["at"])
-                ranking.offer(document["player"], document["score"], document["seq"], at)
+            bests = self._tables["bests"]
+            rows = [bests.get(key, _Best) for key in bests if key[0] == game.id]
+            ranking, beaten = Ranking.of_bests(
+                game, ((row.player, row.score, row.seq, datetime.fromisoformat(row.at)) for row in rows)
+            )
+            for player, seq in beaten:  # journaled with the next write; dropped again if a crash loses it
+                self._change("bests", (game.id, player, seq), None)
+            self._rankings[game.id] = ranking
         return ranking
 
     def _answer(self, document: dict) -> ScoreAccepted:
         return ScoreAccepted(
             game=document["game"],
             submission_id=document["submission_id"],
-            player=self._players[document["player"]].ref(),
+            player=self._tables["players"].get(document["player"], Player).ref(),
             score=document["score"],
             best=document["best"],
             rank=document["rank"],
             new_best=document["new_best"],
             at=datetime.fromisoformat(document["at"]),
         )
+
+
+def _best(document: dict) -> dict:
+    """A player's best in a game, as the bests table keeps it, from the score that reached it."""
+    return {key: document[key] for key in ("game", "player", "score", "seq", "at")}
+
+
+def _by_seq(document: dict) -> int:
+    return document["seq"]
