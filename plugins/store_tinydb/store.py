@@ -325,18 +325,23 @@ class TinyDBStore:
         ids = {player.id for player in movers}
         stored = await asyncio.to_thread(self._ledger.documents_of, ids)
         stored.update({key: msgspec.json.decode(held[1]) for key, held in self._recent.items() if key[0] in ids})
+        scores, bests = {pid: [] for pid in ids}, {pid: [] for pid in ids}
+        for (pid, _), document in stored.items():
+            scores[pid].append(document)
+        for key in self._tables["bests"]:
+            if key[1] in ids:
+                bests[key[1]].append(key)
         games = set()
         for player in movers:
             moved = msgspec.structs.replace(player, id=player_id(new, player.subject), issuer=new)
-            scores = [doc for key, doc in stored.items() if key[0] == player.id]
-            games |= await self._merge(player, moved, scores)
+            games |= await self._merge(player, moved, scores[player.id], bests[player.id])
         for game in games:  # ranked again from the bests at next use
             self._rankings.pop(game, None)
         await asyncio.shield(self._request_write())
         return len(movers)
 
-    async def _merge(self, old: Player, new: Player, scores: list[dict]) -> set[str]:
-        """Stage moving ``old``'s scores and bests to ``new``; answer the games they were in.
+    async def _merge(self, old: Player, new: Player, scores: list[dict], bests: list[tuple]) -> set[str]:
+        """Stage moving ``old``'s scores and the keys of its bests to ``new``; answer the games they were in.
 
         The journal gets the changes in this order, so whatever prefix of them a
         crash leaves is a state reads can serve and a second move completes: the
@@ -355,10 +360,9 @@ class TinyDBStore:
                 encoded = msgspec.json.encode(moved)
                 self._hold((new.id, moved["submission_id"]), moved["seq"], encoded)
                 self._change("scores", (new.id, moved["submission_id"]), encoded)
-        bests = self._tables["bests"]
         games = set()
-        for game, player, seq in [key for key in bests if key[1] == old.id]:
-            best = {**bests.get((game, player, seq)), "player": new.id}  # the next ranking keeps the better
+        for game, player, seq in bests:
+            best = {**self._tables["bests"].get((game, player, seq)), "player": new.id}  # ranking keeps the better
             self._change("bests", (game, new.id, seq), msgspec.json.encode(best))
             self._change("bests", (game, player, seq), None)
             games.add(game)
