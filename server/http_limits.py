@@ -1,8 +1,9 @@
 """A bound on the request head (request line and headers) before the app sees any of it.
 
 uvicorn's httptools protocol takes headers of any size: an 8 MB header was parsed and answered.
-This protocol counts the bytes of each request's head as they arrive and answers 431 past
-:data:`MAX_HEAD`, closing the connection before the rest is read. Bodies have their own limits
+This protocol counts the bytes of each request's head as they arrive, up to the blank line that
+ends it, and answers 431 past :data:`MAX_HEAD`, closing the connection before the rest is read.
+What follows the blank line in the same packets is body: bodies have their own limits
 (``request_max_body_size`` on the routes).
 """
 
@@ -11,6 +12,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD = 32 * 1024
 """Bytes a request line and its headers may take: a badge's are under 1 KiB, a browser's a few."""
 TOO_LARGE = b"request head too large: send at most 32 KiB of request line and headers"
+END_OF_HEAD = b"\r\n\r\n"
+"""The parser takes no other line ending (a bare LF is a 400)."""
 
 
 class BoundedHttpTools(HttpToolsProtocol):
@@ -18,10 +21,14 @@ class BoundedHttpTools(HttpToolsProtocol):
         super().connection_made(transport)
         self.head_bytes = 0
         self.in_head = True
+        self.last_bytes = b""  # the end of the head may span two packets
 
     def data_received(self, data: bytes) -> None:
         if self.in_head:
-            self.head_bytes += len(data)
+            seen = self.last_bytes + data
+            end = seen.find(END_OF_HEAD)
+            self.head_bytes += len(data) if end < 0 else max(end + len(END_OF_HEAD) - len(self.last_bytes), 0)
+            self.last_bytes = seen[-(len(END_OF_HEAD) - 1) :]
             if self.head_bytes > MAX_HEAD:
                 self.transport.write(
                     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain\r\n"
@@ -37,4 +44,4 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self.in_head, self.head_bytes = True, 0  # what comes next is the next request's head
+        self.in_head, self.head_bytes, self.last_bytes = True, 0, b""  # what comes next is the next request's head

@@ -1,5 +1,6 @@
 """`arcade serve` shutting down: requests in flight are answered, and every acknowledged score stays."""
 
+import json
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,21 @@ def test_sigterm_answers_requests_in_flight_and_loses_no_acknowledged_score(serv
     assert board.status_code == 200
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))
+
+
+def test_a_body_sent_in_the_same_packets_as_its_head_is_a_body_however_big(server):
+    """Only the head counts against its limit: a score of 300 KiB (a long run is about that) sent
+    in one write with its head is read by the route, which answers it (was a 431)."""
+    body = json.dumps({"score": 1, "run": {"seed": 1}, "submission_id": "big-body-1", "pad": "x" * 300_000})
+    head = (
+        f"POST /api/v1/games/balloon/scores HTTP/1.1\r\nHost: arcade\r\nAuthorization: Bearer {server.token('ada')}"
+        f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(head.encode() + body.encode())
+        answer = b"".join(iter(lambda: client.recv(65536), b""))  # until the server closes
+    assert answer.startswith(b"HTTP/1.1 422 "), answer
+    assert b"unknown field `pad`" in answer
 
 
 def test_a_request_head_past_its_limit_is_a_431_before_it_is_read_and_the_next_request_is_served(server):
