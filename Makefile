@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/micropython -X heapsize=96K bench/qr.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/crash.py
+	$(BIN)/python bench/store_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

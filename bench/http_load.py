@@ -33,15 +33,14 @@ class Result:
         return Counter({status: n for status, n in self.statuses.items() if status != expected})
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
-    """Send one request and read its whole answer; return the status code."""
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+    """Send one request and read its whole answer; return the status code and the body."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     length = _CONTENT_LENGTH.search(head)
     if length is None:
         raise ConnectionError(f"an answer without Content-Length: {head[:200]!r}")
-    await reader.readexactly(int(length[1]))
-    return int(head[9:12])
+    return int(head[9:12]), await reader.readexactly(int(length[1]))
 
 
 async def run(
@@ -67,7 +66,8 @@ async def run(
         nonlocal left
         while left > 0 and time.monotonic() < deadline:
             left -= 1
-            statuses[await _exchange(reader, writer, next_request())] += 1
+            status, _ = await exchange(reader, writer, next_request())
+            statuses[status] += 1
 
     start = time.monotonic()
     try:
