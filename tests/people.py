@@ -4,7 +4,7 @@ Not a test module. Tests, and the badge's end-to-end test, use it for the person
 side of the device flow, against a real server (its URL) or the app in process:
 
     person = Person(server.url, "ada")               # or Person(app, "ada")
-    person.approve(user_code="BCDF-GHJK")            # typed: /device, then the confirm page
+    person.approve(user_code="BCDF-GHJK-LMNP")       # typed: /device, log in, the code, the confirm page
     person.approve(link=verification_uri_complete)    # scanned: the QR code's link
     person.deny(link=verification_uri_complete)
 
@@ -43,8 +43,9 @@ class Person:
         self.has_account = False
 
     def enter_code(self, user_code: str) -> httpx.Response:
-        """Type ``user_code`` on /device; the confirm page, or the entry page with its error."""
-        return self.submit(self.browser.get("/device"), "enter-code", code=user_code)
+        """Open /device, log in (or sign up) there, type ``user_code``: the confirm page, or the entry
+        page with its error."""
+        return self.submit(self.logged_in(self.browser.get("/device")), "enter-code", code=user_code)
 
     def open(self, link: str) -> httpx.Response:
         """Follow the badge's QR link (``verification_uri_complete``)."""
@@ -53,15 +54,16 @@ class Person:
     def sign_up(self, page: httpx.Response) -> httpx.Response:
         fields = {"username": self.username, "name": self.name, "password": self.password, "picture": self.picture}
         answer = self.submit(page, "sign-up", **fields)
-        self.has_account = self.has_account or "approve" in forms(answer.text)
+        self.has_account = self.has_account or "log-out" in forms(answer.text)
         return answer
 
     def log_in(self, page: httpx.Response) -> httpx.Response:
         return self.submit(page, "log-in", username=self.username, password=self.password)
 
     def logged_in(self, page: httpx.Response) -> httpx.Response:
-        """The confirm page with this person logged in: signed up first if they have no account yet."""
-        if "approve" in forms(page.text):
+        """``page`` (a confirm page, or /device) with this person logged in: signed up first if they
+        have no account yet."""
+        if "log-in" not in forms(page.text):
             return page
         return self.log_in(page) if self.has_account else self.sign_up(page)
 
@@ -90,6 +92,11 @@ class Person:
         if (user_code is None) == (link is None):
             raise ValueError("give either user_code or link")
         return self.enter_code(user_code) if link is None else self.open(link)
+
+
+def csrf_token(page: httpx.Response) -> str:
+    """The CSRF token the page's forms carry."""
+    return forms(page.text)[next(iter(forms(page.text)))][1]["_csrf_token"]
 
 
 def forms(html: str) -> dict[str, tuple[str, dict[str, str]]]:

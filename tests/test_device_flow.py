@@ -15,10 +15,10 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import Apps, Site, connect
-from tests.people import Person, visible_text
+from tests.people import Person, csrf_token, visible_text
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
+USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}(-[BCDFGHJKLMNPQRSTVWXZ]{4}){2}$")
 ERROR_DESCRIPTION = re.compile(r"^[\x20-\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §5.2
 NOT_VALID = "That code is not valid."
 
@@ -188,7 +188,7 @@ def test_wrong_codes_all_get_the_same_answer(badge, person, idp):
     person.deny(link=denied["verification_uri_complete"])
     person.approve(link=used["verification_uri_complete"])
     assert badge.poll(used).status_code == 200
-    answers = [person.enter_code(code) for code in ("BBBB-BBBB", denied["user_code"], used["user_code"])]
+    answers = [person.enter_code(code) for code in ("BBBB-BBBB-BBBB", denied["user_code"], used["user_code"])]
     assert {(page.status_code, visible_text(page.text)) for page in answers} == {
         (400, visible_text(answers[0].text))
     }
@@ -198,7 +198,7 @@ def test_wrong_codes_all_get_the_same_answer(badge, person, idp):
 def test_something_that_cannot_be_a_code_is_explained(person):
     page = person.enter_code("AEIOU123")
     assert page.status_code == 400
-    assert "A code has 8 letters, like BCDF-GHJK" in visible_text(page.text)
+    assert "A code has 12 letters, like BCDF-GHJK-LMNP" in visible_text(page.text)
 
 
 def test_sign_up_then_approve_gives_the_badge_tokens_that_post_scores(idp, badge, person):
@@ -303,7 +303,7 @@ def test_forms_without_the_csrf_token_are_refused(idp, badge, person):
     assert forged.status_code == 403 and "Reload the page" in visible_text(forged.text)
     other = Person(idp, "other")
     other.open(link)  # a CSRF cookie of its own
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+    token = csrf_token(page)
     mixed = other.browser.post(f"{link}/deny", data={"_csrf_token": token})
     assert mixed.status_code == 403
     assert_oauth_error(badge.poll(grant), "authorization_pending")
@@ -313,7 +313,8 @@ def test_approving_needs_a_logged_in_person(badge, person):
     grant = badge.start()
     page = person.open(grant["verification_uri_complete"])
     assert "approve" not in {"log-in", "sign-up", "deny"} & set(re.findall(r'<form id="([^"]+)"', page.text))
-    answer = person.browser.post(f"{grant['verification_uri_complete']}/approve", data=_csrf(page))
+    link = grant["verification_uri_complete"]
+    answer = person.browser.post(f"{link}/approve", data={"_csrf_token": csrf_token(page)})
     assert answer.status_code == 200 and "Log in to approve" in visible_text(answer.text)
     assert_oauth_error(badge.poll(grant), "authorization_pending")
 
@@ -323,10 +324,6 @@ def test_logging_out_asks_for_a_log_in_again(badge, person):
     page = person.logged_in(person.open(grant["verification_uri_complete"]))
     page = person.submit(page, "log-out")
     assert "Log in to approve" in visible_text(page.text)
-
-
-def _csrf(page: httpx.Response) -> dict:
-    return {"_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]}
 
 
 # -- the token endpoint (RFC 8628 §3.4, §3.5) -----------------------------------------------

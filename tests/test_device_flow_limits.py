@@ -1,68 +1,123 @@
 """Abuse limits of the built-in provider, over HTTP from several loopback addresses (127.0.0.x),
 to the arcade's app in this process (to a real server for what must outlive a restart).
 
-User codes are short, so guessing them is budgeted (RFC 8628 §5.1); the device
-and token endpoints are rate-limited, and so are passwords and sign-ups. Every
-count lives in the store, so a restart (or another server process) keeps it.
+User codes are short, so guessing them is budgeted (RFC 8628 §5.1): per account (a person logs
+in before typing one), per address and for everyone; the device and token endpoints are
+rate-limited, and so are passwords and sign-ups. Every count lives in the store, so a restart (or
+another server process) keeps it.
 """
 
-import pytest
+import math
 
+import pytest
 from arcade.plugins.idp_builtin.codes import USER_CODE_SPACE
+from arcade.plugins.idp_builtin.pages import typed_code_budgets
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 
-from tests.people import Person, visible_text
+from tests.people import Person, csrf_token, forms, visible_text
 from tests.test_device_flow import Badge, assert_oauth_error
 
-WRONG = "BBBB-BBBB"
+WRONG = "BBBB-BBBB-BBBB"
+LIVE_CODES = 10**12
+"""More live user codes than any store holds: the bound below holds for any number of them."""
 
 
-def guessing_probability(wrong_user_codes: int) -> float:
-    """The chance, at most, that guesses find one given user code during its life.
+def chance_of_guessing(code_space: int, guesses: int, live_codes: int) -> float:
+    """The most likely that ``guesses`` find one given user code while ``live_codes`` codes live.
 
-    The budget counts each guess before its lookup (giving it back only when the
-    code was right) and admits ``wrong_user_codes`` within any window of
-    ``device_code_ttl`` seconds, which is a code's whole life: so at most that many
-    guesses meet the code, each right with probability 1 / 20^8.
+    Each guess before the right one was wrong, which rules out the string guessed; the code is also
+    none of the other live codes (they are distinct), which the attacker may all know. So the k-th
+    guess is right with probability at most 1 / (code_space - (k - 1) - (live_codes - 1)), and these
+    add up (a union bound) to at most guesses / (code_space - guesses - live_codes).
     """
-    return 1 - (1 - 1 / USER_CODE_SPACE) ** wrong_user_codes
+    return guesses / (code_space - guesses - live_codes)
 
 
-def test_the_default_budgets_keep_guessing_a_user_code_below_2_to_the_minus_32():
+def test_the_default_budgets_keep_the_chance_of_guessing_any_one_code_below_2_to_the_minus_32():
     settings = BuiltinSettings()
-    assert USER_CODE_SPACE == 20**8
-    everyone = guessing_probability(settings.limits.wrong_user_codes)
-    one_address = guessing_probability(settings.limits.wrong_user_codes_per_address)
-    assert one_address < everyone < 2**-32
-    assert guessing_probability(settings.limits.wrong_user_codes + 1) > 2**-32  # the budget is as loose as it can be
+    mine = typed_code_budgets(settings, "ada", "127.0.0.2")
+    (everyone,) = set(mine) & set(typed_code_budgets(settings, "eve", "127.0.0.3"))  # what no one owns
+    # A code lives device_code_ttl seconds, touching that many + 1 whole seconds; a budget counts
+    # its window's + 1 (budgets.spend). Each guess is counted before its lookup, given back only if
+    # right, and refused once the count is spent: so no more than this many lookups meet a code.
+    windows_a_life_touches = math.ceil((settings.device_code_ttl + 1) / (everyone.window + 1))
+    guesses = everyone.limit * windows_a_life_touches
+    assert windows_a_life_touches == 1 and USER_CODE_SPACE == 20**12
+    assert chance_of_guessing(USER_CODE_SPACE, guesses, LIVE_CODES) <= 2**-32
+    # 8 letters would allow five guesses in all: a budget that five wrong codes from anyone spend.
+    assert chance_of_guessing(20**8, 6, live_codes=1) > 2**-32 >= chance_of_guessing(20**8, 5, live_codes=1)
+
+    # Spending everyone's budget takes this many accounts and addresses guessing within one life.
+    per_account, per_address = (budget.limit for budget in mine if budget != everyone)
+    assert math.ceil(everyone.limit / per_account) >= 20_000
+    assert math.ceil(everyone.limit / per_address) >= 1_000
 
 
-def test_wrong_user_codes_are_budgeted_per_address_and_for_everyone(make_server):
-    server = make_server()  # the default budgets: 3 per address, 5 for everyone, per device_code_ttl
-    badge = Badge(server.url)
-    grants = [badge.start() for _ in range(3)]
-    first = Person(server.url, "first", address="127.0.0.2")
-    for grant in grants[:2]:
-        assert first.enter_code(grant["user_code"]).status_code == 200  # right codes cost nothing
-    for _ in range(5):
-        assert first.enter_code("AEIOU").status_code == 400  # cannot be a code: not a guess
-    for _ in range(3):
-        assert first.enter_code(WRONG).status_code == 400
-    refused = first.enter_code(WRONG)
+def test_typing_a_code_needs_a_logged_in_person_and_costs_nothing_before(make_app):
+    arcade = make_app("[identity.builtin.limits]\nwrong_user_codes_per_address = 1\n")
+    grant = Badge(arcade).start()
+    ada = Person(arcade, "ada")
+    page = ada.browser.get("/device")
+    assert set(forms(page.text)) == {"log-in", "sign-up"}
+    assert "Log in to type your badge's code" in visible_text(page.text)
+    for code in (WRONG, grant["user_code"]):  # a post made anyway is not looked up
+        answer = ada.browser.post("/device", data={"_csrf_token": csrf_token(page), "code": code})
+        assert answer.status_code == 200 and str(answer.url) == f"{arcade.url}/device"
+        assert "log-in" in forms(answer.text)
+    assert ada.enter_code(WRONG).status_code == 400  # logged in now: its first wrong code
+    assert ada.enter_code(grant["user_code"]).status_code == 429  # the address's one was spent by it
+
+
+def test_a_strangers_wrong_codes_never_stop_a_logged_in_person_typing_theirs(make_server):
+    """The default budgets: 5 wrong codes per account and 100 per address within a code's life."""
+    server = make_server()
+    eve = Person(server.url, "eve", address="127.0.0.2")
+    assert [eve.enter_code(WRONG).status_code for _ in range(6)] == [400] * 5 + [429]  # her own spent
+    crowd = [Person(server.url, f"crowd{number}", address="127.0.0.3") for number in range(20)]
+    for member in crowd:  # many accounts from one address: they spend that address's budget
+        assert [member.enter_code(WRONG).status_code for _ in range(5)] == [400] * 5
+    made_elsewhere = Person(server.url, "crowd20", address="127.0.0.4")
+    made_elsewhere.logged_in(made_elsewhere.browser.get("/device"))
+    late = Person(server.url, "crowd20", address="127.0.0.3")
+    late.has_account = True
+    refused = late.enter_code(WRONG)
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
-    assert "Too many wrong codes" in visible_text(refused.text)
-    assert first.enter_code(grants[2]["user_code"]).status_code == 429  # past the budget nothing is looked up
+    assert "Too many wrong codes" in visible_text(refused.text) and "scan the QR code" in visible_text(refused.text)
 
-    second = Person(server.url, "second", address="127.0.0.3")
-    assert [second.enter_code(WRONG).status_code for _ in range(2)] == [400, 400]
-    server.restart()
-    third = Person(server.url, "third", address="127.0.0.4")
-    assert third.enter_code(WRONG).status_code == 429  # everyone's 5 are spent, across the restart
-    assert third.enter_code(grants[2]["user_code"]).status_code == 429
+    badge = Badge(server.url)
+    ada = Person(server.url, "ada", address="127.0.0.5")
+    grant = badge.start()
+    code = grant["user_code"]
+    assert ada.enter_code(code[:-1] + ("C" if code[-1] == "B" else "B")).status_code == 400  # her typo
+    page = ada.enter_code(code)
+    assert page.status_code == 200 and str(page.url) == grant["verification_uri_complete"]
+    assert ada.submit(page, "approve").status_code == 200
+    assert badge.poll(grant).status_code == 200
 
-    page = third.approve(link=grants[2]["verification_uri_complete"])  # the QR link needs no user code
+    server.restart()  # the counts are in the store
+    assert eve.enter_code(WRONG).status_code == 429 and late.enter_code(WRONG).status_code == 429
+    grant = badge.start()
+    assert ada.approve(user_code=grant["user_code"]).status_code == 200
+    assert badge.poll(grant).status_code == 200
+
+
+def test_only_everyones_budget_spent_holds_up_typed_codes_and_the_qr_link_still_works(make_app):
+    limits = "wrong_user_codes = 4\nwrong_user_codes_per_account = 2\nwrong_user_codes_per_address = 3\n"
+    arcade = make_app(f"[identity.builtin.limits]\n{limits}")
+    badge = Badge(arcade)
+    grant = badge.start()
+    first, second = Person(arcade, "eve", address="127.0.0.2"), Person(arcade, "mallory", address="127.0.0.2")
+    third = Person(arcade, "trudy", address="127.0.0.3")
+    assert [first.enter_code(WRONG).status_code for _ in range(3)] == [400, 400, 429]  # her account's 2
+    assert [second.enter_code(WRONG).status_code for _ in range(2)] == [400, 429]  # the address's 3
+    assert [third.enter_code(WRONG).status_code for _ in range(2)] == [400, 429]  # everyone's 4
+    ada = Person(arcade, "ada", address="127.0.0.4")
+    refused = ada.enter_code(grant["user_code"])
+    assert refused.status_code == 429 and "scan the QR code" in visible_text(refused.text)
+
+    page = ada.approve(link=grant["verification_uri_complete"])  # the QR link needs no user code
     assert "You can return to your badge" in visible_text(page.text)
-    assert badge.poll(grants[2]).status_code == 200
+    assert badge.poll(grant).status_code == 200
 
 
 def test_device_authorizations_and_token_requests_are_rate_limited_per_address(make_app):

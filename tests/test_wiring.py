@@ -89,11 +89,16 @@ def test_every_page_names_the_favicon_and_browsers_that_guess_find_it(client):
 
 
 def test_a_file_where_the_device_page_wants_text_is_treated_as_no_text(client):
-    client.get("/device")
-    csrf = {"x-csrftoken": client.cookies["arcade_csrf"]}
-    response = client.post("/device", files={"code": ("code.txt", b"BCDF-GHJK")}, headers={**BROWSER, **csrf})
+    account = {"username": "ada", "name": "Ada", "password": "long enough"}
+    client.post("/device/sign-up", data={**account, **csrf(client.get("/device"))}, headers=BROWSER)
+    code = {"code": ("code.txt", b"BCDF-GHJK-LMNP")}
+    response = client.post("/device", data=csrf(client.get("/device")), files=code, headers=BROWSER)
     assert response.status_code == 400
-    assert "A code has 8 letters" in response.text
+    assert "A code has 12 letters" in response.text
+
+
+def csrf(page) -> dict:
+    return {"_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]}
 
 
 def test_a_nul_byte_in_a_static_path_is_a_404(client):
@@ -147,9 +152,7 @@ def test_an_https_arcade_asks_browsers_to_stay_on_https(tmp_path):
 
 
 def test_a_body_bigger_than_any_honest_one_is_refused_unread(client):
-    client.get("/device")
-    csrf = {"x-csrftoken": client.cookies["arcade_csrf"]}
-    form = client.post("/device", data={"code": "B" * 100_000}, headers={**BROWSER, **csrf})
+    form = client.post("/device", data={"code": "B" * 100_000, **csrf(client.get("/device"))}, headers=BROWSER)
     assert form.status_code == 413
     token = client.post("/oauth/token", data={"grant_type": "x" * 100_000, "client_id": "badge"})
     assert token.status_code == 413

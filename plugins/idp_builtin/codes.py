@@ -6,9 +6,14 @@ import secrets
 
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 """Twenty consonants: no vowels, so no words, and no digits to mistake for letters (RFC 8628 §6.1)."""
-USER_CODE_LENGTH = 8
+USER_CODE_LENGTH = 12
+USER_CODE_GROUP = 4
+"""Shown in groups of four letters: ``BCDF-GHJK-LMNP``."""
 USER_CODE_SPACE = len(USER_CODE_ALPHABET) ** USER_CODE_LENGTH
-"""20^8, about 2^34.6 codes."""
+"""20^12, about 2^51.9 codes. Eight letters (2^34.6) would let everyone together make only five
+wrong guesses in a code's life within RFC 8628's 2^-32, so five wrong codes from anyone would have
+to lock typed entry for everyone; twelve let the wrong codes of hundreds of thousands of people
+count and still keep any one code's chance below it (``limits.Limits.wrong_user_codes``)."""
 
 _TYPED_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 """Spaces and the dashes phones type for a hyphen; none of them is part of a code."""
@@ -19,9 +24,11 @@ def new_user_code() -> str:
 
 
 def show_user_code(code: str) -> str:
-    """The code as the badge and the pages show it: ``BCDF-GHJK``."""
-    half = USER_CODE_LENGTH // 2
-    return f"{code[:half]}-{code[half:]}"
+    """The code as the badge and the pages show it: ``BCDF-GHJK-LMNP``."""
+    return "-".join(code[start : start + USER_CODE_GROUP] for start in range(0, len(code), USER_CODE_GROUP))
+
+
+USER_CODE_EXAMPLE = show_user_code(USER_CODE_ALPHABET[:USER_CODE_LENGTH])
 
 
 def read_user_code(typed: str) -> str | None:

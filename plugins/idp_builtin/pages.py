@@ -1,50 +1,66 @@
 """The verification pages, for the person holding a phone or a laptop (RFC 8628 §3.3).
 
-``/device`` takes a typed user code; ``/device/<link>`` (the badge's QR code)
-shows the code to compare with the badge and what the badge said about itself,
-then logs the person in or signs them up, and takes their Approve or Deny.
-Every form carries a CSRF token (Litestar's double-submit cookie, signed).
+``/device/<link>`` (the badge's QR code) shows the code to compare with the badge and what the
+badge said about itself, then logs the person in or signs them up, and takes their Approve or Deny.
+``/device`` logs the person in first and then takes a typed user code, so that a wrong code spends
+the budget of whoever typed it (:func:`typed_code_budgets`), not everyone's. Every form carries a
+CSRF token bound to the browser's server-side session (``web_sessions``).
 """
 
-import hashlib
 import math
 import time
 from pathlib import Path
 
 from arcade.plugins.idp_builtin import accounts
-from arcade.plugins.idp_builtin.codes import read_user_code, show_user_code
+from arcade.plugins.idp_builtin.codes import (
+    USER_CODE_EXAMPLE,
+    USER_CODE_LENGTH,
+    read_user_code,
+    show_user_code,
+)
 from arcade.plugins.idp_builtin.grants import FoundGrant
-from arcade.plugins.idp_builtin.provider import BuiltinProvider
-from arcade.plugins.idp_builtin.web_sessions import PATH, cookie_place
+from arcade.plugins.idp_builtin.origins import SAFE_METHODS
+from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
+from arcade.plugins.idp_builtin.web_sessions import FORM_FIELD, PATH, WebSessions
 from litestar import Controller, Request, Response, Router, get, post
-from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from arcade.sdk import budgets
 from arcade.sdk.budgets import Budget, TooManyAttempts
-from arcade.sdk.web import PRIVATE_PATH
+from arcade.sdk.errors import ArcadeError
 from arcade.sdk.store import StoreUnavailable
+from arcade.sdk.web import PRIVATE_PATH
 
 STYLESHEET = (Path(__file__).parent / "static" / "device.css").read_text(encoding="utf-8")
+NO_STORE = {"Cache-Control": "no-store"}
 GONE = (
     "This login has expired or was already answered",
     "Nothing was changed. To log in, start again on your badge: it shows a new code.",
 )
 
 
+def message(title: str, text: str, status_code: int = 200, done: bool = False, headers: dict | None = None) -> Template:
+    """A page that only tells."""
+    context = {"title": title, "text": text, "done": done}
+    return Template("device/message.html", context=context, status_code=status_code, headers=headers)
+
+
+def refusal(title: str, text: str, status_code: int) -> Template:
+    """A page for an exception handler, whose answers the router's ``Cache-Control`` misses."""
+    return message(title, text, status_code, headers=NO_STORE)
+
+
 def page_error(request: Request, error: Exception) -> Response:
     """A page instead of JSON when a form is stale (CSRF) or the store cannot save."""
     if isinstance(error, StoreUnavailable):
-        title, text, status = "Please try again", "The server could not save that. Try again in a moment.", 503
-    else:
-        title, text, status = "Please reload", "This form is out of date. Reload the page and try again.", 403
-    return Template("device/message.html", context={"title": title, "text": text}, status_code=status)
+        return refusal("Please try again", "The server could not save that. Try again in a moment.", 503)
+    return refusal("Please reload", "This form is out of date. Reload the page and try again.", 403)
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -56,34 +72,41 @@ async def form_fields(request: Request) -> dict[str, str]:
     return fields
 
 
+def forms_from(sessions: WebSessions):
+    """A guard refusing a post whose CSRF token is not the one this browser's session gives."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if connection.scope["method"] in SAFE_METHODS:
+            return
+        sent = (await form_fields(connection)).get(FORM_FIELD, "")
+        if not await sessions.form_token_matches(connection, sent):
+            raise PermissionDeniedException("the form's CSRF token is not this browser's; reload the page")
+
+    return guard
+
+
 def device_router(provider: BuiltinProvider) -> Router:
-    """The verification pages, behind a CSRF check keyed to ``provider``'s signing key; the router
-    around it provides ``provider``."""
-    name, path = cookie_place("arcade_csrf", provider.secure)
-    csrf = CSRFConfig(
-        secret=_csrf_secret(provider),
-        cookie_name=name,
-        cookie_path=path,
-        cookie_httponly=True,
-        cookie_secure=provider.secure,
-        cookie_samesite="lax",
-    )
+    """The verification pages, behind the CSRF check; the router around it provides ``provider``."""
     return Router(
         path=PATH,
         route_handlers=[DevicePages],
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
-        cache_control=CacheControlHeader(no_store=True),  # pages with a session and a CSRF token
+        guards=[forms_from(provider.sessions)],
+        cache_control=CacheControlHeader(no_store=True),  # pages with a session and a CSRF token; errors: NO_STORE
         opt={PRIVATE_PATH: True},  # a verification link is a secret: logs show /device/{link}
         include_in_schema=False,
     )
 
 
-def user_code_budgets(provider: BuiltinProvider, request: Request) -> tuple[Budget, Budget]:
-    settings = provider.settings
-    window, address = settings.device_code_ttl, budgets.address_of(request)
+def typed_code_budgets(settings: BuiltinSettings, account: str, address: str) -> tuple[Budget, ...]:
+    """What a wrong typed code spends: the typist's own account's budget, their address's, and
+    everyone's. The last bounds the guesses that can meet any one code: its window is a code's
+    whole life. A spent budget refuses before the others are touched, so a stranger whose own
+    budget is spent spends no one else's."""
+    limits, life = settings.limits, settings.device_code_ttl
     return (
-        Budget(f"wrong-user-code:{address}", settings.limits.wrong_user_codes_per_address, window),
-        Budget("wrong-user-code", settings.limits.wrong_user_codes, window),
+        Budget(f"wrong-user-code-by:{account}", limits.wrong_user_codes_per_account, life),
+        Budget(f"wrong-user-code-from:{address}", limits.wrong_user_codes_per_address, life),
+        Budget("wrong-user-code", limits.wrong_user_codes, life),
     )
 
 
@@ -100,67 +123,128 @@ def password_budgets(provider: BuiltinProvider, request: Request, account: str, 
     )
 
 
-async def confirm_page(
-    provider: BuiltinProvider, request: Request, found: FoundGrant, status_code: int = 200, **errors
+def here(link: str | None) -> str:
+    """The page a form under ``link`` (or under none) is on."""
+    return PATH if link is None else f"{PATH}/{link}"
+
+
+async def render(
+    provider: BuiltinProvider, request: Request, template: str, status_code: int, headers: dict | None = None, **context
 ) -> Template:
+    """A page with forms: who is logged in, the CSRF token (with a new browser's form cookie), and
+    after a refused post what was typed, passwords left out."""
+    token, cookie = await provider.sessions.form_token(request)
+    typed = await form_fields(request)
+    common = {
+        "person": await provider.sessions.person(request),
+        "csrf": token,
+        "form": {key: value for key, value in typed.items() if "password" not in key},
+        "active_form": "sign-up" if "sign_up_error" in context else "log-in",
+    }
+    cookies = [cookie] if cookie else []
+    return Template(template, context={**common, **context}, status_code=status_code, headers=headers, cookies=cookies)
+
+
+async def enter_page(provider: BuiltinProvider, request: Request, status_code: int = 200, **context) -> Template:
+    """``/device``: log in, then type the code."""
+    return await render(
+        provider,
+        request,
+        "device/enter.html",
+        status_code,
+        here=here(None),
+        letters=USER_CODE_LENGTH,
+        example=USER_CODE_EXAMPLE,
+        **context,
+    )
+
+
+async def confirm_page(
+    provider: BuiltinProvider, request: Request, found: FoundGrant, status_code: int = 200, **context
+) -> Template:
+    """``/device/<link>``: the code to compare, what the badge said, and the person's choice."""
     grant = found.grant
     now = time.time()
-    context = {
-        "link": grant.link,
-        "user_code": show_user_code(grant.user_code),
-        "device_name": grant.device_name,
-        "address": grant.address,
-        "asked_minutes_ago": int(now - grant.created_at) // 60,
-        "expires_in_minutes": math.ceil((grant.expires_at - now) / 60),
-        "person": await provider.sessions.person(request),
-        "form": {key: value for key, value in (await form_fields(request)).items() if "password" not in key},
-        "active_form": "sign-up" if "sign_up_error" in errors else "log-in",
-        **errors,
-    }
-    return Template("device/confirm.html", context=context, status_code=status_code)
+    return await render(
+        provider,
+        request,
+        "device/confirm.html",
+        status_code,
+        here=here(grant.link),
+        user_code=show_user_code(grant.user_code),
+        device_name=grant.device_name,
+        address=grant.address,
+        asked_minutes_ago=int(now - grant.created_at) // 60,
+        expires_in_minutes=math.ceil((grant.expires_at - now) / 60),
+        **context,
+    )
 
 
-def gone() -> Template:
-    title, text = GONE
-    return Template("device/message.html", context={"title": title, "text": text}, status_code=404)
+async def account_page(
+    provider: BuiltinProvider, request: Request, found: FoundGrant | None, status_code: int, **errors
+) -> Template:
+    """The page a log-in or sign-up form was on: a login's confirm page, or the code entry page."""
+    if found is None:
+        return await enter_page(provider, request, status_code, **errors)
+    return await confirm_page(provider, request, found, status_code, **errors)
+
+
+class Gone(ArcadeError):
+    """The login a page is for was answered or expired."""
+
+
+def gone(request: Request, _: Gone) -> Template:
+    return refusal(*GONE, status_code=404)
+
+
+async def pending(provider: BuiltinProvider, link: str | None) -> FoundGrant | None:
+    """The pending login the link names (None for the code entry page, which has none)."""
+    if link is None:
+        return None
+    found = await provider.grants.by_link(link)
+    if found is None:
+        raise Gone()
+    return found
 
 
 class DevicePages(Controller):
-    exception_handlers = {PermissionDeniedException: page_error, StoreUnavailable: page_error}
+    exception_handlers = {PermissionDeniedException: page_error, StoreUnavailable: page_error, Gone: gone}
 
     @get("/style.css", cache_control=CacheControlHeader(max_age=3600))
     async def stylesheet(self) -> Response[str]:
         return Response(STYLESHEET, media_type="text/css")
 
     @get("/")
-    async def enter(self) -> Template:
-        return Template("device/enter.html", context={"typed": ""})
+    async def enter(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Template:
+        return await enter_page(provider, request)
 
     @post("/")
     async def enter_code(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
-        """A typed user code: every wrong one counts against the guessing budgets."""
-        typed = (await form_fields(request)).get("code", "")
-        context = {"typed": typed}
-        code = read_user_code(typed)
+        """A typed user code, from a logged-in person: a wrong one spends their budgets."""
+        person = await provider.sessions.person(request)
+        if person is None:  # logged out meanwhile: the page asks to log in first
+            return Redirect(PATH, status_code=303)
+        code = read_user_code((await form_fields(request)).get("code", ""))
         if code is None:
-            error = "A code has 8 letters, like BCDF-GHJK. Copy it from your badge's screen."
-            return Template("device/enter.html", context={**context, "error": error}, status_code=400)
+            error = (
+                f"A code has {USER_CODE_LENGTH} letters, like {USER_CODE_EXAMPLE}. Copy it from your badge's screen."
+            )
+            return await enter_page(provider, request, 400, error=error)
         now = int(time.time())
-        attempts = user_code_budgets(provider, request)
+        attempts = typed_code_budgets(provider.settings, person[0].username, budgets.address_of(request))
         try:
             await budgets.spend(provider.store, now, *attempts)
         except TooManyAttempts as error:
             minutes = math.ceil(error.retry_after / 60)
             text = (
-                f"Too many wrong codes were tried lately. Wait {minutes} minutes, "
+                f"Too many wrong codes were typed lately. Wait {minutes} minutes, "
                 "or scan the QR code on your badge instead."
             )
-            headers = {"Retry-After": str(error.retry_after)}
-            return Template("device/enter.html", context={**context, "error": text}, status_code=429, headers=headers)
+            return await enter_page(provider, request, 429, headers={"Retry-After": str(error.retry_after)}, error=text)
         found = await provider.grants.by_user_code(code)
         if found is None:
             error = "That code is not valid. Check it against your badge: a code works for a few minutes only."
-            return Template("device/enter.html", context={**context, "error": error}, status_code=400)
+            return await enter_page(provider, request, 400, error=error)
         await budgets.give_back(provider.store, now, *attempts)
         return Redirect(f"{PATH}/{found.grant.link}", status_code=303)
 
@@ -168,16 +252,13 @@ class DevicePages(Controller):
     async def confirm(
         self, request: Request, link: FromPath[str], provider: NamedDependency[BuiltinProvider]
     ) -> Response:
-        found = await provider.grants.by_link(link)
-        return gone() if found is None else await confirm_page(provider, request, found)
+        return await confirm_page(provider, request, await pending(provider, link))
 
-    @post("/{link:str}/log-in")
+    @post(["/log-in", "/{link:str}/log-in"])
     async def log_in(
-        self, request: Request, link: FromPath[str], provider: NamedDependency[BuiltinProvider]
+        self, request: Request, provider: NamedDependency[BuiltinProvider], link: FromPath[str | None] = None
     ) -> Response:
-        found = await provider.grants.by_link(link)
-        if found is None:
-            return gone()
+        found = await pending(provider, link)
         form = await form_fields(request)
         username = form.get("username", "")
         now = int(time.time())
@@ -190,23 +271,21 @@ class DevicePages(Controller):
             await budgets.spend(provider.store, now, *attempts)
         except TooManyAttempts:
             error = "Too many wrong passwords were tried. Wait a quarter of an hour and try again."
-            return await confirm_page(provider, request, found, 429, log_in_error=error)
+            return await account_page(provider, request, found, 429, log_in_error=error)
         account = await accounts.log_in(provider.store, username, form.get("password", ""))
         if account is None:
-            return await confirm_page(provider, request, found, 400, log_in_error="Wrong username or password.")
+            return await account_page(provider, request, found, 400, log_in_error="Wrong username or password.")
         await budgets.give_back(provider.store, now, *attempts)
         cookies = [await provider.sessions.begin(account)]
         if device is None:
             cookies.append(await provider.sessions.remember_device(account))
-        return Redirect(f"{PATH}/{link}", status_code=303, cookies=cookies)
+        return Redirect(here(link), status_code=303, cookies=cookies)
 
-    @post("/{link:str}/sign-up")
+    @post(["/sign-up", "/{link:str}/sign-up"])
     async def sign_up(
-        self, request: Request, link: FromPath[str], provider: NamedDependency[BuiltinProvider]
+        self, request: Request, provider: NamedDependency[BuiltinProvider], link: FromPath[str | None] = None
     ) -> Response:
-        found = await provider.grants.by_link(link)
-        if found is None:
-            return gone()
+        found = await pending(provider, link)
         form = await form_fields(request)
         now = int(time.time())
         budget = Budget(
@@ -216,7 +295,7 @@ class DevicePages(Controller):
             await budgets.spend(provider.store, now, budget)
         except TooManyAttempts:
             error = "Too many accounts were made from here lately. Try again in an hour, or log in."
-            return await confirm_page(provider, request, found, 429, sign_up_error=error)
+            return await account_page(provider, request, found, 429, sign_up_error=error)
         try:
             account = await accounts.sign_up(
                 provider.store,
@@ -228,45 +307,35 @@ class DevicePages(Controller):
         except accounts.AccountError as error:
             if not isinstance(error, accounts.UsernameTaken):  # refused before any hashing
                 await budgets.give_back(provider.store, now, budget)
-            return await confirm_page(
+            return await account_page(
                 provider, request, found, 400, sign_up_error=str(error), sign_up_field=error.field
             )
         cookies = [await provider.sessions.begin(account), await provider.sessions.remember_device(account)]
-        return Redirect(f"{PATH}/{link}", status_code=303, cookies=cookies)
+        return Redirect(here(link), status_code=303, cookies=cookies)
+
+    @post(["/log-out", "/{link:str}/log-out"])
+    async def log_out(
+        self, request: Request, provider: NamedDependency[BuiltinProvider], link: FromPath[str | None] = None
+    ) -> Response:
+        return Redirect(here(link), status_code=303, cookies=[await provider.sessions.end(request)])
 
     @post("/{link:str}/approve")
     async def approve(
         self, request: Request, link: FromPath[str], provider: NamedDependency[BuiltinProvider]
     ) -> Response:
-        found = await provider.grants.by_link(link)
+        found = await pending(provider, link)
         person = await provider.sessions.person(request)
-        if found is None:
-            return gone()
         if person is None:
-            return Redirect(f"{PATH}/{link}", status_code=303)
+            return Redirect(here(link), status_code=303)
         account, session = person
         if not await provider.grants.approve(found, account.username, session.created_at):
-            return gone()
+            raise Gone()
         text = f"Your badge logs in as {account.name} within seconds. You can return to your badge."
-        return Template("device/message.html", context={"title": "Approved", "text": text, "done": True})
+        return message("Approved", text, done=True)
 
     @post("/{link:str}/deny")
     async def deny(self, link: FromPath[str], provider: NamedDependency[BuiltinProvider]) -> Response:
         """Anyone holding the link may deny: it is what to do when the codes do not match."""
-        found = await provider.grants.by_link(link)
-        if found is None or not await provider.grants.deny(found):
-            return gone()
-        text = "The badge was not logged in. You can return to your badge."
-        return Template("device/message.html", context={"title": "Denied", "text": text, "done": True})
-
-    @post("/{link:str}/log-out")
-    async def log_out(
-        self, request: Request, link: FromPath[str], provider: NamedDependency[BuiltinProvider]
-    ) -> Response:
-        return Redirect(f"{PATH}/{link}", status_code=303, cookies=[await provider.sessions.end(request)])
-
-
-def _csrf_secret(provider: BuiltinProvider) -> str:
-    """Derived from the signing key, so every server process sharing the key checks the same tokens."""
-    private = provider.keys.keys[0].as_dict(private=True)["d"]
-    return hashlib.sha256(f"arcade csrf\0{private}".encode()).hexdigest()
+        if not await provider.grants.deny(await pending(provider, link)):
+            raise Gone()
+        return message("Denied", "The badge was not logged in. You can return to your badge.", done=True)

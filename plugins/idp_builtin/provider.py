@@ -73,7 +73,7 @@ class BuiltinProvider:
         self.logins = Logins(store, settings.refresh_token_ttl, settings.access_token_ttl, settings.refresh_grace)
         self.secure = issuer.startswith("https://")
         """Under https its cookies are Secure."""
-        self.sessions = WebSessions(store, settings.browser_session_ttl, self.secure)
+        self.sessions = WebSessions(store, settings.browser_session_ttl, self.secure, keys)
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(

@@ -1,16 +1,20 @@
 """Who is logged in on the verification pages: an HttpOnly, SameSite cookie naming a record in the
-store; and which browsers have logged in to an account before (a device cookie, as OWASP suggests
-against password guessing), so that a stranger's wrong passwords never lock the owner out."""
+store; the CSRF token of the pages' forms, derived from that record's key; and which browsers have
+logged in to an account before (a device cookie, as OWASP suggests against password guessing), so
+that a stranger's wrong passwords never lock the owner out."""
 
+import hashlib
+import hmac
 import time
 
 import msgspec
 from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.codes import digest, new_secret
+from joserfc.jwk import KeySet
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
-from arcade.sdk.store import Store
+from arcade.sdk.store import Record, Store
 
 KIND = "web_session"
 COOKIE = "arcade_session"
@@ -18,6 +22,9 @@ PATH = "/device"
 DEVICE_KIND = "known_device"
 DEVICE_COOKIE = "arcade_device"
 DEVICE_TTL = 180 * 24 * 3600
+FORM_COOKIE = "arcade_csrf"
+"""A browser's own random secret, which the forms' token is derived from before it logs in."""
+FORM_FIELD = "_csrf_token"
 
 
 def cookie_place(name: str, secure: bool) -> tuple[str, str]:
@@ -34,22 +41,60 @@ class WebSession(msgspec.Struct, kw_only=True):
 
 
 class WebSessions:
-    def __init__(self, store: Store, ttl: int, secure: bool):
+    def __init__(self, store: Store, ttl: int, secure: bool, keys: KeySet):
         self.store = store
         self.ttl = ttl
         self.secure = secure
+        private = keys.keys[0].as_dict(private=True)["d"]
+        self.form_key = hashlib.sha256(f"arcade csrf\0{private}".encode()).digest()
+        """Derived from the signing key, so every server process sharing the key checks the same tokens."""
         self.cookie, self.path = cookie_place(COOKIE, secure)
         self.device_cookie, _ = cookie_place(DEVICE_COOKIE, secure)
+        self.form_cookie, _ = cookie_place(FORM_COOKIE, secure)
 
     async def person(self, connection: ASGIConnection) -> tuple[accounts.Account, WebSession] | None:
         """The logged-in person and their session, or None."""
-        secret = connection.cookies.get(self.cookie)
-        record = secret and await self.store.get_record(KIND, digest(secret))
-        if not record:
+        found = await self._session(connection)
+        if found is None:
             return None
-        session = msgspec.convert(record.value, WebSession)
+        session = msgspec.convert(found[1].value, WebSession)
         account = await accounts.find(self.store, session.account)
         return None if account is None else (account, session)
+
+    async def form_token(self, connection: ASGIConnection) -> tuple[str, Cookie | None]:
+        """The CSRF token for the forms of a page, and the cookie to set with it, if any.
+
+        Logged in, it is derived from the session's record in the store: a token or cookie planted
+        by another port of this host or a sibling subdomain does not match it, and no page but ours
+        can read it. Before logging in it is derived from the browser's own form cookie (a signed
+        double submit), which a new browser is given here.
+        """
+        binding = await self._binding(connection)
+        if binding is not None:
+            return self._token(binding), None
+        secret = new_secret()
+        return self._token(f"browser\0{secret}"), self._cookie(secret, None, self.form_cookie)
+
+    async def form_token_matches(self, connection: ASGIConnection, token: str) -> bool:
+        """Whether a posted form's ``token`` is this browser's, as :meth:`form_token` gave it."""
+        binding = await self._binding(connection)
+        return binding is not None and hmac.compare_digest(self._token(binding), token)
+
+    async def _binding(self, connection: ASGIConnection) -> str | None:
+        found = await self._session(connection)
+        if found is not None:
+            return f"session\0{found[0]}"
+        secret = connection.cookies.get(self.form_cookie)
+        return f"browser\0{secret}" if secret else None
+
+    def _token(self, binding: str) -> str:
+        return hmac.new(self.form_key, binding.encode(), hashlib.sha256).hexdigest()
+
+    async def _session(self, connection: ASGIConnection) -> tuple[str, Record] | None:
+        """The key and record of the browser's live session, or None."""
+        secret = connection.cookies.get(self.cookie)
+        record = secret and await self.store.get_record(KIND, digest(secret))
+        return (digest(secret), record) if record else None
 
     async def begin(self, account: accounts.Account) -> Cookie:
         """Log ``account`` in; the cookie to set."""
@@ -76,13 +121,14 @@ class WebSessions:
 
     async def end(self, connection: ASGIConnection) -> Cookie:
         """Log out; the cookie that clears the browser's."""
-        secret = connection.cookies.get(self.cookie)
-        record = secret and await self.store.get_record(KIND, digest(secret))
-        if record:
-            await self.store.put_record(KIND, digest(secret), record.value, version=record.version, expires_at=0)
+        found = await self._session(connection)
+        if found is not None:
+            key, record = found
+            await self.store.put_record(KIND, key, record.value, version=record.version, expires_at=0)
         return self._cookie("", 0)
 
-    def _cookie(self, value: str, max_age: int, name: str | None = None) -> Cookie:
+    def _cookie(self, value: str, max_age: int | None, name: str | None = None) -> Cookie:
+        """``max_age`` None: until the browser closes."""
         return Cookie(
             key=name or self.cookie,
             value=value,
