@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/store_scale.py
+	$(BIN)/python bench/typed_codes.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
