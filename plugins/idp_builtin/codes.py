@@ -10,10 +10,9 @@ USER_CODE_LENGTH = 12
 USER_CODE_GROUP = 4
 """Shown in groups of four letters: ``BCDF-GHJK-LMNP``."""
 USER_CODE_SPACE = len(USER_CODE_ALPHABET) ** USER_CODE_LENGTH
-"""20^12, about 2^51.9 codes. Eight letters (2^34.6) would let everyone together make only five
-wrong guesses in a code's life within RFC 8628's 2^-32, so five wrong codes from anyone would have
-to lock typed entry for everyone; twelve let the wrong codes of hundreds of thousands of people
-count and still keep any one code's chance below it (``limits.Limits.wrong_user_codes``)."""
+"""20^12, about 2^51.9 codes. Within RFC 8628's 2^-32 per code, eight letters (2^34.6) would allow
+everyone together five wrong guesses in a code's life, so five wrong codes from anyone would have to
+lock typed entry for everyone; twelve allow up to 953,674 (``limits.Limits.wrong_user_codes``)."""
 
 _TYPED_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 """Spaces and the dashes phones type for a hyphen; none of them is part of a code."""

@@ -222,7 +222,7 @@ class DevicePages(Controller):
     async def enter_code(self, request: Request, provider: NamedDependency[BuiltinProvider]) -> Response:
         """A typed user code, from a logged-in person: a wrong one spends their budgets."""
         person = await provider.sessions.person(request)
-        if person is None:  # logged out meanwhile: the page asks to log in first
+        if person is None:  # nothing is looked up: the page asks to log in first
             return Redirect(PATH, status_code=303)
         code = read_user_code((await form_fields(request)).get("code", ""))
         if code is None:
