@@ -12,6 +12,7 @@ once per session: its runs can reach any score, so tests post genuine runs that 
 replay accepts (tests/runs.py).
 """
 
+import asyncio
 import importlib
 import os
 import shutil
@@ -33,7 +34,7 @@ from arcade.platform import config
 from arcade.platform.assembly import Arcade, assemble
 from arcade.server.app import create_app
 from tests.runs import balloon_run
-from tests.stores import STORES, Stores
+from tests.stores import STORES, Stores, drop_schema, new_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -366,11 +367,23 @@ def anyio_backend():
 
 @pytest.fixture(params=STORES)
 async def stores(request, tmp_path):
-    """Opens stores of each kind in the contract suites; closes them after the test."""
-    stores = Stores(request.param, tmp_path)
+    """Opens stores of each kind in the contract suites (PostgreSQL's in a schema of the test's own);
+    closes them after the test, and drops the schema."""
+    schema = await new_schema() if request.param == "postgres" else None
+    stores = Stores(request.param, tmp_path, schema)
     yield stores
     for store in stores.opened:
         await store.close()
+    if schema:
+        await drop_schema(schema)
+
+
+@pytest.fixture
+def postgres_schema():
+    """A schema of its own in the test database for a real server's test, dropped after it."""
+    schema = asyncio.run(new_schema())
+    yield schema
+    asyncio.run(drop_schema(schema))
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def test_listening_on_every_interface_with_a_public_url_serves_it(make_server):
 
 @pytest.mark.parametrize(
     "table, name, installed",
-    [("store", "postgres", ["'tinydb'"]), ("identity", "keycloak", ["'auth0', 'builtin', 'oidc'"])],
+    [("store", "mongodb", ["'postgres', 'tinydb'"]), ("identity", "keycloak", ["'auth0', 'builtin', 'oidc'"])],
 )
 def test_a_plugin_that_is_not_installed_says_which_are_and_how_to_add_one(tmp_path, table, name, installed):
     (tmp_path / "arcade.toml").write_text(f'[{table}]\nplugin = "{name}"\n')

@@ -1,0 +1,123 @@
+"""The store's tables, as numbered migrations applied in order, each once, inside one transaction.
+
+Why numbered: a database outlives the code that made it, so the schema records its version
+(table ``schema_version``) and the code brings an older one up to date at start, or with
+``arcade db upgrade``. A database newer than the code is refused rather than guessed at: an
+older arcade would misread it. Add a migration at the end; never change one that has shipped.
+"""
+
+from arcade.sdk.store import StoreError
+
+MIGRATIONS = (
+    """
+    CREATE TABLE players (
+        id text PRIMARY KEY,
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        name text NOT NULL,
+        picture text
+    );
+    CREATE INDEX players_by_issuer ON players (issuer);
+
+    -- Every accepted score, with the answer it got, so a retried submission gets that answer again.
+    -- seq is the acceptance order; ordered is the score with smaller always better.
+    CREATE TABLE scores (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        player text NOT NULL REFERENCES players (id),
+        submission_id text NOT NULL,
+        game text NOT NULL,
+        score bigint NOT NULL,
+        ordered bigint NOT NULL,
+        at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        run bytea NOT NULL,
+        best bigint,
+        rank bigint,
+        new_best boolean,
+        UNIQUE (player, submission_id)
+    );
+
+    -- Each player's best per game, kept in the same transaction as the score: the leaderboard.
+    CREATE TABLE bests (
+        game text NOT NULL,
+        player text NOT NULL REFERENCES players (id),
+        ordered bigint NOT NULL,
+        seq bigint NOT NULL,
+        score bigint NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (game, player)
+    );
+    CREATE INDEX bests_ranked ON bests (game, ordered, seq);
+
+    -- How many players each game has, so a page need not count them: a best comes and goes with a player.
+    -- Counted once a statement, so a move of many players updates each game's row once.
+    CREATE TABLE boards (
+        game text PRIMARY KEY,
+        players bigint NOT NULL
+    );
+    CREATE FUNCTION count_players() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO boards AS b SELECT game, count(*) FROM added GROUP BY game
+            ON CONFLICT (game) DO UPDATE SET players = b.players + EXCLUDED.players;
+        ELSE
+            UPDATE boards AS b SET players = b.players - gone.players
+            FROM (SELECT game, count(*) AS players FROM removed GROUP BY game) AS gone
+            WHERE b.game = gone.game;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER players_added AFTER INSERT ON bests REFERENCING NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION count_players();
+    CREATE TRIGGER players_removed AFTER DELETE ON bests REFERENCING OLD TABLE AS removed
+        FOR EACH STATEMENT EXECUTE FUNCTION count_players();
+
+    CREATE TABLE records (
+        kind text NOT NULL,
+        key text NOT NULL,
+        value jsonb NOT NULL,
+        version bigint NOT NULL,
+        expires_at double precision,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX records_expiring ON records (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE SEQUENCE record_versions;
+
+    CREATE TABLE counters (
+        key text NOT NULL,
+        second bigint NOT NULL,
+        amount bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (key, second)
+    );
+    CREATE INDEX counters_expiring ON counters (expires_at);
+    """,
+)
+VERSION = len(MIGRATIONS)
+"""The schema version this code reads and writes."""
+
+
+async def upgrade(connection, schema: str) -> tuple[int, int]:
+    """Apply the migrations the database's schema lacks; answer (version before, version after).
+
+    Processes starting together take turns on an advisory lock, so each migration runs once.
+    """
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext('badge-arcade schema ' || $1))", schema)
+        if await connection.fetchval("SELECT to_regclass($1)", f'"{schema}".schema_version') is None:
+            if not await connection.fetchval("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)", schema):
+                await connection.execute(f'CREATE SCHEMA "{schema}"')
+            await connection.execute(f'CREATE TABLE "{schema}".schema_version (version integer NOT NULL)')
+        found = await connection.fetchval(f'SELECT max(version) FROM "{schema}".schema_version') or 0
+        if found > VERSION:
+            raise StoreError(
+                f"the PostgreSQL schema {schema!r} is at version {found}, newer than this arcade's ({VERSION}): a "
+                "newer badge-arcade upgraded it, and this one would misread it. Upgrade badge-arcade to the "
+                "version that serves this database, or give [store.postgres] another schema"
+            )
+        await connection.execute(f'SET LOCAL search_path TO "{schema}"')
+        for migration in MIGRATIONS[found:]:
+            await connection.execute(migration)
+        if found < VERSION:
+            await connection.execute("DELETE FROM schema_version")
+            await connection.execute("INSERT INTO schema_version VALUES ($1)", VERSION)
+        return found, VERSION

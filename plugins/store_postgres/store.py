@@ -1,0 +1,461 @@
+"""The PostgreSQL store: every server process shares one database, through a pool of connections.
+
+Why it is shaped so: no read scans all scores. Each player's best per game is kept in ``bests``,
+in the same transaction as the score, and indexed by (game, ordered score, acceptance order): a
+page of a leaderboard is a range of that index after a cursor (keyset, so scores landing in
+between move no page), a rank is one plus the count of strictly better bests (an index-only
+range), and a trigger keeps each game's number of players in ``boards``. A submission is stored
+once by the unique constraint on (player, submission_id): a retry racing the original waits on
+it, then answers what the original answered.
+
+While PostgreSQL cannot be reached, every call raises :class:`StoreUnavailable` (a 503 with
+``Retry-After``); the pool connects again by itself once it answers.
+"""
+
+import asyncio
+import logging
+import os
+import re
+import time
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+from arcade.plugins.store_postgres import runs, schema
+
+from arcade.sdk.game import GameInfo
+from arcade.sdk.models import (
+    LeaderboardEntry,
+    LeaderboardPage,
+    Player,
+    PlayerBest,
+    PlayerRef,
+    ScoreAccepted,
+    ScoreSubmission,
+    player_id,
+)
+from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
+
+log = logging.getLogger("arcade.store")
+
+CONNECT_TIMEOUT_S = 5
+"""How long a connection attempt may take before PostgreSQL counts as unreachable."""
+COMMAND_TIMEOUT_S = 30
+"""How long one statement may take; the longest is a whole issuer's move."""
+SWEEP_EVERY_S = 600
+"""How often expired records and counters are deleted (reads skip them in between)."""
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+"""What a lost, refused or restarting server raises."""
+FIRST = (-(2**63), -(2**63))
+"""A key before every entry: pages start here."""
+CURSOR = re.compile(r"(-?[0-9]{1,19})~([0-9]{1,19})")
+
+SAVE_PLAYER = """
+    INSERT INTO players AS p (id, issuer, subject, name, picture) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, picture = EXCLUDED.picture
+    WHERE (p.name, p.picture) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.picture)
+"""
+ADD_SCORE = """
+    INSERT INTO scores (player, submission_id, game, score, ordered, run) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (player, submission_id) DO NOTHING
+    RETURNING seq
+"""
+OFFER_BEST = """
+    INSERT INTO bests AS b (game, player, ordered, seq, score, at)
+    SELECT game, player, ordered, seq, score, at FROM scores WHERE seq = $1
+    ON CONFLICT (game, player) DO UPDATE
+        SET ordered = EXCLUDED.ordered, seq = EXCLUDED.seq, score = EXCLUDED.score, at = EXCLUDED.at
+        WHERE b.ordered > EXCLUDED.ordered
+    RETURNING true
+"""
+ANSWER = """
+    UPDATE scores AS s
+    SET best = b.score, new_best = $2,
+        rank = 1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered)
+    FROM bests AS b
+    WHERE s.seq = $1 AND b.game = s.game AND b.player = s.player
+    RETURNING s.game, s.score, s.best, s.rank, s.new_best, s.at
+"""
+STORED_ANSWER = """
+    SELECT game, score, best, rank, new_best, at FROM scores WHERE player = $1 AND submission_id = $2
+"""
+PAGE = """
+    SELECT b.player, b.score, b.at, b.ordered, b.seq, p.name, p.picture
+    FROM bests AS b JOIN players AS p ON p.id = b.player
+    WHERE b.game = $1 AND (b.ordered, b.seq) {after} ($2, $3)
+    ORDER BY b.ordered, b.seq
+    LIMIT $4
+"""
+PAGE_FROM, PAGE_AFTER = PAGE.format(after=">="), PAGE.format(after=">")
+BEFORE = """
+    SELECT (SELECT players FROM boards WHERE game = $1) AS players,
+           count(*) FILTER (WHERE ordered < $2) AS better,
+           count(*) AS before
+    FROM bests WHERE game = $1 AND (ordered, seq) < ($2, $3)
+"""
+AROUND_START = """
+    SELECT ordered, seq FROM (
+        SELECT ordered, seq FROM bests WHERE game = $1 AND (ordered, seq) < ($2, $3)
+        ORDER BY ordered DESC, seq DESC LIMIT $4
+    ) AS before
+    ORDER BY ordered, seq LIMIT 1
+"""
+BESTS = """
+    SELECT b.game, b.score, b.at,
+           1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered) AS rank
+    FROM bests AS b WHERE b.player = $1 AND b.game = ANY($2::text[])
+"""
+
+# move_issuer, on the arrays $1 (old ids) and $2 (the new ids they move to), in this order.
+MOVE_PLAYERS = """
+    INSERT INTO players (id, issuer, subject, name, picture)
+    SELECT m.new, $3, p.subject, p.name, p.picture
+    FROM unnest($1::text[], $2::text[]) AS m (old, new) JOIN players AS p ON p.id = m.old
+    ON CONFLICT (id) DO NOTHING
+"""
+DROP_SECOND_COPIES = """
+    DELETE FROM scores AS d
+    USING unnest($1::text[], $2::text[]) AS m (old, new), scores AS s, scores AS t
+    WHERE s.player = m.old AND t.player = m.new AND t.submission_id = s.submission_id
+      AND (t.game, t.score) = (s.game, s.score) AND d.seq = greatest(s.seq, t.seq)
+"""
+MOVE_SCORES = """
+    UPDATE scores AS s
+    SET player = m.new,
+        submission_id = CASE
+            WHEN EXISTS (SELECT FROM scores AS t WHERE t.player = m.new AND t.submission_id = s.submission_id)
+            THEN s.submission_id || '~' || m.old
+            ELSE s.submission_id END
+    FROM unnest($1::text[], $2::text[]) AS m (old, new)
+    WHERE s.player = m.old
+"""
+DROP_BESTS = "DELETE FROM bests WHERE player = ANY($1::text[]) OR player = ANY($2::text[])"
+RANK_AGAIN = """
+    INSERT INTO bests (game, player, ordered, seq, score, at)
+    SELECT DISTINCT ON (player, game) game, player, ordered, seq, score, at
+    FROM scores WHERE player = ANY($1::text[])
+    ORDER BY player, game, ordered, seq
+"""
+
+LIVE = "(expires_at IS NULL OR expires_at > $3)"
+GET_RECORD = f"SELECT value, version, expires_at FROM records WHERE kind = $1 AND key = $2 AND {LIVE}"
+CREATE_RECORD = """
+    INSERT INTO records AS r (kind, key, value, version, expires_at)
+    VALUES ($1, $2, $4, nextval('record_versions'), $5)
+    ON CONFLICT (kind, key) DO UPDATE
+        SET value = EXCLUDED.value, version = EXCLUDED.version, expires_at = EXCLUDED.expires_at
+        WHERE r.expires_at <= $3
+    RETURNING version
+"""
+CREATE_EXPIRED = f"""
+    SELECT nextval('record_versions') WHERE NOT EXISTS (
+        SELECT FROM records WHERE kind = $1 AND key = $2 AND {LIVE}
+    )
+"""
+REPLACE_RECORD = f"""
+    UPDATE records SET value = $4, version = nextval('record_versions'), expires_at = $5
+    WHERE kind = $1 AND key = $2 AND version = $6 AND {LIVE}
+    RETURNING version
+"""
+DELETE_RECORD = f"""
+    DELETE FROM records WHERE kind = $1 AND key = $2 AND version = $4 AND {LIVE}
+    RETURNING nextval('record_versions')
+"""
+COUNT = "SELECT coalesce(sum(amount), 0)::bigint FROM counters WHERE key = $1 AND second BETWEEN $2 AND $3"
+ADD = """
+    INSERT INTO counters AS c (key, second, amount, expires_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (key, second) DO UPDATE SET amount = c.amount + EXCLUDED.amount
+"""
+
+
+class PostgresStore:
+    shareable = True
+
+    def __init__(self, dsn: str | None, schema_name: str, pool_size: int):
+        self.dsn = dsn
+        self.schema = schema_name
+        self.pool_size = pool_size
+        self.where = _where(dsn)
+        self._pool: asyncpg.Pool | None = None
+        self._sweeper: asyncio.Task | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, bring the schema up to date, and delete what expired."""
+        self._pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=0,  # connections are made as requests need them, and again after an outage
+            max_size=self.pool_size,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=COMMAND_TIMEOUT_S,
+            server_settings={"search_path": self.schema, "application_name": "badge-arcade"},
+            init=_prepare,
+        )
+        try:
+            async with self._pool.acquire() as connection:
+                await self._make_current(connection)
+                await _delete_expired(connection)
+        except (*UNREACHABLE, asyncpg.PostgresError) as error:
+            self._pool.terminate()
+            raise self._unreachable_at_start(error) from None
+        except BaseException:
+            self._pool.terminate()
+            raise
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def upgrade(self) -> tuple[int, int]:
+        """Bring the schema up to this version's without serving (``arcade db upgrade``): the
+        version before and after."""
+        try:
+            connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_S)
+        except (*UNREACHABLE, asyncpg.PostgresError) as error:
+            raise self._unreachable_at_start(error) from None
+        try:
+            return await self._make_current(connection)
+        finally:
+            await connection.close()
+
+    async def _make_current(self, connection) -> tuple[int, int]:
+        try:
+            return await schema.upgrade(connection, self.schema)
+        except asyncpg.PostgresError as error:
+            raise StoreError(
+                f"cannot bring the PostgreSQL schema {self.schema!r} at {self.where} up to date: {_describe(error)}. "
+                "The user needs the right to create the schema and its tables: CREATE on the database, or a "
+                "schema made for it beforehand"
+            ) from None
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self._pool is not None:
+            await self._pool.close()
+
+    def _unreachable_at_start(self, error: Exception) -> StoreError:
+        return StoreError(
+            f"cannot connect to PostgreSQL at {self.where}: {_describe(error)}. Check that PostgreSQL is "
+            "running and accepts TCP connections there (pg_isready -h HOST -p PORT), that the database and the "
+            "user exist, and the password (PGPASSWORD or ~/.pgpass); [store.postgres] dsn says where to connect"
+        )
+
+    @asynccontextmanager
+    async def _connection(self):
+        """A connection of the pool; PostgreSQL unreachable on the way is :class:`StoreUnavailable`."""
+        try:
+            async with self._pool.acquire(timeout=COMMAND_TIMEOUT_S) as connection:
+                yield connection
+        except UNREACHABLE as error:
+            raise StoreUnavailable(
+                f"PostgreSQL at {self.where} cannot be reached ({_describe(error)}); the arcade connects again "
+                "by itself once it answers: retry with the same request"
+            ) from error
+
+    @asynccontextmanager
+    async def _transaction(self, **options):
+        async with self._connection() as connection, connection.transaction(**options):
+            yield connection
+
+    def _snapshot(self):
+        """Reads that must agree with each other (a page and its ranks)."""
+        return self._transaction(isolation="repeatable_read", readonly=True)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_S)
+            try:
+                async with self._connection() as connection:
+                    await _delete_expired(connection)
+            except StoreUnavailable as error:
+                log.warning("could not delete expired records: %s", error)
+
+    # -- scores -----------------------------------------------------------------------------
+
+    async def submit_score(
+        self, game: GameInfo, player: Player, submission: ScoreSubmission
+    ) -> tuple[ScoreAccepted, bool]:
+        async with self._transaction() as connection:
+            await connection.execute(SAVE_PLAYER, player.id, player.issuer, player.subject, player.name, player.picture)
+            seq = await connection.fetchval(
+                ADD_SCORE,
+                player.id,
+                submission.submission_id,
+                game.id,
+                submission.score,
+                game.ordered(submission.score),
+                runs.pack(submission.run),
+            )
+            if seq is None:  # stored before, perhaps by a retry that this one waited for
+                stored = await connection.fetchrow(STORED_ANSWER, player.id, submission.submission_id)
+            else:
+                new_best = await connection.fetchval(OFFER_BEST, seq) is not None
+                stored = await connection.fetchrow(ANSWER, seq, new_best)
+        if seq is None and (stored["game"], stored["score"]) != (game.id, submission.score):
+            raise SubmissionConflict(
+                f"submission_id {submission.submission_id!r} was already used for a score of "
+                f"{stored['score']} in {stored['game']}; use a new submission_id for a new run"
+            )
+        answer = ScoreAccepted(
+            game=stored["game"],
+            submission_id=submission.submission_id,
+            player=player.ref(),
+            score=stored["score"],
+            best=stored["best"],
+            rank=stored["rank"],
+            new_best=stored["new_best"],
+            at=stored["at"],
+        )
+        return answer, seq is not None
+
+    async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
+        after = _decode_cursor(cursor) if cursor else None
+        async with self._snapshot() as connection:
+            if after is None:
+                return await self._page(connection, game, PAGE_FROM, FIRST, limit)
+            return await self._page(connection, game, PAGE_AFTER, after, limit)
+
+    async def around(self, game: GameInfo, player_id: str, limit: int) -> LeaderboardPage:
+        async with self._snapshot() as connection:
+            key = await connection.fetchrow(
+                "SELECT ordered, seq FROM bests WHERE game = $1 AND player = $2", game.id, player_id
+            )
+            if key is None:
+                return await self._page(connection, game, PAGE_FROM, FIRST, 0)
+            start = await connection.fetchrow(AROUND_START, game.id, *key, (limit - 1) // 2) or key
+            return await self._page(connection, game, PAGE_FROM, tuple(start), limit)
+
+    async def _page(self, connection, game: GameInfo, query: str, key: tuple[int, int], limit: int) -> LeaderboardPage:
+        """``limit`` entries from ``key`` on, ranked: competition ranking counts the strictly better
+        bests before the first entry; after it, a new score's rank is its position."""
+        rows = await connection.fetch(query, game.id, *key, limit + 1) if limit else []
+        first = (rows[0]["ordered"], rows[0]["seq"]) if rows else (None, None)
+        counts = await connection.fetchrow(BEFORE, game.id, *first)
+        entries, rank = [], 0
+        for index, row in enumerate(rows[:limit]):
+            if index == 0:
+                rank = counts["better"] + 1
+            elif row["ordered"] != rows[index - 1]["ordered"]:
+                rank = counts["before"] + index + 1
+            player = PlayerRef(id=row["player"], name=row["name"], picture=row["picture"])
+            entries.append(LeaderboardEntry(rank=rank, player=player, score=row["score"], at=row["at"]))
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = f"{last['ordered']}~{last['seq']}"
+        return LeaderboardPage(game=game.id, players=counts["players"] or 0, entries=entries, next_cursor=next_cursor)
+
+    async def player(self, player_id: str) -> Player | None:
+        async with self._connection() as connection:
+            row = await connection.fetchrow(
+                "SELECT id, issuer, subject, name, picture FROM players WHERE id = $1", player_id
+            )
+        return None if row is None else Player(**row)
+
+    async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
+        async with self._connection() as connection:
+            rows = await connection.fetch(BESTS, player_id, [game.id for game in games])
+        found = {row["game"]: PlayerBest(**row) for row in rows}
+        return [found[game.id] for game in games if game.id in found]
+
+    async def issuers(self) -> list[str]:
+        async with self._connection() as connection:
+            return [row["issuer"] for row in await connection.fetch("SELECT DISTINCT issuer FROM players")]
+
+    async def move_issuer(self, old: str, new: str) -> int:
+        """One transaction: a crash leaves everything of ``old`` in place for the next call. The tables
+        are locked against writes meanwhile (reads go on), so no score lands halfway."""
+        if old == new:
+            return 0
+        async with self._transaction() as connection:
+            if not await connection.fetchval("SELECT EXISTS (SELECT FROM players WHERE issuer = $1)", old):
+                return 0
+            await connection.execute("LOCK TABLE players, scores, bests IN SHARE ROW EXCLUSIVE MODE")
+            movers = await connection.fetch("SELECT id, subject FROM players WHERE issuer = $1", old)
+            olds = [row["id"] for row in movers]
+            news = [player_id(new, row["subject"]) for row in movers]
+            await connection.execute(MOVE_PLAYERS, olds, news, new)
+            await connection.execute(DROP_SECOND_COPIES, olds, news)
+            await connection.execute(MOVE_SCORES, olds, news)
+            await connection.execute(DROP_BESTS, olds, news)
+            await connection.execute(RANK_AGAIN, news)
+            await connection.execute("DELETE FROM players WHERE id = ANY($1::text[])", olds)
+        return len(movers)
+
+    # -- records and counters ---------------------------------------------------------------
+
+    async def get_record(self, kind: str, key: str) -> Record | None:
+        async with self._connection() as connection:
+            row = await connection.fetchrow(GET_RECORD, kind, key, time.time())
+        return None if row is None else Record(**row)
+
+    async def put_record(
+        self, kind: str, key: str, value: dict, *, version: int, expires_at: float | None = None
+    ) -> Record | None:
+        """Versions come from one sequence, so they are never reused, whatever was deleted."""
+        now = time.time()
+        gone = expires_at is not None and expires_at <= now
+        async with self._connection() as connection:
+            if version == 0 and gone:
+                written = await connection.fetchval(CREATE_EXPIRED, kind, key, now)
+            elif version == 0:
+                written = await connection.fetchval(CREATE_RECORD, kind, key, now, value, expires_at)
+            elif gone:
+                written = await connection.fetchval(DELETE_RECORD, kind, key, now, version)
+            else:
+                written = await connection.fetchval(REPLACE_RECORD, kind, key, now, value, expires_at, version)
+        return None if written is None else Record(value=value, version=written, expires_at=expires_at)
+
+    async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
+        """Additions to one counter take turns (an advisory lock on its key), so each answers a
+        different sum and none is missed by another's."""
+        if not amount:
+            async with self._connection() as connection:
+                return await connection.fetchval(COUNT, key, now - window, now)
+        async with self._transaction() as connection:
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            await connection.execute(ADD, key, now, amount, now + window + 1)
+            await connection.execute("DELETE FROM counters WHERE key = $1 AND second < $2", key, now - window)
+            return await connection.fetchval(COUNT, key, now - window, now)
+
+
+async def _prepare(connection) -> None:
+    """Each new connection reads and writes jsonb as Python values, with msgspec."""
+    await connection.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=lambda value: msgspec.json.encode(value).decode(),
+        decoder=msgspec.json.decode,
+        format="text",
+    )
+
+
+async def _delete_expired(connection) -> None:
+    now = time.time()
+    await connection.execute("DELETE FROM records WHERE expires_at <= $1", now)
+    await connection.execute("DELETE FROM counters WHERE expires_at <= $1", int(now))
+
+
+def _decode_cursor(cursor: str) -> tuple[int, int]:
+    match = CURSOR.fullmatch(cursor)
+    key = match and (int(match[1]), int(match[2]))
+    if not key or not all(-(2**63) <= part < 2**63 for part in key):
+        raise BadCursor(f"cursor {cursor!r} was not handed out by this leaderboard")
+    return key
+
+
+def _where(dsn: str | None) -> str:
+    """Where the store connects, for messages: the DSN without a password, or what libpq's
+    variables say."""
+    if dsn is None:
+        host, port = os.environ.get("PGHOST", "localhost"), os.environ.get("PGPORT", "5432")
+        return f"{host}:{port} (PGHOST and PGPORT, or their defaults: no [store.postgres] dsn is set)"
+    parts = urlsplit(dsn)
+    if parts.password is not None:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def _describe(error: Exception) -> str:
+    return str(error) or type(error).__name__
