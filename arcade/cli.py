@@ -1,5 +1,5 @@
-"""The ``arcade`` command: serve the arcade, list plugins, sign a local token, build,
-simulate and deploy the badge firmware, and start a new game."""
+"""The ``arcade`` command: serve the arcade, upgrade its database, list plugins, sign a local
+token, build, simulate and deploy the badge firmware, and start a new game."""
 
 import argparse
 import asyncio
@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         "--public-url", metavar="URL", help="where badges and browsers reach the arcade (default http://HOST:PORT)"
     )
 
-    def command(name: str, function, help: str, parents=()) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
+    def command(name: str, function, help: str, parents=(), under=commands) -> argparse.ArgumentParser:
+        sub = under.add_parser(name, help=help, description=help, parents=list(parents))
         sub.set_defaults(command=function)
         sub.add_argument("--config", metavar="FILE", help="settings file (default: ./arcade.toml if present)")
         sub.add_argument("--data", metavar="DIR", help="data folder (default: ./arcade-data)")
@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=typing.get_args(config.LogLevel),
         help="what the server logs to stderr (default: [server] log_level, else info)",
     )
+
+    db_help = "Look after the store's database."
+    db = commands.add_parser("db", help=db_help, description=db_help)
+    db.set_defaults(command=lambda args: db.print_help())
+    database = db.add_subparsers(metavar="COMMAND")
+    upgrade_help = "Bring the store's schema up to this arcade's version (arcade serve does it too)."
+    command("upgrade", _db_upgrade, upgrade_help, under=database)
 
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
@@ -149,6 +156,11 @@ def _serve(args) -> int:
             "workers; serve with --workers 1 (the default). Several workers would need a store plugin whose "
             "store several processes can share, installed and named in [store] plugin"
         )
+    if settings.server.workers > 1:
+        raise CommandError(
+            f"serving with {settings.server.workers} worker processes is not built yet; serve with --workers 1 "
+            "(the default), or start one arcade serve per port sharing this store"
+        )
     app = create_app(arcade)
     server = _GracefulServer(
         uvicorn.Config(
@@ -180,6 +192,23 @@ async def _serve_until_stopped(arcade, server) -> None:
         await server.serve()
     finally:
         await arcade.stop()
+
+
+def _db_upgrade(args) -> int:
+    from arcade.platform.assembly import assemble
+
+    arcade = assemble(_settings(args))
+    name = arcade.active()["store"]
+    upgrade = getattr(arcade.store, "upgrade", None)
+    if upgrade is None:
+        print(f"the {name} store keeps no versioned schema: nothing to upgrade")
+        return 0
+    before, after = asyncio.run(upgrade())
+    if before == after:
+        print(f"the {name} store's schema is at version {after}, the newest this arcade knows: nothing to do")
+    else:
+        print(f"upgraded the {name} store's schema from version {before} to {after}")
+    return 0
 
 
 def _plugins(args) -> int:

@@ -1,0 +1,223 @@
+"""What only the PostgreSQL store promises: its schema versions, where its password comes from, a
+clear error when the database is not there, compact runs, and reads that never scan all scores."""
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+
+import asyncpg
+import msgspec
+import pytest
+from arcade.plugins.store_postgres import runs
+from arcade.plugins.store_postgres import store as store_sql
+
+from arcade.sdk.models import Run
+from tests.conftest import free_port, run_arcade, write_config
+from tests.runs import dino_run
+from tests.stores import (
+    POINTS,
+    POSTGRES,
+    Stores,
+    drop_schema,
+    new_schema,
+    person,
+    postgres_dsn,
+    postgres_settings,
+    submission,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def stores(tmp_path):
+    stores = Stores("postgres", tmp_path, await new_schema())
+    yield stores
+    for store in stores.opened:
+        await store.close()
+    await drop_schema(stores.schema)
+
+
+async def sql(query: str, *args):
+    """One statement on the test database, as an operator's psql would run it."""
+    connection = await asyncpg.connect(POSTGRES)
+    try:
+        return await connection.fetch(query, *args)
+    finally:
+        await connection.close()
+
+
+def site(tmp_path, settings: str):
+    write_config(tmp_path / "site", "http://127.0.0.1:8000", settings)
+    return tmp_path / "site"
+
+
+# -- schema versions ----------------------------------------------------------------------------
+
+
+def test_arcade_db_upgrade_makes_the_schema_then_says_it_is_current(tmp_path, postgres_schema):
+    folder = site(tmp_path, postgres_settings(postgres_schema))
+    first = run_arcade("db", "upgrade", cwd=folder)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "upgraded the postgres store's schema from version 0 to 1\n"
+    again = run_arcade("db", "upgrade", cwd=folder)
+    assert again.stdout == "the postgres store's schema is at version 1, the newest this arcade knows: nothing to do\n"
+    tables = asyncio.run(sql("SELECT tablename FROM pg_tables WHERE schemaname = $1", postgres_schema))
+    assert {"players", "scores", "bests", "records", "counters"} <= {row["tablename"] for row in tables}
+
+
+def test_a_schema_newer_than_this_arcade_is_refused_and_left_alone(tmp_path, postgres_schema):
+    folder = site(tmp_path, postgres_settings(postgres_schema))
+    assert run_arcade("db", "upgrade", cwd=folder).returncode == 0
+    asyncio.run(sql(f'UPDATE "{postgres_schema}".schema_version SET version = 7'))
+    for command in (("serve", "--port", str(free_port())), ("db", "upgrade")):
+        result = run_arcade(*command, cwd=folder)
+        assert result.returncode == 2, result.stderr
+        assert (
+            f"the PostgreSQL schema '{postgres_schema}' is at version 7, newer than this arcade's (1)" in result.stderr
+        )
+        assert "Upgrade badge-arcade" in result.stderr
+    assert asyncio.run(sql(f'SELECT version FROM "{postgres_schema}".schema_version'))[0]["version"] == 7
+
+
+def test_two_processes_starting_on_a_new_database_make_the_schema_once(tmp_path, postgres_schema):
+    folder = site(tmp_path, postgres_settings(postgres_schema))
+
+    async def both():
+        return await asyncio.gather(*(asyncio.to_thread(run_arcade, "db", "upgrade", cwd=folder) for _ in range(2)))
+
+    assert sorted(result.stdout for result in asyncio.run(both())) == [
+        "the postgres store's schema is at version 1, the newest this arcade knows: nothing to do\n",
+        "upgraded the postgres store's schema from version 0 to 1\n",
+    ]
+
+
+# -- settings and secrets -----------------------------------------------------------------------
+
+
+def test_a_password_in_the_settings_file_is_refused_saying_where_it_goes(tmp_path, postgres_schema):
+    with_password = postgres_settings(postgres_schema, postgres_dsn(password="hunter2"))
+    result = run_arcade("db", "upgrade", cwd=site(tmp_path, with_password))
+    assert result.returncode == 2
+    assert "arcade.toml: store.postgres.dsn: holds a password" in result.stderr
+    assert "PGPASSWORD" in result.stderr and "ARCADE_STORE__POSTGRES__DSN" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_a_dsn_with_its_password_may_come_from_the_environment(tmp_path, postgres_schema):
+    folder = site(tmp_path, f'[store]\nplugin = "postgres"\n[store.postgres]\nschema = "{postgres_schema}"\n')
+    dsn = postgres_dsn(password="from-the-environment")
+    result = run_arcade("db", "upgrade", cwd=folder, env={"ARCADE_STORE__POSTGRES__DSN": dsn})
+    assert result.returncode == 0, result.stderr  # the test database trusts loopback: any password does
+
+
+def test_a_dsn_that_is_not_a_postgresql_uri_is_refused(tmp_path, postgres_schema):
+    settings = postgres_settings(postgres_schema).replace(POSTGRES, "host=127.0.0.1 dbname=test")
+    result = run_arcade("db", "upgrade", cwd=site(tmp_path, settings))
+    assert result.returncode == 2
+    assert "store.postgres.dsn: expected a postgresql://user@host:port/database URI" in result.stderr
+
+
+def test_without_the_driver_the_store_says_which_extra_to_install(tmp_path, postgres_schema):
+    no_driver = "import sys; sys.modules['asyncpg'] = None; from arcade.cli import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-c", no_driver, "db", "upgrade"],
+        check=False,
+        cwd=site(tmp_path, postgres_settings(postgres_schema)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "the postgres store needs the asyncpg driver" in result.stderr
+    assert "pip install 'badge-arcade[postgres]'" in result.stderr
+
+
+def test_several_workers_are_refused_until_they_are_built(tmp_path, postgres_schema):
+    result = run_arcade(
+        "serve", "--workers", "2", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings(postgres_schema))
+    )
+    assert result.returncode == 2
+    assert "serving with 2 worker processes is not built yet" in result.stderr
+
+
+def test_unreachable_postgresql_at_start_says_what_was_tried_and_what_to_check(tmp_path):
+    nothing_there = postgres_dsn(port=free_port())
+    result = run_arcade(
+        "serve", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings("arcade", nothing_there))
+    )
+    assert result.returncode == 2
+    assert f"cannot connect to PostgreSQL at {nothing_there}:" in result.stderr
+    assert "pg_isready" in result.stderr and "[store.postgres] dsn" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- what is stored -----------------------------------------------------------------------------
+
+
+async def test_runs_are_stored_compactly_and_read_back_whole(store, stores):
+    run = msgspec.convert(dino_run(3), Run)
+    await store.submit_score(POINTS, person("ada"), msgspec.structs.replace(submission(1, "ada-run-1"), run=run))
+    (row,) = await sql(f'SELECT run FROM "{stores.schema}".scores')
+    assert runs.unpack(row["run"]) == run
+    assert len(row["run"]) * 4 < len(msgspec.json.encode(run))
+
+
+async def test_expired_records_and_counters_are_deleted_at_start(store, stores):
+    soon = time.time() + 0.5
+    await store.put_record("grant", "g1", {"status": "pending"}, version=0, expires_at=soon)
+    await store.put_record("account", "ada", {"name": "Ada"}, version=0)
+    await store.add_to_counter("wrong-codes", now=int(time.time()) - 120, window=60)
+    await asyncio.sleep(max(0.0, soon - time.time()) + 0.1)
+    await stores.reopen(store)
+    left = await sql(f'SELECT kind FROM "{stores.schema}".records')
+    assert [row["kind"] for row in left] == ["account"]
+    assert await sql(f'SELECT key FROM "{stores.schema}".counters') == []
+
+
+# -- reads use the index ------------------------------------------------------------------------
+
+PLAYERS = 100_000
+
+
+async def test_top_of_board_a_rank_and_around_a_player_read_the_index_not_every_score(store, stores):
+    """The plans PostgreSQL picks for the store's reads, on a board of 100,000 players loaded as the
+    store keeps them (and analysed, as autovacuum would): none reads every row of a table (the one
+    row of ``boards`` aside)."""
+    connection = await asyncpg.connect(POSTGRES, server_settings={"search_path": stores.schema})
+    try:
+        await connection.execute(
+            f"""
+            INSERT INTO players (id, issuer, subject, name) SELECT 'p' || i, 'https://id.test', 's' || i, 'p' || i
+                FROM generate_series(1, {PLAYERS}) AS i;
+            INSERT INTO scores (player, submission_id, game, score, ordered, run, best, rank, new_best)
+                SELECT 'p' || i, 'run-' || i, 'points', i * 7919 % 50000, -(i * 7919 % 50000), '', 0, 0, true
+                FROM generate_series(1, {PLAYERS}) AS i;
+            INSERT INTO bests SELECT game, player, ordered, seq, score, at FROM scores;
+            """
+        )
+        for table in ("players", "scores", "bests", "boards"):
+            await connection.execute(f"VACUUM ANALYZE {table}")
+        middle = await connection.fetchrow(
+            "SELECT player, ordered, seq FROM bests ORDER BY ordered, seq OFFSET $1 LIMIT 1", PLAYERS // 2
+        )
+        key = (middle["ordered"], middle["seq"])
+        reads = {
+            "top of the board": (store_sql.PAGE_FROM, "points", *store_sql.FIRST, 11),
+            "the page after a cursor": (store_sql.PAGE_AFTER, "points", *key, 11),
+            "the start of the page around a player": (store_sql.AROUND_START, "points", *key, 5),
+            "the ranks on a page": (store_sql.BEFORE, "points", *key),
+            "a player's rank": (store_sql.BESTS, middle["player"], ["points"]),
+        }
+        for read, (query, *args) in reads.items():
+            plan = "\n".join(row[0] for row in await connection.fetch(f"EXPLAIN {query}", *args))
+            assert "bests_ranked" in plan and not re.search(r"Seq Scan on (bests|players|scores)", plan), (
+                f"{read}:\n{plan}"
+            )
+    finally:
+        await connection.close()
+    page = await store.around(POINTS, middle["player"], 5)
+    (best,) = await store.player_bests(middle["player"], [POINTS])
+    assert (page.players, page.entries[2].player.id, page.entries[2].rank) == (PLAYERS, middle["player"], best.rank)
