@@ -92,7 +92,7 @@ def busy(request: Request, error: ReplayTooSlow | TooManyStreams) -> Response:
 
 
 def store_unavailable(request: Request, error: StoreUnavailable) -> Response:
-    log.error("the store could not make a write durable: %s", error)
+    log.error("the store is unavailable: %s", error)
     return answer(request, 503, str(error), {"Retry-After": str(STORE_RETRY_AFTER_S)})
 
 

@@ -19,7 +19,8 @@ class StoreError(ArcadeError):
 
 
 class StoreUnavailable(StoreError):
-    """The store could not make a write durable; retrying later with the same request is safe."""
+    """The store could not make a write durable, or cannot be reached; retrying later with the same
+    request is safe."""
 
 
 class SubmissionConflict(StoreError):
