@@ -14,7 +14,7 @@ from arcade.plugins.store_postgres import runs
 from arcade.plugins.store_postgres import store as store_sql
 
 from arcade.sdk.models import Run
-from tests.conftest import free_port, run_arcade, write_config
+from tests.conftest import ROOT, assemble_in, free_port, run_arcade, write_config
 from tests.runs import dino_run
 from tests.stores import (
     POINTS,
@@ -95,6 +95,18 @@ def test_two_processes_starting_on_a_new_database_make_the_schema_once(tmp_path,
 
 
 # -- settings and secrets -----------------------------------------------------------------------
+
+
+def test_the_settings_in_the_operating_guide_are_read_as_written(tmp_path):
+    guide = (ROOT / "docs" / "operating.md").read_text()
+    example = re.search(r"## Running with PostgreSQL.*?```toml\n(.*?)```", guide, re.DOTALL)[1]
+    (tmp_path / "arcade.toml").write_text(example)
+    store = assemble_in(tmp_path, environ={}).store
+    assert (store.where, store.schema, store.pool_size) == (
+        "postgresql://arcade@db.example.org:5432/arcade",
+        "arcade",
+        10,
+    )
 
 
 def test_a_password_in_the_settings_file_is_refused_saying_where_it_goes(tmp_path, postgres_schema):
