@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -155,15 +156,26 @@ def test_several_workers_are_refused_until_they_are_built(tmp_path, postgres_sch
     assert "serving with 2 worker processes is not built yet" in result.stderr
 
 
-def test_unreachable_postgresql_at_start_says_what_was_tried_and_what_to_check(tmp_path):
-    nothing_there = postgres_dsn(port=free_port())
-    result = run_arcade(
-        "serve", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings("arcade", nothing_there))
-    )
+@pytest.mark.parametrize("where", ["a port where nothing listens", "a database that does not exist"])
+def test_unreachable_postgresql_at_start_says_what_was_tried_and_what_to_check(tmp_path, where):
+    if where == "a port where nothing listens":
+        dsn, problem = postgres_dsn(port=free_port()), "Connection refused"
+    else:
+        dsn = urlunsplit(urlsplit(postgres_dsn())._replace(path="/arcade_no_such_db"))
+        problem = 'database "arcade_no_such_db" does not exist'
+    result = run_arcade("serve", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings("arcade", dsn)))
     assert result.returncode == 2
-    assert f"cannot connect to PostgreSQL at {nothing_there}:" in result.stderr
+    assert f"cannot connect to PostgreSQL at {dsn}: " in result.stderr and problem in result.stderr
     assert "pg_isready" in result.stderr and "[store.postgres] dsn" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_password_from_the_environment_is_never_shown(tmp_path):
+    dsn = postgres_dsn(port=free_port(), password="s3cret")
+    folder = site(tmp_path, '[store]\nplugin = "postgres"\n')
+    result = run_arcade("db", "upgrade", cwd=folder, env={"ARCADE_STORE__POSTGRES__DSN": f"{dsn}?password=s3cret"})
+    assert result.returncode == 2 and "cannot connect to PostgreSQL at " in result.stderr
+    assert "s3cret" not in result.stderr and ":***@" in result.stderr
 
 
 # -- what is stored -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import os
 import re
 import time
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -45,8 +45,16 @@ COMMAND_TIMEOUT_S = 30
 """How long one statement may take; the longest is a whole issuer's move."""
 SWEEP_EVERY_S = 600
 """How often expired records and counters are deleted (reads skip them in between)."""
-UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
-"""What a lost, refused or restarting server raises."""
+UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+"""What a lost, refused, restarting or full server raises: worth retrying later."""
+CANNOT_CONNECT = (*UNREACHABLE, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
+"""What connecting raises, a wrong address, user, database or DSN included."""
 FIRST = (-(2**63), -(2**63))
 """A key before every entry: pages start here."""
 CURSOR = re.compile(r"(-?[0-9]{1,19})~([0-9]{1,19})")
@@ -197,7 +205,7 @@ class PostgresStore:
             async with self._pool.acquire() as connection:
                 await self._make_current(connection)
                 await _delete_expired(connection)
-        except (*UNREACHABLE, asyncpg.PostgresError) as error:
+        except CANNOT_CONNECT as error:
             self._pool.terminate()
             raise self._unreachable_at_start(error) from None
         except BaseException:
@@ -210,7 +218,7 @@ class PostgresStore:
         version before and after."""
         try:
             connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_S)
-        except (*UNREACHABLE, asyncpg.PostgresError) as error:
+        except CANNOT_CONNECT as error:
             raise self._unreachable_at_start(error) from None
         try:
             return await self._make_current(connection)
@@ -451,11 +459,13 @@ def _where(dsn: str | None) -> str:
         host, port = os.environ.get("PGHOST", "localhost"), os.environ.get("PGPORT", "5432")
         return f"{host}:{port} (PGHOST and PGPORT, or their defaults: no [store.postgres] dsn is set)"
     parts = urlsplit(dsn)
-    if parts.password is not None:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
+    netloc = parts.netloc if parts.password is None else parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = urlencode([(key, "***" if key == "password" else value) for key, value in parse_qsl(parts.query)])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _describe(error: Exception) -> str:
+    """What went wrong, in the same words whichever event loop tried (uvloop's and asyncio's differ)."""
+    if isinstance(error, ConnectionError) and error.errno:
+        return os.strerror(error.errno)
     return str(error) or type(error).__name__
