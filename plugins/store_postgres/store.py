@@ -236,10 +236,15 @@ class PostgresStore:
             ) from None
 
     async def close(self) -> None:
+        """Every write was committed before it was answered: only the connections are left to close,
+        within a bound, as a server that stopped answering would hold a graceful close forever."""
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), COMMAND_TIMEOUT_S)
+            except TimeoutError:
+                self._pool.terminate()
 
     def _unreachable_at_start(self, error: Exception) -> StoreError:
         return StoreError(
