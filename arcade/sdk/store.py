@@ -5,13 +5,15 @@ against every store, so a new store is correct when that suite passes; the
 records and counters have theirs in ``tests/test_store_records.py``.
 """
 
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
 from arcade.sdk.errors import ArcadeError
 from arcade.sdk.game import GameInfo
-from arcade.sdk.models import LeaderboardPage, Player, PlayerBest, ScoreAccepted, ScoreSubmission
+from arcade.sdk.models import LeaderboardPage, Player, PlayerBest, Run, ScoreAccepted, ScoreSubmission
 
 
 class StoreError(ArcadeError):
@@ -44,6 +46,51 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     expires_at: float | None = None
     """Unix seconds after which the record is gone; None keeps it."""
+
+
+class StoredPlayer(Player, tag="player"):
+    """A player, as :meth:`Store.export` yields it."""
+
+
+class StoredScore(msgspec.Struct, frozen=True, kw_only=True, tag="score"):
+    """A stored score with its run and the answer it got, which a retried submission gets again.
+
+    ``seq`` is the acceptance order (equal scores rank by it) and ``at`` the time it was accepted.
+    """
+
+    game: str
+    player: str
+    submission_id: str
+    score: int
+    run: Run
+    seq: int
+    at: datetime
+    best: int
+    rank: int
+    new_best: bool
+
+
+class StoredRecord(msgspec.Struct, frozen=True, kw_only=True, tag="record"):
+    """A :class:`Record` with the (kind, key) it is stored under."""
+
+    kind: str
+    key: str
+    value: dict[str, Any]
+    version: int
+    expires_at: float | None = None
+
+
+class StoredCounter(msgspec.Struct, frozen=True, kw_only=True, tag="counter"):
+    """A counter's window and what was added at each second of it that still counts."""
+
+    key: str
+    window: int
+    buckets: list[tuple[int, int]]
+    """(unix second, amount), oldest first."""
+
+
+Stored = StoredPlayer | StoredScore | StoredRecord | StoredCounter
+"""Everything a store holds, one item at a time: what moves an event from one store to another."""
 
 
 class Store(Protocol):
@@ -124,4 +171,31 @@ class Store(Protocol):
         before it answers; ``amount=0`` only reads, a negative amount gives
         back. Used for rate limits and attempt budgets that must hold across
         every server process.
+        """
+
+    def export(self) -> AsyncIterator[Stored]:
+        """Everything the store holds as of the call, for ``arcade export``, in one stable order.
+
+        Players by id, then scores by ``seq``, then records by (kind, key), then counters by key
+        (strings in code point order), so two stores holding the same yield the same items in the
+        same order. Expired records and the seconds of a counter that no longer count are left
+        out (a bucket counts while ``second + window`` has not passed). Memory does not grow with
+        the number of scores: they are read as they are yielded.
+        """
+
+    async def restore(self, items: list[Stored], games: list[GameInfo]) -> None:
+        """Write items another store's :meth:`export` yielded as they were, durably, for ``arcade import``.
+
+        A player, record or counter replaces what is stored under its key (id; kind and key;
+        key). A score keeps its ``seq``, time and answer, so ties rank as before and a retried
+        submission gets its original answer; one already stored under its (player,
+        submission_id) is left as it is, as scores never change once stored. Each score is
+        offered as its player's best in its game (``games`` say which way is better), which it
+        becomes when better, or as good and reached earlier: the boards are the exported ones.
+        Expired records and counter seconds are skipped. Restoring the same items again
+        changes nothing, so an import cut short can run again. Players come before their scores
+        (``export`` yields them so). Meant for a store that is empty or holds part of the same
+        export, with nothing else writing meanwhile; later submissions and records get a seq and
+        versions after the restored ones. Raises :class:`StoreError` for a score of a game not
+        in ``games``.
         """

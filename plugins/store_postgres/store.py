@@ -35,7 +35,18 @@ from arcade.sdk.models import (
     ScoreSubmission,
     player_id,
 )
-from arcade.sdk.store import BadCursor, Record, StoreError, StoreUnavailable, SubmissionConflict
+from arcade.sdk.store import (
+    BadCursor,
+    Record,
+    Stored,
+    StoredCounter,
+    StoredPlayer,
+    StoredRecord,
+    StoredScore,
+    StoreError,
+    StoreUnavailable,
+    SubmissionConflict,
+)
 
 log = logging.getLogger("arcade.store")
 
@@ -174,6 +185,53 @@ COUNT = "SELECT coalesce(sum(amount), 0)::bigint FROM counters WHERE key = $1 AN
 ADD = """
     INSERT INTO counters AS c (key, second, amount, expires_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (key, second) DO UPDATE SET amount = c.amount + EXCLUDED.amount
+"""
+
+# export and restore: rows in code point order (COLLATE "C"), whatever the database's collation.
+EXPORT_PLAYERS = 'SELECT id, issuer, subject, name, picture FROM players ORDER BY id COLLATE "C"'
+EXPORT_SCORES = """
+    SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best FROM scores ORDER BY seq
+"""
+EXPORT_RECORDS = f"""
+    SELECT kind, key, value, version, expires_at FROM records WHERE {LIVE.replace("$3", "$1")}
+    ORDER BY kind COLLATE "C", key COLLATE "C"
+"""
+EXPORT_COUNTERS = """
+    SELECT key, second, amount, expires_at FROM counters WHERE expires_at > $1 ORDER BY key COLLATE "C", second
+"""
+RESTORE_PLAYERS = """
+    INSERT INTO players AS p (id, issuer, subject, name, picture)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+    ON CONFLICT (id) DO UPDATE
+        SET issuer = EXCLUDED.issuer, subject = EXCLUDED.subject, name = EXCLUDED.name, picture = EXCLUDED.picture
+"""
+RESTORE_SCORES = """
+    WITH added AS (
+        INSERT INTO scores (seq, player, submission_id, game, score, ordered, at, run, best, rank, new_best)
+        OVERRIDING SYSTEM VALUE
+        SELECT * FROM unnest(
+            $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[],
+            $8::bytea[], $9::bigint[], $10::bigint[], $11::boolean[]
+        )
+        ON CONFLICT (player, submission_id) DO NOTHING
+        RETURNING game, player, ordered, seq, score, at
+    )
+    INSERT INTO bests AS b (game, player, ordered, seq, score, at)
+    SELECT DISTINCT ON (game, player) * FROM added ORDER BY game, player, ordered, seq
+    ON CONFLICT (game, player) DO UPDATE
+        SET ordered = EXCLUDED.ordered, seq = EXCLUDED.seq, score = EXCLUDED.score, at = EXCLUDED.at
+        WHERE (b.ordered, b.seq) > (EXCLUDED.ordered, EXCLUDED.seq)
+"""
+RESTORE_RECORDS = """
+    INSERT INTO records AS r (kind, key, value, version, expires_at)
+    SELECT kind, key, value::jsonb, version, expires_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[]) AS i (kind, key, value, version, expires_at)
+    ON CONFLICT (kind, key) DO UPDATE
+        SET value = EXCLUDED.value, version = EXCLUDED.version, expires_at = EXCLUDED.expires_at
+"""
+RESTORE_COUNTERS = """
+    INSERT INTO counters (key, second, amount, expires_at)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
 """
 
 
@@ -395,6 +453,80 @@ class PostgresStore:
             await connection.execute("DELETE FROM players WHERE id = ANY($1::text[])", olds)
         return len(movers)
 
+    # -- moving an event --------------------------------------------------------------------
+
+    async def export(self):
+        """One read-only snapshot (repeatable read) while serving goes on, read through cursors."""
+        now = time.time()
+        async with self._snapshot() as connection:
+            async for row in connection.cursor(EXPORT_PLAYERS, prefetch=1000):
+                yield StoredPlayer(**row)
+            async for row in connection.cursor(EXPORT_SCORES, prefetch=1000):
+                yield StoredScore(**{**row, "run": runs.unpack(row["run"])})
+            async for row in connection.cursor(EXPORT_RECORDS, now, prefetch=1000):
+                yield StoredRecord(**row)
+            counter = None
+            async for row in connection.cursor(EXPORT_COUNTERS, int(now), prefetch=1000):
+                if counter is None or counter.key != row["key"]:
+                    if counter is not None:
+                        yield counter
+                    counter = StoredCounter(key=row["key"], window=row["expires_at"] - row["second"] - 1, buckets=[])
+                counter.buckets.append((row["second"], row["amount"]))
+            if counter is not None:
+                yield counter
+
+    async def restore(self, items: list[Stored], games: list[GameInfo]) -> None:
+        """One transaction; the sequences of scores and of record versions move past what was restored."""
+        known = {game.id: game for game in games}
+        now = time.time()
+        players = [item for item in items if isinstance(item, StoredPlayer)]
+        scores = [item for item in items if isinstance(item, StoredScore)]
+        records = [
+            item
+            for item in items
+            if isinstance(item, StoredRecord) and (item.expires_at is None or item.expires_at > now)
+        ]
+        counters = [item for item in items if isinstance(item, StoredCounter)]
+        unknown = {item.game for item in scores} - set(known)
+        if unknown:
+            raise StoreError(f"a score of {min(unknown)!r}, which is not one of the games given")
+        buckets = [
+            (item.key, second, amount, second + item.window + 1)
+            for item in counters
+            for second, amount in item.buckets
+            if second + item.window + 1 > now
+        ]
+        async with self._transaction() as connection:
+            if players:
+                await connection.execute(
+                    RESTORE_PLAYERS, *_columns(players, "id", "issuer", "subject", "name", "picture")
+                )
+            if scores:
+                await connection.execute(
+                    RESTORE_SCORES,
+                    *_columns(scores, "seq", "player", "submission_id", "game", "score"),
+                    [known[item.game].ordered(item.score) for item in scores],
+                    [item.at for item in scores],
+                    [runs.pack(item.run) for item in scores],
+                    *_columns(scores, "best", "rank", "new_best"),
+                )
+                await connection.execute("SELECT setval(pg_get_serial_sequence('scores', 'seq'), max(seq)) FROM scores")
+            if records:
+                await connection.execute(
+                    RESTORE_RECORDS,
+                    *_columns(records, "kind", "key"),
+                    [msgspec.json.encode(item.value).decode() for item in records],
+                    *_columns(records, "version", "expires_at"),
+                )
+                await connection.execute(
+                    "SELECT setval('record_versions', greatest(last_value, $1)) FROM record_versions",
+                    max(item.version for item in records),
+                )
+            if counters:
+                await connection.execute("DELETE FROM counters WHERE key = ANY($1::text[])", [c.key for c in counters])
+            if buckets:
+                await connection.execute(RESTORE_COUNTERS, *map(list, zip(*buckets)))
+
     # -- records and counters ---------------------------------------------------------------
 
     async def get_record(self, kind: str, key: str) -> Record | None:
@@ -447,6 +579,11 @@ async def _delete_expired(connection) -> None:
     now = time.time()
     await connection.execute("DELETE FROM records WHERE expires_at <= $1", now)
     await connection.execute("DELETE FROM counters WHERE expires_at <= $1", int(now))
+
+
+def _columns(items: list, *names: str) -> list[list]:
+    """The arrays of ``names`` across ``items``, one per name, for a statement that unnests them."""
+    return [[getattr(item, name) for item in items] for name in names]
 
 
 def _decode_cursor(cursor: str) -> tuple[int, int]:

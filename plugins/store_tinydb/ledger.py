@@ -44,6 +44,12 @@ class _Key(msgspec.Struct):
     submission_id: str
 
 
+class _Head(msgspec.Struct):
+    player: str
+    submission_id: str
+    seq: int
+
+
 def key_hash(player: str, submission_id: str) -> int:
     """A stable 64-bit hash of a submission's key; equal hashes are told apart by reading the documents."""
     digest = hashlib.blake2b(f"{player}\n{submission_id}".encode(), digest_size=8).digest()
@@ -117,14 +123,15 @@ class Ledger:
         self._end = self.path.stat().st_size
         self._write_index()
 
-    def _documents(self):
-        """Each document of the ledger file and its offset, in the order they were appended."""
+    def _documents(self, end: int | None = None):
+        """Each document of the ledger file and its offset, in the order they were appended (those
+        before ``end``: what an index of that length covers, which later appends never rewrite)."""
         with open(self.path, "rb") as ledger:
             if ledger.readline().rstrip(b"\n") != HEAD:
                 raise LedgerDamaged(f"{self.path} does not start as a ledger of scores")
             offset = len(HEAD) + 1
             for line in ledger:
-                if line == b"}}\n":
+                if line == b"}}\n" or (end is not None and offset >= end - len(TAIL)):
                     return
                 start = line.find(b'": ') + 3
                 if start < 3:
@@ -161,6 +168,38 @@ class Ledger:
             if key.player in players:
                 found[key.player, key.submission_id] = msgspec.json.decode(document)
         return found
+
+    def latest(self, leave_out) -> list[int]:
+        """Where the latest document of each key is, in the order of their ``seq``, leaving out the
+        keys ``leave_out(player, submission_id)`` is true of (blocking: reads the whole file once).
+
+        Each answer packs ``seq << 64 | position``: an int a score, not a document, so a million
+        scores fit. Only the documents the index holds are read, so appends meanwhile do no harm.
+        """
+        hashes, positions, end = self._hashes, self._positions, self._end
+        found = []
+        for offset, document in self._documents(end):
+            head = msgspec.json.decode(document, type=_Head)
+            position = offset << _LENGTH_BITS | len(document)
+            if not leave_out(head.player, head.submission_id) and self._is_latest(hashes, positions, head, position):
+                found.append(head.seq << 64 | position)
+        found.sort()  # the file is in seq order but for scores moved from another issuer: nearly sorted
+        return found
+
+    def _is_latest(self, hashes: array, positions: array, key: _Head, position: int) -> bool:
+        """No later document of the ledger has this key (an index entry with its hash and a later
+        position is read only when there is one)."""
+        wanted = key_hash(key.player, key.submission_id)
+        low = bisect_left(hashes, wanted)
+        later = [other for other in positions[low : bisect_right(hashes, wanted, low)] if other > position]
+        return not any(
+            (found.player, found.submission_id) == (key.player, key.submission_id)
+            for found in (msgspec.json.decode(self._read(other), type=_Key) for other in later)
+        )
+
+    def read(self, packed: int) -> bytes:
+        """The document at a position :meth:`latest` answered."""
+        return self._read(packed & (2**64 - 1))
 
     def _read(self, position: int) -> bytes:
         return os.pread(self._reader, position & ((1 << _LENGTH_BITS) - 1), position >> _LENGTH_BITS)

@@ -52,14 +52,14 @@ class Ranking:
         return len(self._keys)
 
     def offer(self, player_id: str, score: int, seq: int, at: datetime) -> bool:
-        """Record a score; True when it is the player's new best."""
-        ordered = self.game.ordered(score)
+        """Record a score; True when it is the player's new best: better, or as good and reached
+        earlier (a restored score can come after a later one)."""
+        key = (self.game.ordered(score), seq, player_id)
         previous = self._best.get(player_id)
         if previous is not None:
-            if previous[0][0] <= ordered:
+            if previous[0] <= key:
                 return False
             del self._keys[bisect_left(self._keys, previous[0])]
-        key = (ordered, seq, player_id)
         insort(self._keys, key)
         self._best[player_id] = (key, score, at)
         return True

@@ -17,6 +17,7 @@ a retried submission from the ledger.
 
 import asyncio
 import fcntl
+import heapq
 import logging
 import os
 import time
@@ -44,6 +45,11 @@ from arcade.sdk.models import (
 from arcade.sdk.store import (
     BadCursor,
     Record,
+    Stored,
+    StoredCounter,
+    StoredPlayer,
+    StoredRecord,
+    StoredScore,
     StoreError,
     StoreUnavailable,
     SubmissionConflict,
@@ -284,9 +290,7 @@ class TinyDBStore:
         self._hold(key, self._seq, encoded)
         self._change("scores", key, encoded)
         if new_best:
-            if beaten is not None:
-                self._change("bests", (game.id, player.id, beaten), None)
-            self._change("bests", (game.id, player.id, self._seq), msgspec.json.encode(_best(document)))
+            self._replace_best(document, beaten)
         written = self._in_flight[key] = self._request_write()
         await asyncio.shield(written)
         if self._in_flight.get(key) is written:
@@ -308,6 +312,14 @@ class TinyDBStore:
         previous = self._recent.get(key)
         self._recent_bytes += len(encoded) - (0 if previous is None else len(previous[1]))
         self._recent[key] = (seq, encoded)
+
+    def _replace_best(self, document: dict, beaten: int | None) -> None:
+        """Stage the score ``document`` as its player's best, in place of the one at seq ``beaten``;
+        after the score itself, so no prefix of the journal holds a best without its score."""
+        game, player = document["game"], document["player"]
+        if beaten is not None:
+            self._change("bests", (game, player, beaten), None)
+        self._change("bests", (game, player, document["seq"]), msgspec.json.encode(_best(document)))
 
     def _save_player(self, player: Player) -> None:
         encoded = msgspec.json.encode(player)
@@ -444,6 +456,73 @@ class TinyDBStore:
             return
         self._journal.discard_through(sealed)
 
+    # -- moving an event --------------------------------------------------------------------
+
+    async def export(self):
+        """A snapshot taken at once on the event loop (tables, the scores held in memory, the ledger's
+        index); the ledger is only ever appended to, so reading it later reads the snapshot."""
+        if self._folder is not None:  # it changes the ledger and its index together
+            await asyncio.shield(self._folder)
+        now = time.time()
+        players, records, counters = (self._tables[name] for name in ("players", "records", "counters"))
+        ids = sorted(players)
+        recent = dict(self._recent)
+        known = set(ids)
+        for player in ids:
+            yield players.get(player, StoredPlayer)
+        # Scores of players moved to another issuer stay in the ledger as evidence: no longer stored.
+        stored = await asyncio.to_thread(self._ledger.latest, lambda *key: key in recent or key[0] not in known)
+        held = sorted((seq, document) for key, (seq, document) in recent.items() if key[0] in known)
+        in_ledger = ((packed >> 64, packed) for packed in stored)
+        for chunk in _chunks(heapq.merge(in_ledger, held, key=lambda entry: entry[0]), 1000):
+            for document in await asyncio.to_thread(_documents, self._ledger, chunk):
+                yield msgspec.json.decode(document, type=StoredScore)
+        for kind, key in sorted(records):
+            document = self._live_record(kind, key)
+            if document is not None:
+                yield StoredRecord(**document)
+        for key in sorted(counters):
+            document = counters.get(key)
+            window = document["expires_at"] - max(second for second, _ in document["buckets"]) - 1
+            buckets = [(second, amount) for second, amount in document["buckets"] if second + window + 1 > now]
+            if buckets:
+                yield StoredCounter(key=key, window=window, buckets=buckets)
+
+    async def restore(self, items: list[Stored], games: list[GameInfo]) -> None:
+        known = {game.id: game for game in games}
+        now = time.time()
+        for item in items:
+            if isinstance(item, StoredPlayer):
+                self._save_player(Player(**msgspec.structs.asdict(item)))
+            elif isinstance(item, StoredScore):
+                game = known.get(item.game)
+                if game is None:
+                    raise StoreError(f"a score of {item.game!r}, which is not one of the games given")
+                key = (item.player, item.submission_id)
+                if await self._stored_score(key) is None:
+                    document = {**msgspec.structs.asdict(item), "run": msgspec.to_builtins(item.run)}
+                    document["at"] = item.at.isoformat()
+                    encoded = msgspec.json.encode(document)
+                    self._seq = max(self._seq, item.seq)
+                    self._hold(key, item.seq, encoded)
+                    self._change("scores", key, encoded)
+                    ranking = self._ranking(game)
+                    beaten = ranking.seq_of(item.player)
+                    if ranking.offer(item.player, item.score, item.seq, item.at):
+                        self._replace_best(document, beaten)
+            elif isinstance(item, StoredRecord):
+                if item.expires_at is None or item.expires_at > now:
+                    self._record_version = max(self._record_version, item.version)
+                    document = msgspec.json.encode(msgspec.structs.asdict(item))
+                    self._change("records", (item.kind, item.key), document, item.expires_at)
+            else:
+                buckets = [(second, amount) for second, amount in item.buckets if second + item.window + 1 > now]
+                if buckets:
+                    expires_at = max(second for second, _ in buckets) + item.window + 1
+                    document = {"key": item.key, "buckets": buckets, "expires_at": expires_at}
+                    self._change("counters", item.key, msgspec.json.encode(document), expires_at)
+        await asyncio.shield(self._request_write())
+
     # -- records and counters ---------------------------------------------------------------
 
     async def get_record(self, kind: str, key: str) -> Record | None:
@@ -563,3 +642,20 @@ def _best(document: dict) -> dict:
 
 def _by_seq(document: dict) -> int:
     return document["seq"]
+
+
+def _documents(ledger: Ledger, entries: list[tuple[int, int | bytes]]) -> list[bytes]:
+    """The documents of ``(seq, where)`` entries: held in memory (bytes), or where the ledger has them."""
+    return [where if isinstance(where, bytes) else ledger.read(where) for _, where in entries]
+
+
+def _chunks(entries, size: int):
+    """Lists of ``size`` entries (the last one shorter) from an iterator."""
+    chunk = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
