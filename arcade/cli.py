@@ -1,5 +1,5 @@
-"""The ``arcade`` command: serve the arcade, upgrade its database, list plugins, sign a local
-token, build, simulate and deploy the badge firmware, and start a new game."""
+"""The ``arcade`` command: serve the arcade, upgrade its database, move an event to another store,
+list plugins, sign a local token, build, simulate and deploy the badge firmware, and start a new game."""
 
 import argparse
 import asyncio
@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 import typing
 from importlib.metadata import version
 
@@ -81,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     database = db.add_subparsers(metavar="COMMAND")
     upgrade_help = "Bring the store's schema up to this arcade's version (arcade serve does it too)."
     command("upgrade", _db_upgrade, upgrade_help, under=database)
+
+    export = command(
+        "export", _export, "Write everything the store holds, and the signing keys, to a file for arcade import."
+    )
+    export.add_argument("file", metavar="FILE", help="the file to write, readable by you alone (it must not exist)")
+    import_ = command(
+        "import", _import, "Load a file arcade export wrote into this arcade's store, which must be empty."
+    )
+    import_.add_argument("file", metavar="FILE", help="the export file")
 
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
@@ -209,6 +219,82 @@ def _db_upgrade(args) -> int:
     else:
         print(f"upgraded the {name} store's schema from version {before} to {after}")
     return 0
+
+
+def _export(args) -> int:
+    from pathlib import Path
+
+    from arcade.platform import transfer
+    from arcade.platform.assembly import assemble
+
+    arcade = assemble(_settings(args))
+    summary = asyncio.run(transfer.export(arcade, Path(args.file), _ProgressLine()))
+    print(
+        f"wrote {summary.path} ({summary.size / 1e6:.1f} MB, sha256 {summary.sha256}), readable by you alone: it "
+        "holds the signing keys and the accounts' password hashes, so keep it as you keep the data folder"
+    )
+    _print_counts(summary)
+    return 0
+
+
+def _import(args) -> int:
+    from pathlib import Path
+
+    from arcade.platform import transfer
+    from arcade.platform.assembly import assemble
+
+    progress = _ProgressLine()
+    checked = transfer.check(Path(args.file), progress)  # before the store or the data folder is touched
+    arcade = assemble(_settings(args))
+    summary = asyncio.run(transfer.import_(arcade, checked, progress))
+    store = arcade.active()["store"]
+    print(f"imported {summary.path} (sha256 {summary.sha256}) into the {store} store, and verified it item by item:")
+    _print_counts(summary)
+    if summary.signing_keys and not summary.keys_used:
+        print(
+            f"the file's signing keys were not used: the identity provider {arcade.active()['identity']!r} keeps "
+            "no keys of its own, so tokens of the exported arcade's built-in provider do not work here"
+        )
+    return 0
+
+
+def _print_counts(summary) -> None:
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(summary.records.items()))
+    rows = [
+        ("players", f"{summary.counts['player']:,}"),
+        ("scores", f"{summary.counts['score']:,}"),
+        ("records", f"{summary.counts['record']:,}" + (f"  ({kinds})" if kinds else "")),
+        ("counters", f"{summary.counts['counter']:,}"),
+        ("signing keys", f"{summary.signing_keys:,}"),
+    ]
+    print("\n".join(f"  {name:<13} {count}" for name, count in rows))
+
+
+class _ProgressLine:
+    """How far a long command has got, on stderr: rewritten in place on a terminal, a line every few
+    seconds otherwise (a log), and always when a stage ends."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.terminal = stream.isatty()
+        self.shown = (None, 0.0)
+        self.started = {}
+
+    def __call__(self, stage: str, done: int, total: int | None, items: int) -> None:
+        now = time.monotonic()
+        started = self.started.setdefault(stage, now)
+        finished = done == total
+        if not finished and stage == self.shown[0] and now - self.shown[1] < (0.2 if self.terminal else 5):
+            return
+        self.shown = (stage, now)
+        part = f"{done / total:4.0%} of {total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
+        rate = f", {items / (now - started):,.0f} items/s" if items and now > started else ""
+        line = f"{stage} {part}, {items:,} items{rate}"
+        if self.terminal:
+            self.stream.write(f"\r\033[K{line}" + ("\n" if finished else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 def _plugins(args) -> int:

@@ -21,7 +21,9 @@ def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
     options = settings.decode(BuiltinSettings)
-    return BuiltinProvider(context.public_url, keys.load_or_create(context.data_dir), options, context.store)
+    return BuiltinProvider(
+        context.public_url, keys.load_or_create(context.data_dir), options, context.store, key_folder=context.data_dir
+    )
 
 
 @hookimpl

@@ -25,16 +25,28 @@ def load_or_create(folder: Path) -> KeySet:
         keys = KeySet([_new_key()])
         save(folder, keys)
         return keys
+    return _private(
+        raw,
+        f"the signing key file {path}",
+        "It was left in place: restore it from a backup, or delete it to create a new key (tokens signed "
+        "with the old key then stop working and players log in again).",
+    )
+
+
+def replace(folder: Path, key_set: dict) -> None:
+    """Keep ``key_set`` (a private JWK set) in ``folder`` in place of its keys, as ``arcade import`` does."""
+    save(folder, _private(key_set, "the signing keys to import", "The key file was left as it was."))
+
+
+def _private(data: str | dict, what: str, remedy: str) -> KeySet:
+    """The JWK set ``data`` (or its JSON) as keys to sign with; ``what`` and ``remedy`` word the error
+    if it is not one."""
     try:
-        keys = KeySet.import_key_set(json.loads(raw))
+        keys = KeySet.import_key_set(json.loads(data) if isinstance(data, str) else data)
     except (ValueError, KeyError, TypeError, JoseError) as error:
-        raise SigningKeyError(
-            f"the signing key file {path} is not a valid JWK set ({error}). It was left in place: "
-            "restore it from a backup, or delete it to create a new key (tokens signed with the old "
-            "key then stop working and players log in again)."
-        ) from None
+        raise SigningKeyError(f"{what} is not a valid JWK set ({error}). {remedy}") from None
     if not keys.keys or not all(key.is_private for key in keys.keys):
-        raise SigningKeyError(f"the signing key file {path} holds no private EC key; restore it or delete it")
+        raise SigningKeyError(f"{what} holds no private EC key. {remedy}")
     return keys
 
 

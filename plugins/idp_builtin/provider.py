@@ -2,6 +2,7 @@
 
 import secrets
 import time
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
@@ -9,6 +10,7 @@ from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.addresses import PLAYERS_ISSUER
 from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
+from arcade.plugins.idp_builtin.keys import replace as replace_keys
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
 from arcade.plugins.idp_builtin.web_sessions import WebSessions
@@ -63,9 +65,18 @@ class BuiltinProvider:
     name = "builtin"
     score_scope = SCORES_SCOPE
 
-    def __init__(self, issuer: str, keys: KeySet, settings: BuiltinSettings, store: Store | None = None):
+    def __init__(
+        self,
+        issuer: str,
+        keys: KeySet,
+        settings: BuiltinSettings,
+        store: Store | None = None,
+        key_folder: Path | None = None,
+    ):
+        """``key_folder``: where ``keys`` are kept, for :meth:`save_signing_keys`."""
         self.issuer = issuer
         self.keys = keys
+        self.key_folder = key_folder
         self.settings = settings
         self.audience = settings.audience or f"{issuer}/api"
         self.store = store
@@ -88,6 +99,16 @@ class BuiltinProvider:
 
     def public_keys(self) -> dict:
         return self.keys.as_dict(private=False)
+
+    def signing_keys(self) -> dict:
+        """The private key set, for ``arcade export`` to carry to the arcade that takes the event over:
+        its badges' tokens and its browsers' sessions go on working there."""
+        return self.keys.as_dict(private=True)
+
+    def save_signing_keys(self, key_set: dict) -> None:
+        """Keep ``key_set`` (from :meth:`signing_keys`) in place of this provider's keys, for ``arcade
+        import``: the next start signs and verifies with it."""
+        replace_keys(self.key_folder, key_set)
 
     def issue_access_token(
         self, subject: str, name: str, picture: str | None = None, *, scope: str = SCORES_SCOPE, sid: str | None = None
@@ -132,9 +153,7 @@ class BuiltinProvider:
             claims.update(name=account.name, preferred_username=account.username, picture=account.picture or avatar)
         return self._sign("JWT", claims)
 
-    async def token_response(
-        self, login: Login, sid: str, refresh_token: str | None, scope: str | None = None
-    ) -> dict:
+    async def token_response(self, login: Login, sid: str, refresh_token: str | None, scope: str | None = None) -> dict:
         """The token endpoint's answer for a login (RFC 6749 §5.1), for all of its scope or ``scope``."""
         scopes = login.scope.split() if scope is None else scope.split()
         beyond = [name for name in scopes if name not in login.scope.split()]
