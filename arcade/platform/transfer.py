@@ -208,7 +208,7 @@ def check(path: Path, progress: Progress) -> Summary:
         total = path.stat().st_size
         reader = path.open("rb")
     except OSError as error:
-        raise TransferError(f"cannot read {path}: {error.strerror}") from None
+        raise TransferError(f"cannot read {path}: {error.strerror}; nothing was changed") from None
     with reader:
         for number, data in enumerate(reader, 1):
             if end is not None:
@@ -217,17 +217,22 @@ def check(path: Path, progress: Progress) -> Summary:
                 line = _decode(data)
             except msgspec.DecodeError as error:
                 if number == 1:
-                    raise TransferError(f"{path} is not a file arcade export wrote: {error}") from None
+                    raise TransferError(
+                        f"{path} is not a file arcade export wrote ({error}); nothing was changed"
+                    ) from None
                 if not data.endswith(b"\n"):
                     raise _cut_short(path, number - 1) from None
                 raise _damaged(path, f"line {number} cannot be read ({error})") from None
             if number == 1:
                 if not isinstance(line, Header) or line.format != FORMAT:
-                    raise TransferError(f"{path} is not a file arcade export wrote: it does not start with its header")
+                    raise TransferError(
+                        f"{path} is not a file arcade export wrote (it does not start with its header); nothing was "
+                        "changed"
+                    )
                 if line.version > VERSION:
                     raise TransferError(
-                        f"{path} was written by a newer arcade (format {line.version}; this one reads {VERSION}): "
-                        "import it with an arcade at least as new as the one that exported it"
+                        f"{path} was written by a newer arcade (format {line.version}; this one reads {VERSION}); "
+                        "nothing was changed: import it with an arcade at least as new as the one that exported it"
                     )
             elif isinstance(line, End):
                 end = line
@@ -288,7 +293,13 @@ async def _difference(path: Path, store, progress: Progress, total: int, *, comp
             if given is None or (held is not None and _order(held) < _order(given)):
                 return f"it holds {_describe(held)}, which the file does not"
             if held is None or _order(given) < _order(held):
-                return f"it lacks {_describe(given)}" if complete else None
+                if complete:
+                    return f"it lacks {_describe(given)}"
+                if held is None:  # all it holds is in the file
+                    return None
+                done += length
+                given, length = next(wanted, (None, 0))
+                continue
             if _trimmed(held, now) != _trimmed(given, now):
                 return f"it holds {_describe(held)} otherwise than the file"
             held, done, matched = await anext(exported, None), done + length, matched + 1
