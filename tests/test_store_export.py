@@ -154,3 +154,15 @@ async def test_scores_restored_in_any_order_rank_as_they_did(stores, targets):
     await target.restore([item for item in reversed(items) if not isinstance(item, StoredPlayer)], GAMES)
     for game in GAMES:
         assert await board(target, game) == await board(store, game)
+
+
+async def test_an_export_is_of_the_moment_it_began(stores):
+    store, _ = await an_event(stores)
+    items = await exported(store)
+    export = store.export()
+    first = await anext(export)
+    await store.submit_score(POINTS, person("ada", NEW), submission(60, "ada-run-9"))
+    await store.submit_score(POINTS, person("zed", NEW), submission(1, "zed-run-1"))
+    await store.put_record("account", "zed", {"name": "Zed"}, version=0)
+    await store.add_to_counter("wrong-codes:ada", now=int(time.time()), window=600)
+    assert [first, *[item async for item in export]] == items

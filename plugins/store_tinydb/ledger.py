@@ -169,14 +169,19 @@ class Ledger:
                 found[key.player, key.submission_id] = msgspec.json.decode(document)
         return found
 
-    def latest(self, leave_out) -> list[int]:
-        """Where the latest document of each key is, in the order of their ``seq``, leaving out the
-        keys ``leave_out(player, submission_id)`` is true of (blocking: reads the whole file once).
+    def snapshot(self) -> tuple[array, array, int]:
+        """The index as it is now (appends replace its arrays, never change them), for :meth:`latest`."""
+        return self._hashes, self._positions, self._end
+
+    def latest(self, snapshot: tuple[array, array, int], leave_out) -> list[int]:
+        """Where the latest document of each key of a :meth:`snapshot` is, in the order of their
+        ``seq``, leaving out the keys ``leave_out(player, submission_id)`` is true of (blocking:
+        reads what the snapshot covers once; later appends do no harm).
 
         Each answer packs ``seq << 64 | position``: an int a score, not a document, so a million
-        scores fit. Only the documents the index holds are read, so appends meanwhile do no harm.
+        scores fit.
         """
-        hashes, positions, end = self._hashes, self._positions, self._end
+        hashes, positions, end = snapshot
         found = []
         for offset, document in self._documents(end):
             head = msgspec.json.decode(document, type=_Head)

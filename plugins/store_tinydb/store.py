@@ -459,32 +459,35 @@ class TinyDBStore:
     # -- moving an event --------------------------------------------------------------------
 
     async def export(self):
-        """A snapshot taken at once on the event loop (tables, the scores held in memory, the ledger's
-        index); the ledger is only ever appended to, so reading it later reads the snapshot."""
+        """A snapshot, taken at once on the event loop before the first item: the tables' documents,
+        the scores held in memory and the ledger's index (the ledger is only ever appended to, so
+        what that index covers reads later as it was)."""
         if self._folder is not None:  # it changes the ledger and its index together
             await asyncio.shield(self._folder)
         now = time.time()
-        players, records, counters = (self._tables[name] for name in ("players", "records", "counters"))
-        ids = sorted(players)
-        recent = dict(self._recent)
-        known = set(ids)
-        for player in ids:
-            yield players.get(player, StoredPlayer)
+        players, records, counters = (
+            [(key, self._tables[name].raw(key)) for key in sorted(self._tables[name])]
+            for name in ("players", "records", "counters")
+        )
+        recent, ledger = dict(self._recent), self._ledger.snapshot()
+        known = {player for player, _ in players}
+        for _, document in players:
+            yield msgspec.json.decode(document, type=StoredPlayer)
         # Scores of players moved to another issuer stay in the ledger as evidence: no longer stored.
-        stored = await asyncio.to_thread(self._ledger.latest, lambda *key: key in recent or key[0] not in known)
+        stored = await asyncio.to_thread(self._ledger.latest, ledger, lambda *key: key in recent or key[0] not in known)
         held = sorted((seq, document) for key, (seq, document) in recent.items() if key[0] in known)
         in_ledger = ((packed >> 64, packed) for packed in stored)
         for chunk in _chunks(heapq.merge(in_ledger, held, key=lambda entry: entry[0]), 1000):
             for document in await asyncio.to_thread(_documents, self._ledger, chunk):
                 yield msgspec.json.decode(document, type=StoredScore)
-        for kind, key in sorted(records):
-            document = self._live_record(kind, key)
-            if document is not None:
-                yield StoredRecord(**document)
-        for key in sorted(counters):
-            document = counters.get(key)
-            window = document["expires_at"] - max(second for second, _ in document["buckets"]) - 1
-            buckets = [(second, amount) for second, amount in document["buckets"] if second + window + 1 > now]
+        for _, document in records:
+            record = msgspec.json.decode(document, type=StoredRecord)
+            if record.expires_at is None or record.expires_at > now:
+                yield record
+        for key, document in counters:
+            counter = msgspec.json.decode(document)
+            window = counter["expires_at"] - max(second for second, _ in counter["buckets"]) - 1
+            buckets = [(second, amount) for second, amount in counter["buckets"] if second + window + 1 > now]
             if buckets:
                 yield StoredCounter(key=key, window=window, buckets=buckets)
 
