@@ -34,14 +34,21 @@ POSTGRES = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:
 
 def run(*command, cwd: Path) -> tuple[float, float, float]:
     """Run a command to its end; answer its seconds, its CPU seconds (on a machine others share, the
-    wall clock counts their work too) and its peak resident memory in MB."""
-    started = time.perf_counter()
-    process = subprocess.Popen([str(part) for part in command], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(map(str, command))} failed: {process.stderr.read().decode()}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    wall clock counts their work too) and its peak resident memory in MB, as GNU time measures them
+    (a child forked from this process would count the store this process filled)."""
+    with tempfile.NamedTemporaryFile("r") as measured:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", measured.name, *map(str, command)],
+            check=False,
+            cwd=cwd,
+            capture_output=True,
+        )
+        seconds = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, command))} failed: {result.stderr.decode()}")
+        user, system, memory = measured.read().split()
+    return seconds, float(user) + float(system), int(memory) / 1024
 
 
 def site(base: Path, name: str, config: str = "") -> Path:

@@ -187,6 +187,25 @@ def test_an_import_killed_midway_runs_again_to_the_same_end(make_server, postgre
     assert board["players"] == 1000 and [entry["score"] for entry in board["entries"]] == [96, 96, 96]
 
 
+def test_an_export_killed_midway_leaves_no_file_under_its_name(big_export):
+    folder = big_export.parent
+    partial = folder / ".killed.jsonl.partial"
+    exporting = subprocess.Popen(
+        [ARCADE, "export", "killed.jsonl"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while not (partial.exists() and partial.stat().st_size > 2**20):
+            assert exporting.poll() is None, "the export ended before it could be stopped halfway"
+            time.sleep(0.01)
+    finally:
+        exporting.kill()
+        exporting.wait(30)
+    assert not (folder / "killed.jsonl").exists()
+    again = run_arcade("export", "killed.jsonl", cwd=folder, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert item_lines(folder / "killed.jsonl") == item_lines(big_export) and not partial.exists()
+
+
 # -- what is refused, and changes nothing -------------------------------------------------------
 
 

@@ -177,18 +177,17 @@ async def import_(arcade: Arcade, summary: Summary, progress: Progress) -> Summa
         if summary.key_set is not None and save_keys is not None:
             save_keys(summary.key_set)
             summary.keys_used = True
-        batch, size, done = [], 0, 0
+        batch, size, done, items = [], 0, 0, 0
         for item, length in _items(path):
             batch.append(item)
-            size += length
-            done += length
+            size, done, items = size + length, done + length, items + 1
             if len(batch) == BATCH_ITEMS or size >= BATCH_BYTES:
                 await store.restore(batch, games)
-                progress("importing", done, summary.size, summary.counts.total())
+                progress("importing", done, summary.size, items)
                 batch, size = [], 0
         if batch:
             await store.restore(batch, games)
-        progress("importing", summary.size, summary.size, summary.counts.total())
+        progress("importing", summary.size, summary.size, items)
         difference = await _difference(path, store, progress, summary.size, complete=True)
         if difference is not None:
             raise TransferError(
