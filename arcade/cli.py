@@ -230,7 +230,7 @@ def _export(args) -> int:
     arcade = assemble(_settings(args))
     summary = asyncio.run(transfer.export(arcade, Path(args.file), _ProgressLine()))
     print(
-        f"wrote {summary.path} ({summary.size / 1e6:.1f} MB, sha256 {summary.sha256}), readable by you alone: it "
+        f"wrote {summary.path} ({_size(summary.size)}, sha256 {summary.sha256}), readable by you alone: it "
         "holds the signing keys and the accounts' password hashes, so keep it as you keep the data folder"
     )
     _print_counts(summary)
@@ -270,6 +270,10 @@ def _print_counts(summary) -> None:
     print("\n".join(f"  {name:<13} {count}" for name, count in rows))
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e6:,.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
+
+
 class _ProgressLine:
     """How far a long command has got, on stderr: rewritten in place on a terminal, a line every few
     seconds otherwise (a log), and always when a stage ends."""
@@ -287,7 +291,7 @@ class _ProgressLine:
         if not finished and stage == self.shown[0] and now - self.shown[1] < (0.2 if self.terminal else 5):
             return
         self.shown = (stage, now)
-        part = f"{done / total:4.0%} of {total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
+        part = f"{done / total:4.0%} of {_size(total)}" if total else _size(done)
         rate = f", {items / (now - started):,.0f} items/s" if items and now > started else ""
         line = f"{stage} {part}, {items:,} items{rate}"
         if self.terminal:

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -15,6 +16,7 @@ from arcade.plugins.store_postgres import runs
 from arcade.plugins.store_postgres import store as store_sql
 
 from arcade.sdk.models import Run
+from arcade.sdk.store import StoredPlayer, StoredScore, StoreError
 from tests.conftest import ROOT, assemble_in, free_port, run_arcade, write_config
 from tests.runs import dino_run
 from tests.stores import (
@@ -199,6 +201,26 @@ async def test_expired_records_and_counters_are_deleted_at_start(store, stores):
     left = await sql(f'SELECT kind FROM "{stores.schema}".records')
     assert [row["kind"] for row in left] == ["account"]
     assert await sql(f'SELECT key FROM "{stores.schema}".counters') == []
+
+
+async def test_restoring_a_score_whose_seq_another_score_has_says_so_and_restores_nothing(store, stores):
+    await store.submit_score(POINTS, person("ada"), submission(5, "ada-run-1"))
+    other = StoredScore(
+        game="points",
+        player=person("bob").id,
+        submission_id="bob-run-1",
+        score=9,
+        run=submission(9, "x").run,
+        seq=1,
+        at=datetime.now(UTC),
+        best=9,
+        rank=1,
+        new_best=True,
+    )
+    bob = StoredPlayer(**msgspec.structs.asdict(person("bob")))
+    with pytest.raises(StoreError, match=r"holds other scores than those restored \(Key \(seq\)=\(1\) already"):
+        await store.restore([bob, other], [POINTS])
+    assert await store.player(bob.id) is None  # the batch is one transaction
 
 
 # -- reads use the index ------------------------------------------------------------------------

@@ -192,8 +192,8 @@ EXPORT_PLAYERS = 'SELECT id, issuer, subject, name, picture FROM players ORDER B
 EXPORT_SCORES = """
     SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best FROM scores ORDER BY seq
 """
-EXPORT_RECORDS = f"""
-    SELECT kind, key, value, version, expires_at FROM records WHERE {LIVE.replace("$3", "$1")}
+EXPORT_RECORDS = """
+    SELECT kind, key, value, version, expires_at FROM records WHERE expires_at IS NULL OR expires_at > $1
     ORDER BY kind COLLATE "C", key COLLATE "C"
 """
 EXPORT_COUNTERS = """
@@ -225,7 +225,8 @@ RESTORE_SCORES = """
 RESTORE_RECORDS = """
     INSERT INTO records AS r (kind, key, value, version, expires_at)
     SELECT kind, key, value::jsonb, version, expires_at
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[]) AS i (kind, key, value, version, expires_at)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[])
+        AS given (kind, key, value, version, expires_at)
     ON CONFLICT (kind, key) DO UPDATE
         SET value = EXCLUDED.value, version = EXCLUDED.version, expires_at = EXCLUDED.expires_at
 """
@@ -502,14 +503,20 @@ class PostgresStore:
                     RESTORE_PLAYERS, *_columns(players, "id", "issuer", "subject", "name", "picture")
                 )
             if scores:
-                await connection.execute(
-                    RESTORE_SCORES,
-                    *_columns(scores, "seq", "player", "submission_id", "game", "score"),
-                    [known[item.game].ordered(item.score) for item in scores],
-                    [item.at for item in scores],
-                    [runs.pack(item.run) for item in scores],
-                    *_columns(scores, "best", "rank", "new_best"),
-                )
+                try:
+                    await connection.execute(
+                        RESTORE_SCORES,
+                        *_columns(scores, "seq", "player", "submission_id", "game", "score"),
+                        [known[item.game].ordered(item.score) for item in scores],
+                        [item.at for item in scores],
+                        [runs.pack(item.run) for item in scores],
+                        *_columns(scores, "best", "rank", "new_best"),
+                    )
+                except asyncpg.UniqueViolationError as error:  # another score has its seq
+                    raise StoreError(
+                        f"the store holds other scores than those restored ({error.detail}): restore into an "
+                        "empty store"
+                    ) from None
                 await connection.execute("SELECT setval(pg_get_serial_sequence('scores', 'seq'), max(seq)) FROM scores")
             if records:
                 await connection.execute(
