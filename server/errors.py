@@ -5,9 +5,11 @@ browser gets an HTML page, and a client that asks only for JSON gets JSON.
 """
 
 import logging
+from dataclasses import dataclass
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import Operation
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -15,6 +17,7 @@ from arcade.scoring.replay import ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.sdk.web import ErrorBody
 from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
@@ -44,14 +47,12 @@ def wants_page(request: Request) -> bool:
 def answer(
     request: Request, status: int, detail: str, headers: dict | None = None, extra: list | None = None
 ) -> Response:
-    """The error as a page or as ``{"status_code", "detail", "extra"}`` JSON."""
+    """The error as a page or as an :class:`ErrorBody`."""
     if wants_page(request):
         title = TITLES.get(status, "Something went wrong")
         context = {"status": status, "title": title, "detail": detail}
         return Template("error.html", context=context, status_code=status, headers=headers)
-    content = {"status_code": status, "detail": detail}
-    if extra:
-        content["extra"] = extra
+    content = ErrorBody(status_code=status, detail=detail, extra=extra or None)
     return Response(content, status_code=status, headers=headers, media_type=MediaType.JSON)
 
 
@@ -60,6 +61,16 @@ def invalid(key: str, message: str, source: str = "body", detail: str | None = N
     return ValidationException(
         detail=detail or f"{key}: {message}", extra=[{"key": key, "source": source, "message": message}]
     )
+
+
+@dataclass
+class NoBadRequest(Operation):
+    """The OpenAPI operation of a route that never answers 400: Litestar documents a 400 for the
+    ValidationException of every route with parameters, which :func:`unprocessable` answers 422."""
+
+    def __post_init__(self) -> None:
+        if self.responses:
+            self.responses.pop("400", None)
 
 
 def http_error(request: Request, error: HTTPException) -> Response:

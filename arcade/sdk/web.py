@@ -1,13 +1,16 @@
 """A small web kit for plugins that serve routes: bearer-token guards (RFC 6750) by the active
-identity provider, and the check that keeps player-supplied picture URLs safe to show."""
+identity provider, the error body every route answers with and how a route documents it, and the
+check that keeps player-supplied picture URLs safe to show."""
 
 import logging
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 
 from arcade.sdk.identity import InvalidToken, ProviderUnavailable
 
@@ -16,8 +19,25 @@ PRIVATE_PATH = "private_path"
 """A route ``opt`` key: set it true where the path itself is a secret (a one-time link), and the
 access log shows the route's template (``/device/{link}``) instead of the path."""
 PROVIDER_RETRY_AFTER_S = 30
+TOKEN_REFUSED = "no access token, or one that does not verify (WWW-Authenticate names the check)"
+"""What a route guarded by :func:`bearer_token` says of its 401, in its OpenAPI document."""
 
 log = logging.getLogger("arcade.auth")
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    """What the arcade answers an error with, as JSON: the status, what was wrong and what to do,
+    and for a malformed request each field at fault (``key``, ``source``, ``message``)."""
+
+    status_code: int
+    detail: str
+    extra: list[dict[str, Any]] | None = None
+
+
+def errors(when: dict[int, str]) -> dict[int, ResponseSpec]:
+    """A route's error answers for its OpenAPI document (``responses=``): each status is an
+    :class:`ErrorBody`, described by when it happens."""
+    return {status: ResponseSpec(ErrorBody, description=text, generate_examples=False) for status, text in when.items()}
 
 
 async def bearer_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:
