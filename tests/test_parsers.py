@@ -1,0 +1,161 @@
+"""Every parser of outside input, fed what hypothesis makes up: it answers, or it refuses with the
+project's own error saying what was wrong, and never fails any other way.
+
+User codes, settings (arcade.toml and ARCADE_* variables), the build manifest and the simulator's
+scripts, score submissions and their replays, access tokens, the built-in provider's forms and
+leaderboard cursors. Bounded and deterministic: a fixed number of examples a property,
+derandomized, no example database, so CI runs exactly what runs here.
+"""
+
+import json
+import re
+import string
+from pathlib import Path
+
+from arcade.plugins.idp_builtin import codes
+from arcade.plugins.idp_builtin.provider import BuiltinSettings
+from arcade.plugins.store_tinydb import TinyDBSettings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from arcade.platform import config
+from arcade.sdk.errors import ConfigError
+
+BOUNDED = settings(
+    max_examples=100,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FEW = settings(BOUNDED, max_examples=15)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+# -- user codes ------------------------------------------------------------------------------
+
+user_codes = st.text(codes.USER_CODE_ALPHABET, min_size=codes.USER_CODE_LENGTH, max_size=codes.USER_CODE_LENGTH)
+separators = st.sampled_from(["", "", " ", "-", "  ", "\t", "\u2010", "\u2013", "\u2212", "\u00a0"])
+
+
+@BOUNDED
+@given(st.text())
+def test_any_typed_text_reads_as_a_user_code_or_as_none(typed):
+    code = codes.read_user_code(typed)
+    assert code is None or (len(code) == codes.USER_CODE_LENGTH and set(code) <= set(codes.USER_CODE_ALPHABET))
+
+
+@BOUNDED
+@given(user_codes, st.data())
+def test_a_code_typed_in_any_case_with_any_spaces_and_dashes_reads_back(code, data):
+    typed = "".join(
+        data.draw(separators) + data.draw(st.sampled_from([letter, letter.lower()]))
+        for letter in codes.show_user_code(code)
+    )
+    assert codes.read_user_code(typed + data.draw(separators)) == code
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+KNOWN_KEYS = [
+    "data_dir", "server.host", "server.port", "server.public_url", "server.workers", "server.log_level",
+    "server.scores_per_minute", "server.replay_workers", "server.replays_waiting", "store.plugin",
+    "store.tinydb.file", "store.tinydb.fold_every", "identity.plugin", "identity.builtin.client_id",
+    "identity.builtin.device_code_ttl", "identity.builtin.limits.wrong_user_codes", "plugins.disabled",
+    "plugins.strict", "plugins.webhook.urls", "source", "origins",
+]  # fmt: skip
+keys = st.sampled_from(KNOWN_KEYS) | st.from_regex(r"[a-z_]{1,8}(\.[a-z_]{1,8}){0,2}", fullmatch=True)
+hosts = st.sampled_from(["arcade.example", "10.0.0.1", "[::1]", "[::1", "0.0.0.0", ""]) | st.text(
+    string.ascii_letters + string.digits + ".:[]@%-", max_size=12
+)
+urls = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["http://", "https://", "ftp://", ""]),
+        hosts,
+        st.sampled_from(["", ":8000", ":99999", ":x", "/path", "/?q", "#f"]),
+    ),
+)
+toml_values = st.recursive(
+    st.integers() | st.booleans() | st.floats() | st.text(max_size=16) | urls,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.from_regex(r"[a-z_]{1,6}", fullmatch=True), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+
+
+def toml(value) -> str:
+    """``value`` as TOML; strings as JSON writes them, which TOML mostly reads the same."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(repr(value), repr(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml(item) for item in value) + "]"
+    return "{" + ", ".join(f"{json.dumps(key)} = {toml(item)}" for key, item in value.items()) + "}"
+
+
+def variable(key: str) -> str:
+    return "ARCADE_" + "__".join(part.upper() for part in key.split("."))
+
+
+def load_all(path: Path, environ: dict) -> None:
+    """What start-up reads of the settings: the file and the variables, the public URL, which
+    plugins, and the settings tables of the store and the identity provider."""
+    settings = config.load(path, environ=environ)
+    assert settings.public_url.startswith(("http://", "https://"))
+    for kind, default, shape in (("store", "tinydb", TinyDBSettings), ("identity", "builtin", BuiltinSettings)):
+        name, table = settings.selected(kind, default)
+        if name == default:
+            table.decode(shape)
+
+
+@BOUNDED
+@given(st.text(max_size=200))
+def test_any_text_in_arcade_toml_is_settings_or_an_error_saying_so(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("toml") / "arcade.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_all(path, {})
+    except ConfigError as error:
+        assert str(error).startswith(str(path))
+
+
+@BOUNDED
+@given(
+    st.dictionaries(keys, toml_values, max_size=5),
+    st.dictionaries(keys, st.text(st.characters(exclude_characters="\x00"), max_size=16), max_size=3),
+)
+@example(file={}, env={"__": ""})  # ARCADE___: named neither itself nor a key
+def test_settings_and_variables_of_any_type_are_settings_or_an_error_naming_the_key(tmp_path_factory, file, env):
+    path = tmp_path_factory.mktemp("toml") / "arcade.toml"
+    path.write_text("".join(f"{key} = {toml(value)}\n" for key, value in file.items()), encoding="utf-8")
+    environ = {variable(key): value for key, value in env.items()}
+    try:
+        load_all(path, environ)
+    except ConfigError as error:
+        message = str(error)
+        given = [*file, *env]
+        tables = {".".join(key.split(".")[:end]) for key in given for end in range(1, key.count(".") + 2)}
+        named = any(re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", message) for name in tables)
+        assert named or any(name in message for name in [*environ, "not valid TOML"]), message
+
+
+@BOUNDED
+@given(url=urls, in_file=st.booleans())
+def test_any_public_url_is_the_arcades_address_or_an_error_naming_the_setting(tmp_path_factory, url, in_file):
+    path = tmp_path_factory.mktemp("toml") / "arcade.toml"
+    path.write_text(f"server.public_url = {toml(url)}\n" if in_file else "", encoding="utf-8")
+    environ = {} if in_file else {"ARCADE_SERVER__PUBLIC_URL": url}
+    try:
+        load_all(path, environ)
+    except ConfigError as error:
+        assert "server.public_url" in str(error) or "server.host" in str(error), error
