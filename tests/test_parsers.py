@@ -7,17 +7,23 @@ leaderboard cursors. Bounded and deterministic: a fixed number of examples a pro
 derandomized, no example database, so CI runs exactly what runs here.
 """
 
+import hashlib
 import json
 import re
+import shutil
 import string
 from pathlib import Path
 
+import pytest
 from arcade.plugins.idp_builtin import codes
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 from arcade.plugins.store_tinydb import TinyDBSettings
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from arcade.badge import sim
+from arcade.badge.build import BuildError
+from arcade.badge.deploy import mpremote_arguments
 from arcade.platform import config
 from arcade.sdk.errors import ConfigError
 
@@ -159,3 +165,107 @@ def test_any_public_url_is_the_arcades_address_or_an_error_naming_the_setting(tm
         load_all(path, environ)
     except ConfigError as error:
         assert "server.public_url" in str(error) or "server.host" in str(error), error
+
+
+# -- the build manifest and the simulator's scripts ------------------------------------------------
+
+
+def mutated(manifest: dict):
+    """The manifest with one value somewhere replaced by anything, or a file's path by one that
+    leads out of the build."""
+    places = [("mpy",), ("games",), ("files",)]
+    places += [("games", index, key) for index, game in enumerate(manifest["games"]) for key in game]
+    places += [("files", index, key) for index, entry in enumerate(manifest["files"]) for key in entry]
+    outside = st.sampled_from(["../beside.txt", "/tmp/beside.txt", "", ".", "games/../../beside.txt", "a\x00b"])
+
+    def replace(where, value):
+        copy = json.loads(json.dumps(manifest))
+        *holders, last = where
+        holder = copy
+        for step in holders:
+            holder = holder[step]
+        holder[last] = value
+        return copy
+
+    return st.sampled_from(places).flatmap(
+        lambda where: (outside if where[-1] == "path" else json_values).map(lambda value: replace(where, value))
+    )
+
+
+@pytest.fixture(scope="module")
+def build_folder(badge_build, tmp_path_factory) -> Path:
+    """A copy of the real build, whose manifest the test replaces, and a file beside it."""
+    folder = tmp_path_factory.mktemp("parsers") / "build"
+    shutil.copytree(badge_build, folder)
+    (folder.parent / "beside.txt").write_text("not part of the build\n")
+    return folder
+
+
+def test_a_manifest_of_any_shape_is_read_or_refused_saying_so(build_folder, tmp_path_factory):
+    """``arcade deploy`` and ``arcade sim`` read the manifest: they go on with a good one and
+    refuse any other saying so, and never touch a file outside the build or the badge's flash."""
+    real = json.loads((build_folder / "manifest.json").read_text())
+    beside = (build_folder.parent / "beside.txt").read_bytes()
+    escaping = {"path": "../beside.txt", "size": len(beside), "sha256": hashlib.sha256(beside).hexdigest()}
+    flash = tmp_path_factory.mktemp("flash")
+    root = flash / "root"
+
+    @FEW
+    @given(st.one_of(mutated(real), json_values, st.binary(max_size=64)))
+    @example([])  # was a TypeError
+    @example({**real, "files": [{**real["files"][0], "size": 1}]})  # a damaged file was deployed
+    @example({**real, "files": [*real["files"], escaping]})  # a file beside the build was copied beside the flash
+    def read_or_refused(manifest):
+        (build_folder / "manifest.json").write_bytes(
+            manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+        )
+        shutil.rmtree(root, ignore_errors=True)
+        refusals = []
+        try:
+            arguments = mpremote_arguments(build_folder, "http://arcade.example:8000")
+        except BuildError as error:
+            refusals.append(error)
+        else:  # what goes onto a real badge is every file as the manifest describes it
+            assert arguments[-1] == "reset" and "../" not in " ".join(arguments)
+            for entry in manifest["files"]:
+                data = (build_folder / entry["path"]).read_bytes()
+                assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size"], entry["sha256"]), entry
+        try:
+            sim.Simulator(build=build_folder, root=root, server="http://arcade.example:8000").prepare()
+        except BuildError as error:
+            refusals.append(error)
+        else:  # the simulated flash holds the build's files as they are
+            for entry in manifest["files"]:
+                assert (root / entry["path"]).read_bytes() == (build_folder / entry["path"]).read_bytes()
+        for error in refusals:
+            assert "manifest.json" in str(error) and "arcade build" in str(error), error
+        assert set(flash.rglob("*")) <= {root, *root.rglob("*")}, f"{manifest!r} wrote beside the flash"
+        assert not Path("/tmp/beside.txt").exists()
+
+    try:
+        read_or_refused()
+    finally:
+        (build_folder / "manifest.json").write_text(json.dumps(real))
+
+
+script_words = st.sampled_from(
+    ["wait", "speed", "exit", "#", "a+up", "-", "b", "c+down", "x+", "12", "3", "0", "²", "١٢", "x"]
+)
+script_lines = st.one_of(st.text(max_size=30), st.lists(script_words, min_size=1, max_size=3).map(" ".join))
+
+
+@BOUNDED
+@given(st.lists(script_lines, max_size=8))
+@example(["speed ²"])  # was a ValueError
+@example(["١٢ a"])  # was a step the simulated badge cannot read
+def test_a_simulator_script_of_any_text_is_steps_or_an_error_naming_the_line(lines):
+    """The steps are what the simulated badge reads with MicroPython's int(): ASCII digits."""
+    try:
+        steps = sim.parse_script("\n".join(lines), "script.txt")
+    except sim.SimError as error:
+        assert str(error).startswith("script.txt line ")
+    else:
+        for step in steps:
+            kind, *rest = step.split()
+            numbers = [] if kind in ("wait", "exit") else rest if kind == "speed" else [kind, *rest]
+            assert all(word.isascii() and word.isdigit() for word in numbers), step
