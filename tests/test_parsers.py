@@ -12,9 +12,14 @@ import json
 import re
 import shutil
 import string
+from importlib import resources
 from pathlib import Path
 
+import msgspec
 import pytest
+from arcade.games.dino import DINO
+from arcade.games.maze import MAZE
+from arcade.games.tiles import TILES
 from arcade.plugins.idp_builtin import codes
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 from arcade.plugins.store_tinydb import TinyDBSettings
@@ -22,10 +27,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from arcade.badge import sim
-from arcade.badge.build import BuildError
+from arcade.badge.build import BuildError, find_program
 from arcade.badge.deploy import mpremote_arguments
 from arcade.platform import config
+from arcade.scoring.gamecheck import play_runs
+from arcade.scoring.replay import RunRefused, replay
 from arcade.sdk.errors import ConfigError
+from arcade.sdk.models import Run
 
 BOUNDED = settings(
     max_examples=100,
@@ -269,3 +277,103 @@ def test_a_simulator_script_of_any_text_is_steps_or_an_error_naming_the_line(lin
             kind, *rest = step.split()
             numbers = [] if kind in ("wait", "exit") else rest if kind == "speed" else [kind, *rest]
             assert all(word.isascii() and word.isdigit() for word in numbers), step
+
+
+# -- score submissions and their replays -------------------------------------------------------------
+
+ticks = st.integers(0, 2_000) | st.integers(0, 10_000_001)
+
+
+@st.composite
+def runs(draw, longest: int = 2_000):
+    """Runs as the model allows them: inputs at rising ticks before the run's last one."""
+    length = draw(st.integers(1, longest))
+    changes = draw(st.lists(st.integers(0, length - 1), unique=True, max_size=12).map(sorted))
+    return Run(
+        seed=draw(st.integers(0, 2**31 - 1)),
+        inputs=[(tick, draw(st.integers(0, 255))) for tick in changes],
+        ticks=length,
+    )
+
+
+near_valid_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "score": st.integers() | json_values,
+        "run": st.fixed_dictionaries(
+            {},
+            optional={
+                "seed": st.integers() | json_values,
+                "inputs": st.lists(st.lists(ticks, max_size=3), max_size=4) | json_values,
+                "ticks": ticks | json_values,
+            },
+        )
+        | json_values,
+        "submission_id": st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True) | st.text(max_size=70),
+    },
+)
+
+
+@pytest.fixture
+def scorer(make_app):
+    """An in-process arcade that replays every score it gets, and a token to send them with."""
+    app = make_app("scores_per_minute = 1000000\nscores_per_minute_per_address = 1000000\n")
+    client = app.connect()
+    client.headers["Authorization"] = f"Bearer {app.provider().issue_access_token(subject='hypothesis', name='H')}"
+    yield client
+    client.close()
+
+
+@BOUNDED
+@given(body=st.one_of(near_valid_bodies, json_values, st.binary(max_size=64)))
+def test_a_score_body_of_any_shape_is_stored_or_refused_naming_what_is_wrong(scorer, body):
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = scorer.post("/api/v1/games/dino/scores", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code in (201, 400, 422), response.text
+    if response.status_code == 422:
+        [problem, *_] = response.json()["extra"]
+        assert problem["key"] and problem["message"]
+    elif response.status_code == 400:
+        assert response.json()["detail"]
+
+
+@BOUNDED
+@given(game=st.sampled_from([DINO, MAZE, TILES]), run=runs(), key=st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True))
+def test_a_run_is_accepted_with_the_score_its_replay_reaches_and_refused_with_any_other(scorer, game, run, key):
+    try:
+        reached = replay(game, run)
+    except RunRefused as refused:
+        again = pytest.raises(RunRefused, replay, game, run)
+        assert str(again.value) == str(refused)  # the same run is refused the same way every time
+        reached = None
+    else:
+        assert replay(game, run) == reached
+    body = {"score": game.min_score if reached is None else reached, "run": msgspec.to_builtins(run)}
+    sent = scorer.post(f"/api/v1/games/{game.id}/scores", json={**body, "submission_id": key})
+    if reached is None:
+        assert sent.status_code == 422 and sent.json()["extra"][0]["key"] == "run", sent.text
+    else:
+        assert sent.status_code == 201, sent.text
+        wrong = scorer.post(
+            f"/api/v1/games/{game.id}/scores", json={**body, "score": reached + 1, "submission_id": key[::-1] + "x"}
+        )
+        assert wrong.status_code == 422 and "scores" in wrong.json()["detail"], wrong.text
+
+
+@pytest.mark.parametrize("game", [DINO, MAZE, TILES], ids=lambda game: game.id)
+def test_the_badge_and_the_server_judge_any_run_alike(game):
+    """What the real MicroPython unix port plays of a run is what the server's replay makes of it:
+    the same score for a game over at the run's last tick, a refusal otherwise."""
+    folder = Path(str(resources.files(game.package)))
+
+    @settings(FEW, max_examples=3)
+    @given(st.lists(runs(longest=3_000), min_size=25, max_size=25))
+    def alike(batch):
+        played = [[run.seed, run.ticks, [list(change) for change in run.inputs]] for run in batch]
+        for run, (score, *rest) in zip(batch, play_runs(find_program("micropython"), folder, played), strict=True):
+            if score != "error" and rest == [run.ticks, True]:
+                assert replay(game, run) == score, run
+            else:
+                pytest.raises(RunRefused, replay, game, run)
+
+    alike()
