@@ -7,11 +7,14 @@ leaderboard cursors. Bounded and deterministic: a fixed number of examples a pro
 derandomized, no example database, so CI runs exactly what runs here.
 """
 
+import base64
 import hashlib
 import json
+import logging
 import re
 import shutil
 import string
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from arcade.plugins.idp_builtin.provider import BuiltinSettings
 from arcade.plugins.store_tinydb import TinyDBSettings
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from joserfc import jwt
 
 from arcade.badge import sim
 from arcade.badge.build import BuildError, find_program
@@ -32,7 +36,9 @@ from arcade.badge.deploy import mpremote_arguments
 from arcade.platform import config
 from arcade.scoring.gamecheck import play_runs
 from arcade.scoring.replay import RunRefused, replay
+from arcade.sdk import tokens
 from arcade.sdk.errors import ConfigError
+from arcade.sdk.identity import InvalidToken
 from arcade.sdk.models import Run
 
 BOUNDED = settings(
@@ -377,3 +383,109 @@ def test_the_badge_and_the_server_judge_any_run_alike(game):
                 pytest.raises(RunRefused, replay, game, run)
 
     alike()
+
+
+# -- access tokens -----------------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segment(value) -> str:
+    return b64(value if isinstance(value, bytes) else json.dumps(value).encode())
+
+
+def forged(header: dict) -> str:
+    """A token with ``header``, no claims and a made-up signature."""
+    return f"{segment(header)}.{segment({})}.AAAA"
+
+
+jose_headers = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "alg": st.sampled_from(["ES256", "none", "HS256", "RS256", "ES512", ""]) | st.text(max_size=8),
+            "typ": st.sampled_from(["at+jwt", "JWT", "application/at+jwt"]) | st.text(max_size=8),
+            "kid": st.text(max_size=8),
+            "crit": json_values,
+            "b64": st.booleans(),
+        },
+    )
+    | json_values
+)
+claims = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.integers(-(2**40), 2**40) | json_values
+        for name in ("iss", "sub", "aud", "exp", "nbf", "iat", "scope", "sid")
+    },
+)
+token_texts = st.one_of(
+    st.text(max_size=60),
+    st.builds(lambda *parts: ".".join(parts), *[st.text(string.ascii_letters + string.digits + "-_=", max_size=30)] * 3),
+    st.builds(lambda header, payload, signature: f"{segment(header)}.{segment(payload)}.{b64(signature)}", jose_headers, claims | json_values, st.binary(max_size=70)),
+)  # fmt: skip
+
+
+@pytest.fixture
+def verifier(make_app):
+    return make_app()
+
+
+def signed(provider, header: dict, body: dict) -> str:
+    key = provider.keys.keys[0]
+    return jwt.encode({"kid": key.kid, **header, "alg": "ES256"}, body, key)
+
+
+def verify(provider, token: str) -> dict:
+    return tokens.verify(
+        token, provider.keys, issuer=provider.issuer, audience=provider.audience, algorithms=["ES256"], typ="at+jwt"
+    )
+
+
+@BOUNDED
+@given(token=token_texts)
+@example(token=forged({"alg": "ES256", "crit": [None]}))  # was a TypeError
+def test_a_token_of_any_text_is_refused_naming_the_check(verifier, token):
+    with pytest.raises(InvalidToken, match="^the token "):
+        verify(verifier.provider(), token)
+
+
+@BOUNDED
+@given(typ=st.sampled_from(["at+jwt", "JWT"]) | st.text(max_size=6), changes=claims)
+def test_a_genuine_signature_over_any_claims_is_the_claims_or_refused_naming_the_check(verifier, typ, changes):
+    provider = verifier.provider()
+    body = {"iss": provider.issuer, "aud": provider.audience, "sub": "h", "exp": int(time.time()) + 60, **changes}
+    try:
+        found = verify(provider, signed(provider, {"typ": typ}, body))
+    except InvalidToken as error:
+        assert str(error).startswith("the token")
+    else:
+        assert found["iss"] == provider.issuer and found["sub"] and found["exp"] > time.time() - 60
+
+
+description_chars = {chr(code) for code in range(0x20, 0x7F)} - {'"', "\\"}
+
+
+@BOUNDED
+@given(token=token_texts.filter(lambda token: token.isascii() and token.isprintable() and token.strip()))
+@example(token=forged({"alg": "中"}))  # was a 500: not Latin-1
+@example(token=forged({"alg": "ES256", "kid": "é"}))
+@example(token=forged({"alg": "x\r\nSet-Cookie: a=b"}))  # the answer ended at the line break
+@example(token=forged({"alg": "\x1a"}))
+def test_a_bearer_token_of_any_text_is_a_401_saying_why_in_one_clean_header_and_log_line(verifier, token):
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logging.getLogger("arcade.auth").addHandler(handler)
+    try:
+        with verifier.connect() as client:
+            answer = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        logging.getLogger("arcade.auth").removeHandler(handler)
+    assert answer.status_code == 401, answer.text
+    challenge = answer.headers["www-authenticate"]
+    description = challenge.split('error_description="', 1)[1].rstrip('"')
+    assert description and set(description) <= description_chars, challenge
+    assert lines and all(line.isprintable() for line in lines), lines
