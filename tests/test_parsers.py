@@ -18,6 +18,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 from arcade.games.dino import DINO
@@ -40,6 +41,8 @@ from arcade.sdk import tokens
 from arcade.sdk.errors import ConfigError
 from arcade.sdk.identity import InvalidToken
 from arcade.sdk.models import Run
+from tests.people import forms as page_forms
+from tests.runs import balloon_run
 
 BOUNDED = settings(
     max_examples=100,
@@ -489,3 +492,133 @@ def test_a_bearer_token_of_any_text_is_a_401_saying_why_in_one_clean_header_and_
     description = challenge.split('error_description="', 1)[1].rstrip('"')
     assert description and set(description) <= description_chars, challenge
     assert lines and all(line.isprintable() for line in lines), lines
+
+
+# -- the built-in provider's forms ---------------------------------------------------------------
+
+anything = st.text(max_size=24)
+FIELDS = {
+    "code": user_codes.map(codes.show_user_code) | anything,
+    "username": st.from_regex(r"[a-z][a-z0-9_]{2,15}", fullmatch=True) | anything,
+    "password": st.just("correct horse battery staple") | anything,
+    "name": anything,
+    "picture": urls | anything,
+    "client_id": st.just("badge") | anything,
+    "grant_type": st.sampled_from(["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]) | anything,
+    "device_code": anything,
+    "refresh_token": anything,
+    "token": anything,
+    "scope": st.sampled_from(["openid", "openid profile offline_access scores:write"]) | anything,
+    "device_name": anything,
+}
+forms = st.fixed_dictionaries({}, optional=FIELDS) | st.dictionaries(st.text(max_size=8), anything, max_size=4)
+
+
+@st.composite
+def form_posts(draw):
+    """A post's body and content type: a form, a multipart form (a file part sometimes), JSON, or bytes."""
+    fields = draw(forms)
+    kind = draw(st.sampled_from(["form", "multipart", "json", "bytes"]))
+    if kind == "form":
+        return {"data": fields}
+    if kind == "multipart":
+        files = {name: ("f.txt", value.encode()) for name, value in fields.items() if draw(st.booleans())}
+        return {
+            "data": {name: value for name, value in fields.items() if name not in files},
+            "files": files or {"x": ("x", b"")},
+        }
+    if kind == "json":
+        return {"json": fields}
+    content_type = draw(
+        st.sampled_from(
+            [
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+                "text/plain",
+                "multipart/form-data; boundary=x",
+                "",
+            ]
+        )
+    )
+    return {"content": draw(st.binary(max_size=80)), "headers": {"Content-Type": content_type}}
+
+
+OAUTH = ["/oauth/device_authorization", "/oauth/token", "/oauth/revoke"]
+
+
+@pytest.fixture
+def provider_site(make_app):
+    """A browser on the pages of an in-process arcade with generous budgets."""
+    app = make_app(
+        "[identity.builtin.limits]\ndevice_authorizations_per_minute = 100000\ntoken_requests_per_minute = 100000\n"
+    )
+    browser = app.connect()
+    yield browser
+    browser.close()
+
+
+@settings(BOUNDED, max_examples=150)
+@given(data=st.data())
+def test_a_post_of_any_body_to_the_providers_forms_is_answered_without_a_server_error(provider_site, data):
+    """Each post goes to a new badge's login (a deny or an approval ends one), its forms or the
+    OAuth endpoints."""
+    browser = provider_site
+    started = browser.post("/oauth/device_authorization", data={"client_id": "badge"}).json()
+    link = httpx.URL(started["verification_uri_complete"]).path
+    steps = ["", "/log-in", "/sign-up", "/approve", "/deny", "/log-out"]
+    path = data.draw(st.sampled_from([f"{link}{step}" for step in steps] + ["/device", *OAUTH]))
+    post = data.draw(form_posts())
+    page = browser.get(link, headers={"Accept": "text/html"})
+    csrf = {name: value for _, hidden in page_forms(page.text).values() for name, value in hidden.items()}
+    if data.draw(st.booleans()) and "data" in post:  # the page's own CSRF token, so the post reaches its form
+        post["data"] = {**post["data"], **csrf}
+    answer = browser.post(path, headers={"Accept": "text/html", **post.pop("headers", {})}, **post)
+    assert answer.status_code < 500, f"{path} {post}: {answer.status_code} {answer.text[:300]}"
+
+
+# -- leaderboard cursors ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory, importable_games):
+    """An in-process arcade whose Balloon board has seven players, for reads only."""
+    from tests.conftest import Apps
+
+    with Apps(tmp_path_factory.mktemp("board")) as apps:
+        app = apps()
+        for index in range(7):
+            token = app.provider().issue_access_token(subject=f"p{index}", name=f"P{index}")
+            body = {"score": 10 + index % 3, "run": balloon_run(10 + index % 3), "submission_id": f"board-{index:04d}"}
+            stored = app.post("/api/v1/games/balloon/scores", json=body, headers={"Authorization": f"Bearer {token}"})
+            assert stored.status_code == 201, stored.text
+        yield app
+
+
+@BOUNDED
+@given(
+    cursor=st.text(max_size=30)
+    | st.from_regex(r"-?[0-9]{1,30}~-?[0-9]{1,30}", fullmatch=True)
+    | st.just("9" * 5000 + "~1")
+)
+def test_any_cursor_is_a_page_or_refused_naming_the_cursor(board, cursor):
+    api = board.get("/api/v1/games/balloon/leaderboard", params={"cursor": cursor, "limit": 2})
+    assert api.status_code in (200, 422), api.text
+    if api.status_code == 422:
+        assert api.json()["extra"][0]["key"] == "cursor"
+    page = board.get("/games/balloon", params={"cursor": cursor}, headers={"Accept": "text/html"})
+    assert page.status_code in (200, 404)
+
+
+@BOUNDED
+@given(limit=st.integers(1, 8))
+def test_following_the_cursors_shows_every_player_once_best_first(board, limit):
+    seen, cursor = [], None
+    while True:
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        page = board.get("/api/v1/games/balloon/leaderboard", params=params).json()
+        seen += [(entry["score"], entry["player"]["id"]) for entry in page["entries"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 7
+    assert [score for score, _ in seen] == sorted((score for score, _ in seen), reverse=True)
