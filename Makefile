@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/store_scale.py
 	$(BIN)/python bench/typed_codes.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
