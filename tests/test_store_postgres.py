@@ -286,9 +286,7 @@ async def test_top_of_board_a_rank_and_around_a_player_read_the_index_not_every_
         }
         for read, (index, query, *args) in reads.items():
             plan = "\n".join(row[0] for row in await connection.fetch(f"EXPLAIN {query}", *args))
-            assert index in plan and not re.search(r"Seq Scan on (bests|players|scores)", plan), (
-                f"{read}:\n{plan}"
-            )
+            assert index in plan and not re.search(r"Seq Scan on (bests|players|scores)", plan), f"{read}:\n{plan}"
     finally:
         await connection.close()
     page = await store.around(POINTS, middle["player"], 5)
