@@ -18,6 +18,7 @@ from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
 from arcade.sdk.web import ErrorBody
+from arcade.server.access_log import shown_path
 from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
@@ -35,6 +36,9 @@ TITLES = {
     503: "Please try again",
 }
 STORE_RETRY_AFTER_S = 2
+CLIENT_GONE = "client disconnected prematurely"
+"""What Litestar says when a request's body stops arriving: the client went away (a badge's Wi-Fi
+dropped), which is no failure of the server."""
 
 
 def wants_page(request: Request) -> bool:
@@ -76,6 +80,11 @@ class NoBadRequest(Operation):
 def http_error(request: Request, error: HTTPException) -> Response:
     if isinstance(error, ValidationException):
         return unprocessable(request, error)
+    if error.status_code == HTTP_500_INTERNAL_SERVER_ERROR and error.detail == CLIENT_GONE:
+        log.info(
+            "%s %s: the client went away before its request arrived whole", request.method, shown_path(request.scope)
+        )
+        return answer(request, 400, "the request did not arrive whole; send it again")
     if error.status_code == HTTP_500_INTERNAL_SERVER_ERROR:  # a failure, not an answer: log it
         return internal_error(request, error)
     return answer(request, error.status_code, error.detail, error.headers)
