@@ -175,7 +175,8 @@ def report(name: str, phases: list[tuple[str, Timings, float]], flooded: Counter
         + ", ".join(f"{kind} {sum(shares) / len(shares):.0%}" for kind, shares in cpu.items())
     )
     answers = ", ".join(f"{status} x{count:,}" for status, count in sorted(flooded.items()))
-    print(f"the flooder's requests were answered: {answers}")
+    rate = sum(flooded.values()) / (args.rounds * args.seconds)
+    print(f"the flooder's requests ({rate:,.0f} a second) were answered: {answers}")
 
 
 def main(argv: list[str] | None = None) -> None:
