@@ -46,6 +46,7 @@ REFRESH_MARGIN_S = 60
 """A token is refreshed when it has this long left, as the firmware does."""
 DROP_AFTER_S = (0.0005, 0.005)
 """How soon after the request left a dropped connection drops: before most answers are ready."""
+ONE_REQUEST_A_CONNECTION = httpx.Limits(max_keepalive_connections=0)
 GAMES = {game.id: game for game in (DINO, MAZE, TILES)}
 RUNS_PER_GAME = 6
 
@@ -170,7 +171,8 @@ class Queued:
 
 class Badge:
     """One badge, its own player, sending from its own loopback address (as badges on a venue's
-    Wi-Fi do; the arcade's budgets are per address) while its person's phone uses another."""
+    Wi-Fi do; the arcade's budgets are per address) while its person's phone uses another. Like
+    the firmware's HTTP/1.0 requests, each request has a connection of its own."""
 
     def __init__(self, url: str, number: int, timings: Timings, ledger: Ledger, *, pause, reading, lose: float):
         """``pause``: the shortest and longest game, in seconds; ``reading``: how long a person
@@ -181,7 +183,9 @@ class Badge:
         self.address = f"127.0.{1 + number // 250}.{1 + number % 250}"
         self.phone = f"127.1.{1 + number // 250}.{1 + number % 250}"
         self.http = httpx.AsyncClient(
-            base_url=url, transport=httpx.AsyncHTTPTransport(local_address=self.address), timeout=30
+            base_url=url,
+            transport=httpx.AsyncHTTPTransport(local_address=self.address, limits=ONE_REQUEST_A_CONNECTION),
+            timeout=30,
         )
         self.timings = timings
         self.ledger = ledger
@@ -353,15 +357,19 @@ class Badge:
 
 
 async def spectate(url: str, timings: Timings, ledger: Ledger, until: float, done: asyncio.Event) -> None:
-    """A live page's visitor: reads a game's top 25 every half second, until the badges are done."""
+    """A live page's visitor: reads a game's top 25 every half second, until the badges are done,
+    on one keep-alive connection as a browser does."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         for game in itertools.cycle(GAMES):
             if time.monotonic() >= until or done.is_set():
                 return
             read = http.get(f"/api/v1/games/{game}/leaderboard", params={"limit": 25})
-            answer = await timings.timed("leaderboard", read)
-            if answer.status_code != 200:
-                ledger.error(f"leaderboard of {game}", answer)
+            try:
+                answer = await timings.timed("leaderboard", read)
+                if answer.status_code != 200:
+                    ledger.error(f"leaderboard of {game}", answer)
+            except httpx.TransportError as error:
+                ledger.error(f"leaderboard of {game}: {type(error).__name__}: {error}")
             await asyncio.sleep(0.5)
 
 
