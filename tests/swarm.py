@@ -417,8 +417,8 @@ class Swarm:
 
 
 def stored(data_dir: Path) -> list[dict]:
-    """The scores in the TinyDB file, read after a clean stop folded the journal into it."""
-    return list(json.loads((data_dir / "arcade.json").read_bytes()).get("scores", {}).values())
+    """The scores in the TinyDB store's ledger, read after a clean stop folded the journal into it."""
+    return list(json.loads((data_dir / "arcade.scores.json").read_bytes()).get("scores", {}).values())
 
 
 def losses(ledger: Ledger, scores: list[dict]) -> dict[str, list[str]]:
