@@ -1,8 +1,8 @@
 """The built-in provider's RFC 8628 device flow over HTTP, against the arcade's app in this
 process; what must outlive a restart, against a real server on loopback.
 
-The badge's side is plain HTTP here; the person's side is tests/people.py (the
-forms, cookies and CSRF tokens a browser would send). docs/device-flow.md maps
+The badge's side is tests/badge_client.py (plain form posts); the person's side is
+tests/people.py (the forms, cookies and CSRF tokens a browser would send). docs/device-flow.md maps
 each MUST and SHOULD of RFC 8628 §3 and §5 to the tests below.
 """
 
@@ -14,50 +14,13 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.conftest import Apps, Site, connect
+from tests.badge_client import DEVICE_CODE_GRANT, Badge
+from tests.conftest import Apps, Site
 from tests.people import Person, csrf_token, visible_text
 
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}(-[BCDFGHJKLMNPQRSTVWXZ]{4}){2}$")
 ERROR_DESCRIPTION = re.compile(r"^[\x20-\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §5.2
 NOT_VALID = "That code is not valid."
-
-
-class Badge:
-    """The badge's side of the flow: form posts to the OAuth endpoints, as the firmware sends them."""
-
-    def __init__(self, server: str | Site, client_id: str = "badge", address: str | None = None):
-        """``server``: a URL or a test arcade; ``address``: the loopback address (127.0.0.x) the
-        badge's requests come from."""
-        self.http = connect(server, address, timeout=30)
-        self.client_id = client_id
-
-    def start(self, **form) -> dict:
-        response = self.ask(**form)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def ask(self, **form) -> httpx.Response:
-        return self.http.post("/oauth/device_authorization", data={"client_id": self.client_id, **form})
-
-    def poll(self, grant: dict, **form) -> httpx.Response:
-        data = {"grant_type": DEVICE_CODE_GRANT, "device_code": grant["device_code"], "client_id": self.client_id}
-        return self.http.post("/oauth/token", data={**data, **form})
-
-    def refresh(self, refresh_token: str, **form) -> httpx.Response:
-        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
-        return self.http.post("/oauth/token", data={**data, **form})
-
-    def revoke(self, token: str, **form) -> httpx.Response:
-        return self.http.post("/oauth/revoke", data={"token": token, "client_id": self.client_id, **form})
-
-    def log_in(self, person: Person, **form) -> dict:
-        """A whole login: the badge asks, the person approves from the QR link, the badge polls."""
-        grant = self.start(**form)
-        assert person.approve(link=grant["verification_uri_complete"]).status_code == 200
-        response = self.poll(grant)
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 def assert_oauth_error(response: httpx.Response, error: str, status: int = 400) -> str:
