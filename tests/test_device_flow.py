@@ -7,6 +7,7 @@ each MUST and SHOULD of RFC 8628 §3 and §5 to the tests below.
 """
 
 import re
+import signal
 import time
 
 import httpx
@@ -307,11 +308,36 @@ def test_deny_gives_access_denied_and_needs_no_account(badge, idp):
     assert_oauth_error(badge.poll(grant), "access_denied")
 
 
-def test_a_device_code_works_once(badge, person):
+def test_a_device_code_works_once(make_app):
+    """One login: polled again within the grace window it gets the very same answer (no new tokens),
+    after it nothing."""
+    arcade = make_app("[identity.builtin]\nrefresh_grace = 1\n")
+    badge = Badge(arcade)
     grant = badge.start()
-    person.approve(link=grant["verification_uri_complete"])
-    assert badge.poll(grant).status_code == 200
+    Person(arcade, "ada").approve(link=grant["verification_uri_complete"])
+    first = badge.poll(grant)
+    assert first.status_code == 200
+    assert badge.poll(grant).json() == first.json()
+    time.sleep(1.1)
     assert "works once" in assert_oauth_error(badge.poll(grant), "invalid_grant")
+
+
+def test_a_badge_whose_token_answer_a_kill_cut_off_logs_in_when_it_polls_again(make_server):
+    """The server gave the tokens and was killed (or the radio dropped the answer): the person saw
+    Approved, and the badge polls again after the network error, as its firmware does."""
+    server = make_server()
+    badge = Badge(server.url)
+    grant = badge.start()
+    Person(server.url, "ada").approve(link=grant["verification_uri_complete"])
+    cut_off = badge.poll(grant).json()
+    server.stop(signal.SIGKILL)
+    server.start()
+    again = badge.poll(grant)
+    assert again.status_code == 200, again.text
+    assert again.json() == cut_off
+    refreshed = badge.refresh(again.json()["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    assert post_score(server, refreshed.json()["access_token"], "cut-off-01").status_code == 201
 
 
 def test_an_unknown_device_code_gets_invalid_grant(badge):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from arcade.plugins.idp_builtin.codes import show_user_code
 from arcade.plugins.idp_builtin.errors import OAuthError
+from arcade.plugins.idp_builtin.grants import DeviceGrant
 from arcade.plugins.idp_builtin.logins import Login
 from arcade.plugins.idp_builtin.provider import SCOPES, BuiltinProvider
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -278,10 +279,13 @@ class OAuth(Controller):
             except TooManyAttempts as error:
                 description = f"too many polls from this address; retry in {error.retry_after} s"
                 raise OAuthError("slow_down", description) from None
-            grant = await provider.grants.poll(required(values, "device_code"), client_id)
-            login = Login(account=grant.account, client_id=client_id, scope=grant.scope, auth_time=grant.auth_time)
-            refreshable = "offline_access" in grant.scope.split()
-            answer = await provider.logins.start(login, provider.token_response, refreshable)
+
+            async def start(grant: DeviceGrant) -> dict:
+                login = Login(account=grant.account, client_id=client_id, scope=grant.scope, auth_time=grant.auth_time)
+                refreshable = "offline_access" in grant.scope.split()
+                return await provider.logins.start(login, provider.token_response, refreshable)
+
+            answer = await provider.grants.poll(required(values, "device_code"), client_id, start)
         elif grant_type == REFRESH_TOKEN_GRANT:
             await rate_limit(provider, request, "token", limit)
             narrower = values.get("scope")

@@ -53,7 +53,7 @@ class BuiltinSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     refresh_token_ttl: Seconds = 90 * 24 * 3600
     """How long an unused refresh token lasts; each use starts the time again."""
     refresh_grace: Annotated[int, msgspec.Meta(ge=0)] = 60
-    """How long a used refresh token still gets the same answer, for a badge that lost it."""
+    """How long a used refresh token or device code still gets the same answer, for a badge that lost it."""
     browser_session_ttl: Seconds = 3600
     """How long a person stays logged in on the verification pages."""
     limits: Limits = msgspec.field(default_factory=Limits)
@@ -69,7 +69,7 @@ class BuiltinProvider:
         self.settings = settings
         self.audience = settings.audience or f"{issuer}/api"
         self.store = store
-        self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval)
+        self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval, settings.refresh_grace)
         self.logins = Logins(store, settings.refresh_token_ttl, settings.access_token_ttl, settings.refresh_grace)
         self.secure = issuer.startswith("https://")
         """Under https its cookies are Secure."""
