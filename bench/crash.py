@@ -142,8 +142,9 @@ class Ledger:
     logins: list[Login] = field(default_factory=list)
     refreshes: list[str] = field(default_factory=list)
     revocations: list[Login] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
-    doubled: list[str] = field(default_factory=list)
+    lost: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, what) of each acknowledged write found missing; a revocation is missing if its login works."""
+    doubled: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def badge(client: httpx.AsyncClient, url: str, token: str, name: str, ledger: Ledger, stop: threading.Event):
@@ -261,7 +262,8 @@ class Visitor:
                 time.sleep(interval)
             else:
                 what = "approval" if approved else "device authorization"
-                self.ledger.lost.append(f"{what} of {person.username}'s login: the badge hears {error}: {description}")
+                text = f"{what} of {person.username}'s login: the badge hears {error}: {description}"
+                self.ledger.lost.append(("approvals", text))
                 return None
 
     def approve(self, person: Person, link: str) -> bool:
@@ -294,7 +296,7 @@ class Visitor:
             if "Wrong username or password" in visible_text(answer.text):
                 if person.username in self.accounts:
                     self.accounts.remove(person.username)
-                    self.ledger.lost.append(f"account {person.username}: its password is refused")
+                    self.ledger.lost.append(("accounts", f"{person.username}: its password is refused"))
                     raise AccountLost
                 person.has_account = False  # the sign-up that took the name was cut off before it was saved
             return answer
@@ -310,7 +312,7 @@ class Visitor:
         response = answered(lambda: badge.refresh(login.refresh_token))
         if response.status_code != 200:
             login.lost = True
-            self.ledger.lost.append(f"login of {login.account}: its refresh token is refused: {response.text}")
+            self.ledger.lost.append(("logins", f"{login.account}'s: its refresh token is refused: {response.text}"))
             return
         tokens = response.json()
         login.refresh_token, login.access_token = tokens["refresh_token"], tokens["access_token"]
@@ -365,24 +367,22 @@ def check_logins(url: str, ledger: Ledger) -> None:
         if login.revoked:
             posted = post_score(badge, login.access_token, f"revoked-{number:06d}")
             if refreshed.status_code != 400 or posted.status_code != 401:
-                ledger.lost.append(
-                    f"revocation of {login.account}'s login: refresh answered {refreshed.status_code}, "
-                    f"its access token {posted.status_code}"
-                )
+                text = f"{login.account}'s: refresh answered {refreshed.status_code}, access token {posted.status_code}"
+                ledger.lost.append(("revocations", text))
         elif refreshed.status_code != 200:
-            ledger.lost.append(f"login of {login.account}: refresh answered {refreshed.status_code}: {refreshed.text}")
+            ledger.lost.append(
+                ("logins", f"{login.account}'s: refresh answered {refreshed.status_code}: {refreshed.text}")
+            )
         else:
             key = f"check-{number:06d}"
             posted = post_score(badge, refreshed.json()["access_token"], key)
             if posted.status_code == 201:
                 ledger.scores.append(key)
             else:
-                ledger.lost.append(
-                    f"login of {login.account}: its new access token posts {posted.status_code}: {posted.text}"
-                )
+                ledger.lost.append(("logins", f"{login.account}'s: its new access token posts {posted.status_code}"))
         again = answered(lambda login=login: badge.poll({"device_code": login.device_code}))
         if again.status_code == 200 and again.json()["refresh_token"] != login.issued:
-            ledger.doubled.append(f"login of {login.account}: its device code made a second login")
+            ledger.doubled.append(("logins", f"{login.account}'s: its device code made a second login"))
     badge.close()
 
 
@@ -393,9 +393,9 @@ def check_file(folder: Path, ledger: Ledger) -> None:
     stored = Counter(document["submission_id"] for document in scores.get("scores", {}).values())
     database = json.loads((folder / "arcade-data" / "arcade.json").read_text())
     accounts = {doc["key"] for doc in database.get("records", {}).values() if doc["kind"] == "account"}
-    ledger.lost += [f"score {key}" for key in ledger.scores if key not in stored]
-    ledger.doubled += [f"score {key} x{count}" for key, count in stored.items() if count > 1]
-    ledger.lost += [f"account {name}: not in the file" for name in ledger.accounts if name not in accounts]
+    ledger.lost += [("scores", key) for key in ledger.scores if key not in stored]
+    ledger.doubled += [("scores", f"{key} x{count}") for key, count in stored.items() if count > 1]
+    ledger.lost += [("accounts", f"{name}: not in the file") for name in ledger.accounts if name not in accounts]
 
 
 def order(cycles: int, seed: int) -> list[str]:
@@ -443,8 +443,11 @@ def main() -> int:
     figures = [args.cycles, *(len(getattr(ledger, kind)) for kind in KINDS), len(ledger.lost), len(ledger.doubled)]
     print(" ".join(f"{column:>{max(len(column), 6)}}" for column in columns))
     print(" ".join(f"{figure:>{max(len(column), 6)}}" for column, figure in zip(columns, figures)))
-    for problem in ledger.lost[:20] + ledger.doubled[:20]:
-        print(f"  {problem}")
+    for name, problems in (("lost", ledger.lost), ("doubled", ledger.doubled)):
+        if problems:
+            print(f"{name}: {', '.join(f'{kind} {count}' for kind, count in Counter(k for k, _ in problems).items())}")
+            for kind, what in problems[:10]:
+                print(f"  {kind}: {what}")
     return 1 if ledger.lost or ledger.doubled else 0
 
 
