@@ -24,7 +24,7 @@ counts cycles, acknowledged writes by kind, lost and doubled.
 
     .venv/bin/python bench/crash.py [--cycles 12] [--badges 8] [--people 4] [--seconds 1.5] [--seed N]
 
-Exits 1 if anything acknowledged was lost or stored twice.
+Exits 1 if anything acknowledged was lost or stored twice, or if the server logged a failure.
 """
 
 import argparse
@@ -386,6 +386,12 @@ def check_logins(url: str, ledger: Ledger) -> None:
     badge.close()
 
 
+def logged_errors(folder: Path) -> list[str]:
+    """The failures the server logged: a 500 is retried like a stopped server's answer, so a defect
+    that fails requests would otherwise pass unseen."""
+    return [line for line in (folder / "serve.log").read_text().splitlines() if " ERROR " in line]
+
+
 def check_file(folder: Path, ledger: Ledger) -> None:
     """The files, read after a clean stop folded everything: each acknowledged score once in the
     ledger of scores, each acknowledged account in the database."""
@@ -436,6 +442,7 @@ def main() -> int:
         server.signal(signal.SIGTERM)
         server.wait()
         check_file(folder, ledger)
+        errors = logged_errors(folder)
     counts = Counter(stops)
     print(f"stops: {', '.join(f'{kind} x{counts[kind]}' for kind in STOPS if counts[kind])}")
     print(f"order (--seed {args.seed}): {' '.join(stops)}")
@@ -448,7 +455,10 @@ def main() -> int:
             print(f"{name}: {', '.join(f'{kind} {count}' for kind, count in Counter(k for k, _ in problems).items())}")
             for kind, what in problems[:10]:
                 print(f"  {kind}: {what}")
-    return 1 if ledger.lost or ledger.doubled else 0
+    print(f"errors the server logged: {len(errors)}")
+    for line in errors[:10]:
+        print(f"  {line}")
+    return 1 if ledger.lost or ledger.doubled or errors else 0
 
 
 def _free_port() -> int:
