@@ -83,7 +83,13 @@ class Server:
         self.start(FOLD_OFTEN)
 
     def start(self, fold_every: int) -> None:
-        limits = ("device_authorizations_per_minute", "token_requests_per_minute", "sign_ups_per_address")
+        limits = (
+            "device_authorizations_per_minute",
+            "token_requests_per_minute",
+            "sign_ups_per_address",
+            "wrong_passwords_per_account",  # a log-in a kill cuts off stays counted as a wrong password
+            "wrong_passwords_per_address",
+        )
         settings = (
             f'[server]\npublic_url = "{self.url}"\n'
             f"scores_per_minute = {UNLIMITED}\nscores_per_minute_per_address = {UNLIMITED}\n"
@@ -269,7 +275,7 @@ class Visitor:
     def approve(self, person: Person, link: str) -> bool:
         """True once the person sees Approved; False if the link is gone, as after an approval
         whose answer a stop cut off."""
-        deadline = time.monotonic() + PATIENCE
+        deadline, seen = time.monotonic() + PATIENCE, "nothing"
         while time.monotonic() < deadline:
             try:
                 page = person.open(link)
@@ -278,16 +284,17 @@ class Visitor:
                 if page.status_code == 200 and "approve" not in forms(page.text):
                     page = self.enter(person, page)
                 if "approve" in forms(page.text):
-                    answer = person.submit(page, "approve")
-                    if answer.status_code == 200 and "Approved" in visible_text(answer.text):
+                    page = person.submit(page, "approve")
+                    if page.status_code == 200 and "Approved" in visible_text(page.text):
                         self.ledger.approvals.append(person.username)
                         return True
-                    if answer.status_code == 404:
+                    if page.status_code == 404:
                         return False
-            except httpx.TransportError:
-                pass
+                seen = f"{page.status_code}: {visible_text(page.text)[:300]}"
+            except httpx.TransportError as error:
+                seen = repr(error)
             time.sleep(PAUSE)
-        raise RuntimeError(f"{person.username} could not approve within {PATIENCE} s")
+        raise RuntimeError(f"{person.username} could not approve within {PATIENCE} s; last seen {seen}")
 
     def enter(self, person: Person, page: httpx.Response) -> httpx.Response:
         """Log in or sign up on the confirm page, as this person would after what the page says."""
