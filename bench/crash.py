@@ -196,7 +196,7 @@ def post_score(badge: Badge, access_token: str, key: str) -> httpx.Response:
 
 
 class AccountLost(Exception):
-    pass
+    """An acknowledged account refused its password: counted lost, and that flow given up."""
 
 
 class Visitor:
