@@ -307,11 +307,17 @@ class Visitor:
                     raise AccountLost
                 person.has_account = False  # the sign-up that took the name was cut off before it was saved
             return answer
-        answer = person.sign_up(page)
-        if person.has_account:
-            self.accounts.append(person.username)
-            self.ledger.accounts.append(person.username)
-        elif "That username is taken" in visible_text(answer.text):
+        answers = []  # the sign-up's own answer first, then the page its redirect leads to
+        person.browser.event_hooks["response"] = [answers.append]
+        try:
+            answer = person.sign_up(page)
+        finally:
+            person.browser.event_hooks["response"] = []
+            if answers and answers[0].status_code == 303:  # saved, even if a stop cuts off the page after
+                person.has_account = True
+                self.accounts.append(person.username)
+                self.ledger.accounts.append(person.username)
+        if not person.has_account and "That username is taken" in visible_text(answer.text):
             person.has_account = True  # signed up, the answer cut off by a stop
         return answer
 
