@@ -41,6 +41,8 @@ class Badge:
     root: Path
     server: str
     heap: str = "96K"
+    flash_free: int | None = None
+    """Bytes left on a nearly full flash (``arcade sim --flash-free``); None: state/ is a folder here."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -60,6 +62,8 @@ class Badge:
         ]
         if screenshots:
             arguments += ["--screenshots", str(screenshots)]
+        if self.flash_free is not None:
+            arguments += ["--flash-free", str(self.flash_free)]
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )
