@@ -122,6 +122,15 @@ class Running:
         return result
 
 
+def logged_in_badge(build: Path, root: Path, server, token: str, **options) -> Badge:
+    """A badge of ``server`` (anything with a ``url``) whose session holds ``token``, with no refresh
+    token (the login itself is tested in test_firmware_login); ``options`` for :class:`Badge`."""
+    (root / "state").mkdir(parents=True)
+    session = {"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"}
+    (root / "state" / "session.json").write_text(json.dumps(session))
+    return Badge(build, root, server.url, **options)
+
+
 def write_game(folder: Path, name: str, badge_source: str) -> dict:
     """A third-party game plugin, installed as its own distribution with an ``arcade`` entry point."""
     package = folder / name

@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.simulator import Badge
+from tests.simulator import Badge, logged_in_badge
 
 PLAY = """
 wait menu
@@ -24,15 +24,6 @@ wait result
 wait menu
 exit
 """
-
-
-def logged_in_badge(build, root, server, token: str) -> Badge:
-    """A badge whose session holds ``token`` (the login itself is tested in test_firmware_login)."""
-    (root / "state").mkdir(parents=True)
-    (root / "state" / "session.json").write_text(
-        json.dumps({"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"})
-    )
-    return Badge(build, root, server.url)
 
 
 def leaderboard(server) -> list[tuple[str, int]]:
