@@ -8,11 +8,13 @@ answered False. The server replays exactly that to check the score.
 """
 
 import gc
+import hashlib
 import io
 import os
 import sys
 import time
 from array import array
+from binascii import hexlify
 
 import scores
 import storage
@@ -254,14 +256,21 @@ def _run(badge, name, game):
 
 
 def _check_module(game):
-    """Why the game's .mpy cannot run here (wrong .mpy version, too little memory), or None."""
+    """Why the game's .mpy cannot run here (damaged, wrong .mpy version, too little memory), or
+    None. A damaged .mpy must never be imported: one cut short hangs the VM."""
     path = game["module"]
+    digest = hashlib.sha256()
     try:
         with open(path, "rb") as file:
-            header = file.read(4)
+            header = chunk = file.read(4)
+            while chunk:
+                digest.update(chunk)
+                chunk = file.read(512)
         size = os.stat(path)[6]
     except OSError:
         return "%s is missing. Copy the build again with arcade deploy." % path
+    if hexlify(digest.digest()).decode() != game.get("sha256"):
+        return "%s is damaged: it is not the file the build made. Copy the build again with arcade deploy." % path
     version = sys.implementation._mpy & 0xFF
     if len(header) < 4 or header[0] != ord("M") or header[1] != version:
         found = header[1] if len(header) > 1 else 0
@@ -285,5 +294,11 @@ def _unload(*names):
 
 
 def _read_games():
+    """The build's games, each with the sha256 the build recorded for its module."""
     manifest = storage.read_json(MANIFEST, {})
-    return manifest.get("games") or []
+    games = manifest.get("games") or []
+    for entry in manifest.get("files") or []:
+        for game in games:
+            if game.get("module") == entry.get("path"):
+                game["sha256"] = entry.get("sha256")
+    return games
