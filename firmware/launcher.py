@@ -26,7 +26,7 @@ MANIFEST = "manifest.json"
 CONFIG = "config.json"
 FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
 HEAP_RESERVE = 12 * 1024
-STATUS_Y = 96
+STATUS_Y = 80
 
 
 def run(badge):
@@ -107,39 +107,56 @@ class Launcher:
             ui.paragraph(badge, "Not logged in: the score waits on the badge.", 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
         ui.show(badge)
+        offer_login = not logged_in
         if logged_in:
-            answers, problem = self.deliver()
-            _status(badge, _outcome(answers.get(submission_id), problem))
-            ui.Buttons(badge).wait(BUTTON_A | BUTTON_C)
-        elif ui.Buttons(badge).wait(BUTTON_A | BUTTON_B | BUTTON_C) & BUTTON_B:
+            answers, _, problem = self.deliver()
+            offer_login = problem == "login"
+            hint = "A: menu  B: log in and send" if offer_login else "A: menu"
+            _status(badge, _outcome(answers.get(submission_id), problem), hint)
+        if ui.Buttons(badge).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
             if self.log_in("Log in to send your score"):
                 self.send("Sending your score...")
 
     # The network: logging in and sending scores.
     def deliver(self):
-        """Sends the waiting scores: (answers by submission_id, problem or None)."""
+        """Sends the waiting scores: (answers by submission_id, runs refused, problem or None)."""
         if not self.server:
-            return {}, "no-server"
+            return {}, 0, "no-server"
         try:
             self.badge.connect()
             return scores.deliver(self.server, self.session)
         except OSError:
-            return {}, "offline"
+            return {}, 0, "offline"
 
     def send(self, text, confirm=True):
-        """Sends what waits, with ``text`` on the screen meanwhile; ``confirm`` shows the outcome."""
+        """Sends what waits, with ``text`` on the screen meanwhile. ``confirm`` shows the outcome;
+        without it only what the player should know of is shown: a login that ended, runs refused."""
         ui.status(self.badge, "sending", "Scores", text)
-        answers, problem = self.deliver()
-        if not confirm:
+        answers, refused, problem = self.deliver()
+        if problem == "login":
+            self.login_ended("The server no longer accepts this badge's login.")
+            return
+        if not (confirm or refused):
             return
         titles = dict((game["id"], game["title"]) for game in self.games)
         lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
         for answer in answers.values():
-            lines.append("%s: rank #%d, best %d." % (titles.get(answer.get("game"), answer.get("game")), answer.get("rank", 0), answer.get("best", 0)))
+            title = titles.get(answer.get("game"), answer.get("game"))
+            lines.append("%s: rank #%d, best %d." % (title, answer["rank"], answer["best"]))
+        if refused:
+            lines.append("%d refused, kept in state/rejected/." % refused)
         left = len(scores.waiting())
         if left:
             lines.append("%d still waiting: %s" % (left, _PROBLEMS.get(problem, problem)))
         ui.message(self.badge, "sent", "Scores", " ".join(lines))
+
+    def login_ended(self, text):
+        """Says that the login ended and why (``text``), and offers to log in again to send what waits."""
+        left = len(scores.waiting())
+        waits = "1 score waits on the badge." if left == 1 else "%d scores wait on the badge." % left
+        pressed = ui.message(self.badge, "login-ended", "Login ended", text + " " + waits, "B: log in again  A: later")
+        if pressed & BUTTON_B and self.log_in("Log in again") and scores.waiting():
+            self.send("Sending the scores that waited...")
 
     def log_in(self, title):
         if not self.server:
@@ -191,27 +208,29 @@ class Launcher:
 
 _PROBLEMS = {
     "offline": "the server cannot be reached; it will be sent at the next connection.",
+    "slow": "the server did not answer in time; it will be sent later.",
     "server": "the server is in trouble; it will be sent later.",
+    "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
     "busy": "the server asks to wait a minute; it will be sent later.",
-    "login": "log in again (B: account) to send it.",
+    "login": "your login ended: log in again to send it.",
     "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
 }
 
 
 def _outcome(answer, problem):
     if answer:
-        return "Rank #%d, best %d." % (answer.get("rank", 0), answer.get("best", 0))
+        return "Rank #%d, best %d." % (answer["rank"], answer["best"])
     if problem:
         return "Saved on the badge: " + _PROBLEMS.get(problem, problem)
     return "Refused by the server: see state/rejected/."
 
 
-def _status(badge, text):
+def _status(badge, text, hint):
     badge.set_pen(WHITE)
     badge.rectangle(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
     badge.set_pen(BLACK)
     ui.paragraph(badge, text, 4, STATUS_Y, WIDTH - 8)
-    ui.footer(badge, "A: menu")
+    ui.footer(badge, hint)
     badge.set_update_speed(UPDATE_FAST)
     badge.partial_update(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
 

@@ -8,6 +8,7 @@ lost is simply sent again; the file goes only when the server has answered. A ru
 server refuses for good moves to ``state/rejected/`` with the reason, for a human to see.
 """
 
+import errno
 import os
 from binascii import hexlify
 
@@ -48,35 +49,43 @@ def waiting():
 
 
 def deliver(server, session):
-    """Sends every queued run. Answers (answers by submission_id, problem) where problem
-    says why some runs are still waiting ("offline", "server", "login") or is None."""
+    """Sends every queued run. Answers (answers by submission_id, refused, problem): refused
+    counts the runs set aside for good; problem says why some runs still wait ("offline",
+    "slow", "server", "garbled", "busy", "login") or is None."""
     answers = {}
+    refused = 0
     for game, name in waiting():
         path = QUEUE + "/" + name
         with open(path) as file:
             body = file.read()
+        submission_id = name.split(".")[1]
         try:
             status, answer = _post(server, game, body, session)
-        except OSError:
-            return answers, "offline"
-        submission_id = name.split(".")[1]
-        if status in (200, 201) and answer.get("submission_id") != submission_id:
-            return answers, "server"  # not the arcade's answer (a Wi-Fi sign-in page): the run stays
+        except net.ServerTrouble:  # the identity provider, refreshing the token
+            return answers, refused, "server"
+        except OSError as error:
+            return answers, refused, "slow" if error.errno == errno.ETIMEDOUT else "offline"
         if status in (200, 201):
+            shown = isinstance(answer.get("rank"), int) and isinstance(answer.get("best"), int)
+            if answer.get("submission_id") != submission_id or not shown:
+                return answers, refused, "garbled"  # not the arcade's answer: cut short, a Wi-Fi sign-in page
             storage.remove(path)
             answers[submission_id] = answer
             remember(game, answer)
-            player = answer.get("player") or {}
-            session.set_name(player.get("name"))
+            player = answer.get("player")
+            session.set_name(player.get("name") if isinstance(player, dict) else None)
         elif status == 401 or status is None:
-            return answers, "login"
+            return answers, refused, "login"
         elif status == 429:
-            return answers, "busy"
+            return answers, refused, "busy"
         elif status == 408 or status >= 500:
-            return answers, "server"
+            return answers, refused, "server"
+        elif not answer:
+            return answers, refused, "garbled"  # not the arcade's refusal (another web server's page)
         else:
             _reject(name, status, answer)
-    return answers, None
+            refused += 1
+    return answers, refused, None
 
 
 def _post(server, game, body, session):

@@ -32,16 +32,17 @@ class Session:
 
     def start(self, tokens, identity):
         """Keeps the tokens of a finished login, with what a refresh and a log-out need."""
+        revocation = identity.get("revocation_endpoint")
         self._saved = {
             "token_endpoint": identity["token_endpoint"],
-            "revocation_endpoint": identity.get("revocation_endpoint"),
+            "revocation_endpoint": revocation if isinstance(revocation, str) else None,
             "client_id": identity["client_id"],
             "name": None,
         }
         self._keep(tokens)
 
     def set_name(self, name):
-        if self._saved and name and name != self._saved.get("name"):
+        if self._saved and isinstance(name, str) and name and name != self._saved.get("name"):
             self._saved["name"] = name
             self._write()
 
@@ -57,8 +58,10 @@ class Session:
         return self._saved["access_token"]
 
     def refresh(self):
-        """Trades the refresh token for new tokens. A refusal ends the session (the player
-        logs in again); a network failure raises OSError and keeps everything."""
+        """Trades the refresh token for new tokens. A refusal (an OAuth error) ends the session:
+        the player logs in again. No answer, or one that is neither tokens nor a refusal (the
+        provider in trouble, a garbled answer), raises OSError (net.ServerTrouble when it answered)
+        and keeps everything."""
         saved = self._saved
         if not saved or not saved.get("refresh_token"):
             self.forget()
@@ -67,11 +70,11 @@ class Session:
             saved["token_endpoint"],
             {"grant_type": "refresh_token", "refresh_token": saved["refresh_token"], "client_id": saved["client_id"]},
         )
-        if answer.get("access_token"):
+        if isinstance(answer.get("access_token"), str):
             self._keep(answer)
             return True
-        if status >= 500 or status == 429:
-            raise OSError("the identity provider answered %d" % status)
+        if not answer.get("error") or status >= 500 or status == 429:
+            raise net.ServerTrouble("the identity provider answered %d without tokens" % status)
         self.forget()
         return False
 
@@ -101,9 +104,10 @@ class Session:
     def _keep(self, tokens):
         saved = self._saved
         saved["access_token"] = tokens["access_token"]
-        if tokens.get("refresh_token"):
+        if isinstance(tokens.get("refresh_token"), str):
             saved["refresh_token"] = tokens["refresh_token"]
-        lifetime = min(int(tokens.get("expires_in") or 0), MAX_LIFETIME_S) - MARGIN_S
+        expires_in = tokens.get("expires_in")
+        lifetime = min(expires_in if isinstance(expires_in, int) else 0, MAX_LIFETIME_S) - MARGIN_S
         self._fresh_until = time.ticks_add(self._clock.ticks_ms(), lifetime * 1000) if lifetime > 0 else None
         self._write()
 
@@ -115,3 +119,4 @@ class Session:
     def _write(self):
         storage.make_dirs(storage.STATE)
         storage.write_json(FILE, self._saved)
+

@@ -9,18 +9,200 @@ FaultyServer in front of it does (tests/faults.py). A server that is down altoge
 test_firmware_scores.py (offline, then sent once the server is back).
 """
 
+import json
 import shutil
 
-from tests.simulator import Badge
+import httpx
+import pytest
+from arcade.games.dino import badge as dino
+from joserfc import jwt
+
+from tests.conftest import Servers
+from tests.faults import FaultyServer, answer, drop_mid_request, drop_mid_response, hang, json_body, with_token
+from tests.people import Person
+from tests.simulator import Badge, logged_in_badge
+from tests.test_device_flow import Badge as OAuthClient
 
 CRASHED = {"launcher-crashed", "launcher-stopped", "game-crashed"}
 PLAY = "wait menu\n1 a\n2 -\nwait dino\n30 a\n33 -\nwait result\n"
+TO_ACCOUNT = "wait menu\n1 b\n2 -\n"
+SEND_FROM_ACCOUNT = "wait account\n1 down\n2 -\n3 a\n4 -\nwait sent\n1 a\n2 -\n"
+"""On the account screen, "Send waiting scores" (the row under Log out), then OK."""
+
+SERVER = "the server is in trouble"
+GARBLED = "the answer was garbled"
+OFFLINE = "the server cannot be reached"
+SLOW = "the server did not answer in time"
+
+
+@pytest.fixture(scope="module")
+def arcade(tmp_path_factory, fixture_games):
+    """One real server for the module; each test has players of its own."""
+    servers = Servers(tmp_path_factory.mktemp("faults"), fixture_games)
+    yield servers("[identity.builtin]\ninterval = 1\n")
+    servers.stop_all()
+
+
+def queue_run(root, submission_id: str, seed: int) -> int:
+    """Puts a genuine Dino run in the badge's queue (a dino that never jumps); answers its score."""
+    game = dino.Game(seed)
+    ticks = 1
+    while game.tick(0):
+        ticks += 1
+    body = {"score": game.score, "submission_id": submission_id, "run": {"seed": seed, "ticks": ticks, "inputs": []}}
+    folder = root / "state" / "queue"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"dino.{submission_id}.json").write_text(json.dumps(body))
+    return game.score
+
+
+def scores_of(server, name: str) -> list[int]:
+    page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    return [entry["score"] for entry in page["entries"] if entry["player"]["name"] == name]
+
+
+def result_score(result) -> int:
+    return int(result.last("result").text.split(" | ")[2].split()[0])
 
 
 def never_crashed(result) -> None:
     assert result.returncode == 0, result.output
     assert not CRASHED & set(result.names()), result.output
     assert "Traceback" not in result.output, result.output
+
+
+LINE_FAULTS = [
+    (answer(500, b'{"status_code": 500, "detail": "Internal Server Error"}'), SERVER),
+    (answer(503, b"<html>Service Unavailable</html>", "text/html"), SERVER),
+    (answer(200, b"<html>Sign in to the Wi-Fi</html>", "text/html"), GARBLED),  # not JSON
+    (answer(201, b'{"submission_id": "line-run-1", "rank": 1, "be'), GARBLED),  # JSON cut short
+    (answer(201, b"[1, 2, 3]"), GARBLED),  # JSON of the wrong shape
+    (answer(201, json_body({"submission_id": "line-run-1", "rank": "first", "best": None, "player": "x"})), GARBLED),
+    (answer(404, b"<html>Not Found</html>", "text/html"), GARBLED),  # some other web server: not its run to refuse
+    (drop_mid_request, OFFLINE),
+    (hang, SLOW),  # answers only after the badge gave up (15 s)
+    (drop_mid_response, GARBLED),  # the arcade stored the score; its answer is lost half-way
+]
+
+
+def test_a_server_in_trouble_or_a_broken_line_keeps_the_score_waiting_and_says_what_happened(
+    badge_build, arcade, tmp_path
+):
+    root = tmp_path / "flash"
+    with FaultyServer(arcade.url) as faulty:
+        badge = logged_in_badge(badge_build, root, faulty, arcade.token("grace"))
+        score = queue_run(root, "line-run-1", seed=1)
+        faulty.faults = [LINE_FAULTS[0][0]] + [fault for fault, _ in LINE_FAULTS]  # the first meets the send at boot
+        result = badge.play(TO_ACCOUNT + SEND_FROM_ACCOUNT * (len(LINE_FAULTS) + 1) + "wait account\nexit\n")
+
+    never_crashed(result)
+    *faulted, fixed = [screen.said for screen in result.screens if screen.name == "sent"]
+    for said, (_, problem) in zip(faulted, LINE_FAULTS, strict=True):
+        assert f"Sent 0 scores. 1 still waiting: {problem}" in said
+    assert f"Sent 1 score. Dino: rank #1, best {score}." in fixed  # the fault gone: sent, once
+    assert [status for _, status in faulty.seen] == [500, 500, 503, 200, 201, 201, 201, 404, 0, 0, 201, 201]
+    assert badge.queued() == []
+    assert not (root / "state" / "rejected").exists()
+    assert scores_of(arcade, "grace") == [score]
+    assert badge.state("bests.json") == {"dino": {"best": score, "rank": 1}}
+
+
+GRANT = {"device_code": "dc-1", "user_code": "WDJB-MJHT", "verification_uri": "https://x.test"}
+
+
+def test_garbage_where_the_login_starts_stops_the_login_saying_so(badge_build, arcade, tmp_path):
+    with FaultyServer(arcade.url) as faulty:
+        identity = {
+            "device_authorization_endpoint": f"{faulty.url}/oauth/device_authorization",
+            "token_endpoint": f"{faulty.url}/oauth/token",
+            "client_id": "badge",
+        }
+        settings = answer(200, json_body({"api_version": 1, "identity": identity}))
+        faulty.faults = [
+            answer(200, b"<html>Sign in to the Wi-Fi</html>", "text/html"),  # the badge's settings: not JSON
+            answer(200, json_body({"identity": "builtin"})),  # the wrong shape
+            answer(200, json_body({"identity": {"client_id": "badge"}})),  # no endpoints
+            settings,
+            answer(200, b"[1, 2]"),  # the device authorization: the wrong shape
+            settings,
+            answer(200, json_body({**GRANT, "device_code": 7})),
+            settings,
+            answer(200, json_body({**GRANT, "interval": "soon", "expires_in": [600]})),  # timings of the wrong type
+            answer(200, json_body({"error": "access_denied"})),  # its first poll
+        ]
+        attempt = "wait account\n1 a\n2 -\nwait {}\n1 a\n2 -\n"
+        script = (
+            TO_ACCOUNT + attempt.format("login-failed") * 5 + attempt.format("login-denied") + "wait account\nexit\n"
+        )
+        result = Badge(badge_build, tmp_path / "flash", faulty.url).play(script)
+
+    never_crashed(result)
+    failed = [screen.said for screen in result.screens if screen.name == "login-failed"]
+    assert [said.split(" answered ")[1] for said in failed] == 3 * ["200 without login settings. A: OK"] + 2 * [
+        "200: no reason given. A: OK"
+    ]
+    assert result.first("login").text.endswith("expires in 10:00 | C: cancel")  # a countdown of its own
+    assert faulty.faults == []  # every answer was met
+    assert not (tmp_path / "flash" / "state" / "session.json").exists()
+
+
+def expired(server, token: str) -> str:
+    """``token`` as it is once its hour is up: the same claims, exp in the past, signed by the server."""
+    key = server.provider().keys.keys[0]
+    claims = jwt.decode(token, key).claims
+    claims.update(iat=claims["iat"] - 7200, nbf=claims["nbf"] - 7200, exp=claims["iat"] - 3600)
+    return jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key)
+
+
+def test_a_refresh_in_trouble_keeps_the_login_and_an_expired_access_token_is_refreshed(badge_build, arcade, tmp_path):
+    tokens = OAuthClient(arcade.url).log_in(Person(arcade.url, "hedy"))
+    stale = expired(arcade, tokens["access_token"])
+    assert "expired" in arcade.post_score(stale, 1, "stale-1").headers["www-authenticate"]
+    root = tmp_path / "flash"
+    (root / "state").mkdir(parents=True)
+    session = root / "state" / "session.json"
+    with FaultyServer(arcade.url) as faulty:
+        badge = Badge(badge_build, root, faulty.url)
+        login = {
+            "refresh_token": tokens["refresh_token"],
+            "token_endpoint": f"{faulty.url}/oauth/token",
+            "client_id": "badge",
+        }
+        session.write_text(json.dumps({**login, "access_token": stale, "name": "Hedy"}))
+        # The badge cannot know the age of a token it finds at boot: it refreshes before sending,
+        # and the provider is in trouble (a 503, then a sign-in page).
+        faulty.faults = [
+            answer(503, b"<html>busy</html>", "text/html"),
+            answer(200, b"<html>Sign in</html>", "text/html"),
+        ]
+        trouble = badge.play(PLAY + "1 a\n2 -\n" + TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n")
+        kept = json.loads(session.read_text())
+        # Then the refresh works, but the score meets the arcade with the access token expired after
+        # all (as when it runs out before the badge counted it would): the 401 makes the badge
+        # refresh again and send once more. The run played next goes with the fresh token.
+        faulty.faults = [None, with_token(stale)]
+        back = badge.play(PLAY + "exit\n")
+
+    never_crashed(trouble)
+    waiting = result_score(trouble)
+    assert f"Saved on the badge: {SERVER}" in trouble.last("result").said
+    assert f"1 still waiting: {SERVER}" in trouble.last("sent").said
+    assert kept["refresh_token"] == tokens["refresh_token"]  # the login is kept
+    never_crashed(back)
+    assert back.names()[:2] == ["sending", "menu"]
+    assert back.first("menu").text.split(" | ")[1:3] == ["Dino", f"best {waiting}"]  # sent at boot
+    score = result_score(back)
+    assert back.last("result").said.endswith(f"Rank #1, best {max(score, waiting)}. A: menu")
+    assert [status for _, status in faulty.seen] == [503, 200, 200, 401, 200, 201, 201]
+    assert [line for line, _ in faulty.seen[2:6]] == [
+        "POST /oauth/token",
+        "POST /api/v1/games/dino/scores",
+        "POST /oauth/token",
+        "POST /api/v1/games/dino/scores",
+    ]
+    assert badge.queued() == []
+    assert scores_of(arcade, "Hedy") == [max(score, waiting)]
+    assert json.loads(session.read_text())["refresh_token"] not in (tokens["refresh_token"], stale)
 
 
 def test_a_damaged_game_module_or_one_the_build_did_not_make_is_refused_and_a_good_copy_plays(badge_build, tmp_path):
