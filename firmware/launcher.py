@@ -42,7 +42,9 @@ class Launcher:
         self.index = 0
 
     def loop(self):
-        if self.session.logged_in and scores.waiting():
+        if self.session.damaged:
+            self.login_ended("The login saved on the badge was damaged (kept as state/session.json.bad).")
+        elif self.session.logged_in and scores.waiting():
             self.send("Sending the scores that waited...", confirm=False)
         while True:
             bests = scores.bests()
@@ -63,7 +65,7 @@ class Launcher:
 
     # A game's run.
     def play(self, game):
-        problem = _check_module(game)
+        problem = _check_module(game) or scores.no_room()
         if problem:
             ui.message(self.badge, "game-error", game["title"], problem)
             return
@@ -77,11 +79,17 @@ class Launcher:
             return
         finally:
             _unload(name)
-        submission_id = scores.enqueue(game["id"], score, seed, ticks, inputs)
+        submission_id, saved = scores.enqueue(game["id"], score, seed, ticks, inputs)
         del inputs
         gc.collect()
         scores.record_local(game["id"], score, game.get("order", "higher") == "higher")
-        self._result(game, score, submission_id)
+        if not saved:
+            text = (
+                "The score could not be saved on the badge. It waits in memory until it is sent, lost if "
+                "the badge turns off. Make room on the flash with mpremote."
+            )
+            ui.message(self.badge, "flash-full", "The flash is full", text)
+        self._result(game, score, submission_id, saved)
 
     def _crashed(self, game, error):
         trace = io.StringIO()
@@ -91,7 +99,7 @@ class Launcher:
         where = lines[-2].strip() if len(lines) > 1 else ""
         ui.message(self.badge, "game-crashed", game["title"] + " crashed", "%s. %s" % (lines[-1], where), "A: back to the menu")
 
-    def _result(self, game, score, submission_id):
+    def _result(self, game, score, submission_id, saved):
         badge = self.badge
         logged_in = self.session.logged_in
         ui.begin(badge, "result", game["title"])
@@ -104,7 +112,8 @@ class Launcher:
             ui.paragraph(badge, "Sending...", 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu")
         else:
-            ui.paragraph(badge, "Not logged in: the score waits on the badge.", 4, STATUS_Y, WIDTH - 8)
+            waits = "on the badge." if saved else "in memory."
+            ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
         ui.show(badge)
         offer_login = not logged_in
@@ -112,7 +121,7 @@ class Launcher:
             answers, _, problem = self.deliver()
             offer_login = problem == "login"
             hint = "A: menu  B: log in and send" if offer_login else "A: menu"
-            _status(badge, _outcome(answers.get(submission_id), problem), hint)
+            _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
         if ui.Buttons(badge).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
             if self.log_in("Log in to send your score"):
                 self.send("Sending your score...")
@@ -217,11 +226,11 @@ _PROBLEMS = {
 }
 
 
-def _outcome(answer, problem):
+def _outcome(answer, problem, saved):
     if answer:
         return "Rank #%d, best %d." % (answer["rank"], answer["best"])
     if problem:
-        return "Saved on the badge: " + _PROBLEMS.get(problem, problem)
+        return ("Saved on the badge: " if saved else "Waits in memory: ") + _PROBLEMS.get(problem, problem)
     return "Refused by the server: see state/rejected/."
 
 

@@ -3,7 +3,8 @@
 The badge's clock is not trusted, so expiry is measured in relative time: a token obtained
 since boot is fresh until ``expires_in`` (less a margin) has passed on the tick counter; a
 token read from flash at boot has an unknown age and is refreshed before its first use.
-Tokens are never printed.
+Tokens are never printed. A session file that is damaged, or is not a login, is kept aside and
+the player is asked to log in again; a full flash keeps the session in memory only.
 """
 
 import time
@@ -19,7 +20,7 @@ MAX_LIFETIME_S = 86400  # keeps tick arithmetic far from the RP2040's 2**29 ms h
 class Session:
     def __init__(self, clock):
         self._clock = clock
-        self._saved = storage.read_json(FILE)
+        self._saved, self.damaged = _load()
         self._fresh_until = None
 
     @property
@@ -39,6 +40,7 @@ class Session:
             "client_id": identity["client_id"],
             "name": None,
         }
+        self.damaged = False
         self._keep(tokens)
 
     def set_name(self, name):
@@ -117,6 +119,21 @@ class Session:
         return time.ticks_diff(self._fresh_until, self._clock.ticks_ms()) <= 0
 
     def _write(self):
-        storage.make_dirs(storage.STATE)
-        storage.write_json(FILE, self._saved)
+        try:
+            storage.make_dirs(storage.STATE)
+            storage.write_json(FILE, self._saved)
+        except OSError as error:  # a full flash: the login lasts until the badge turns off
+            print("session: %s: %s" % (FILE, error))
 
+
+def _load():
+    """The login kept on flash, or None; and whether a damaged one was kept aside instead."""
+    if not storage.exists(FILE):
+        return None, False
+    saved = storage.read_json(FILE)  # keeps aside a file that is not JSON
+    needed, optional = ("access_token", "token_endpoint", "client_id"), ("refresh_token", "revocation_endpoint", "name")
+    if net.has_strings(saved, needed, optional):
+        return saved, False
+    if storage.exists(FILE):
+        storage.keep_aside(FILE, "is not a login")
+    return None, True

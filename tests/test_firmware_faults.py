@@ -205,6 +205,134 @@ def test_a_refresh_in_trouble_keeps_the_login_and_an_expired_access_token_is_ref
     assert json.loads(session.read_text())["refresh_token"] not in (tokens["refresh_token"], stale)
 
 
+DAMAGED_SESSIONS = [
+    b'{"access_token": "at-1", "token_endpo',  # cut short
+    b'{"access_token": "\xff\xfe"}',  # not UTF-8
+    b'["at-1", "rt-1"]',  # JSON, but not a login
+    b'{"access_token": "at-1", "refresh_token": "rt-1"}',  # no endpoint to refresh it at
+]
+
+RELOGIN = """
+wait login-ended
+speed 1
+1 b
+2 -
+wait login
+wait sent
+exit
+"""
+
+
+def test_a_damaged_or_refused_login_says_it_ended_keeps_the_score_and_logging_in_again_sends_it(
+    badge_build, arcade, tmp_path
+):
+    root = tmp_path / "flash"
+    score = queue_run(root, "ended-run-1", seed=2)
+    session = root / "state" / "session.json"
+    badge = Badge(badge_build, root, arcade.url)
+    for damaged in DAMAGED_SESSIONS:
+        session.write_bytes(damaged)
+
+        later = badge.play("wait login-ended\n1 a\n2 -\nwait menu\nexit\n")
+
+        never_crashed(later)
+        ended = later.last("login-ended").said
+        assert "The login saved on the badge was damaged (kept as state/session.json.bad)." in ended
+        assert "1 score waits on the badge" in ended and ended.endswith("B: log in again  A: later")
+        assert session.with_suffix(".json.bad").read_bytes() == damaged
+        assert later.last("menu").text.split(" | ")[1:3] == ["Dino", " *"]  # marked: a score waits
+        assert badge.queued() == ["dino.ended-run-1.json"]
+
+    person = Person(arcade.url, "alan")
+    client = OAuthClient(arcade.url)
+    tokens = client.log_in(person)
+    assert client.revoke(tokens["refresh_token"]).status_code == 200  # ended elsewhere (or expired)
+    identity = httpx.get(f"{arcade.url}/api/v1/badge").json()["identity"]
+    session.write_text(
+        json.dumps({**{key: identity[key] for key in ("token_endpoint", "revocation_endpoint", "client_id")}, **tokens})
+    )
+
+    running = badge.start(RELOGIN)
+    login = running.wait_for("login")
+    person.approve(user_code=login.text.split(" | ")[-3])
+    result = running.finish()
+
+    never_crashed(result)
+    ended = result.first("login-ended").said
+    assert "The server no longer accepts this badge's login" in ended and "1 score waits on the badge" in ended
+    assert f"Sent 1 score. Dino: rank #1, best {score}." in result.last("sent").said
+    assert badge.queued() == []
+    assert scores_of(arcade, "Alan") == [score]
+
+
+PLAY_ON_A_FULL_FLASH = "wait menu\n1 a\n2 -\nwait dino\n30 a\n33 -\nwait flash-full\n1 a\n2 -\nwait result\n"
+FULL_FLASH = (
+    PLAY_ON_A_FULL_FLASH  # the line drops: the score waits in memory
+    + "1 a\n2 -\n"
+    + TO_ACCOUNT
+    + SEND_FROM_ACCOUNT  # the line is back: sent from memory
+    + "wait account\n1 c\n2 -\n"
+    + PLAY_ON_A_FULL_FLASH  # sent at once
+    + "exit\n"
+)
+
+
+def test_a_full_flash_keeps_the_score_in_memory_and_sends_it_once_the_server_answers(badge_build, arcade, tmp_path):
+    """The flash is full the way a badge's fills up: state/ is on littlefs, the badge's own
+    filesystem, in an image with no block left (`arcade sim --flash-free 0`), so the queue's
+    write fails with OSError ENOSPC inside littlefs, where it would on the badge."""
+    root = tmp_path / "flash"
+    with FaultyServer(arcade.url) as faulty:
+        badge = logged_in_badge(badge_build, root, faulty, arcade.token("ida"), flash_free=0)
+        faulty.faults = [drop_mid_request]  # the first score meets a dropped line
+        result = badge.play(FULL_FLASH)
+        again = badge.play("wait menu\nexit\n")  # turned off and on: the full flash still boots
+
+    never_crashed(result)
+    never_crashed(again)
+    full = result.first("flash-full").said
+    assert "The score could not be saved on the badge. It waits in memory until it is sent" in full
+    first, second = [screen for screen in result.screens if screen.name == "result" and screen.kind == "partial"]
+    assert f"Waits in memory: {OFFLINE}" in first.said
+    assert "Sent 1 score. Dino: rank #1" in result.last("sent").said
+    assert "Rank #1" in second.said
+    assert len(scores_of(arcade, "ida")) == 1
+    assert [status for _, status in faulty.seen] == [0, 201, 201]
+    assert not (root / "state" / "queue").exists()  # the host's folder: the badge wrote on littlefs
+    assert again.names() == ["menu"]
+
+
+def test_damaged_queued_runs_are_kept_aside_the_others_still_go_and_damaged_bests_are_not_guessed(
+    badge_build, arcade, tmp_path
+):
+    root = tmp_path / "flash"
+    badge = logged_in_badge(badge_build, root, arcade, arcade.token("joan"))
+    score = queue_run(root, "good-run-1", seed=3)
+    queue = root / "state" / "queue"
+    damaged = {
+        "dino.cut-run-1.json": b'{"score": 34, "submission_id": "cut-run-1", "run": {"seed": 1, "ti',
+        "dino.bytes-run-1.json": b'{"score": 34, "submission_id": "\xff\xfe\x00"}',
+        "dino.huge-run-1.json": b'{"score": 34, "submission_id": "huge-run-1", "run": "' + b"x" * 200_000 + b'"}',
+    }
+    for name, data in damaged.items():
+        (queue / name).write_bytes(data)
+    (root / "state" / "bests.json").write_text('{"dino": {"best": "lots"}, "maze": [3]}')  # JSON of the wrong shape
+
+    result = badge.play("wait sent\n1 a\n2 -\nwait menu\nexit\n")
+
+    never_crashed(result)
+    said = result.last("sent").said
+    assert f"Sent 1 score. Dino: rank #1, best {score}." in said
+    assert "3 refused, kept in state/rejected/." in said
+    assert badge.queued() == []
+    rejected = root / "state" / "rejected"
+    for name, data in damaged.items():
+        assert (rejected / name).read_bytes() == data
+        assert json.loads((rejected / name.replace(".json", ".reason.json")).read_text())["answer"]["detail"]
+    assert scores_of(arcade, "joan") == [score]
+    assert result.last("menu").text.split(" | ")[1:5] == ["Dino", f"best {score}", "Maze", "2048"]  # no best guessed
+
+
 def test_a_damaged_game_module_or_one_the_build_did_not_make_is_refused_and_a_good_copy_plays(badge_build, tmp_path):
     game = "games/dino.mpy"
     good = (badge_build / game).read_bytes()
