@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--heap", metavar="SIZE", default="166K", help="MicroPython heap, like a badge's (default 166K)")
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
+    sim.add_argument(
+        "--flash-free", type=int, metavar="BYTES",
+        help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
+    )
 
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
     deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
@@ -276,6 +280,8 @@ def _sim(args) -> int:
         script = parse_script(text, args.script)
     if args.speed < 1:
         raise CommandError(f"--speed {args.speed}: the clock runs at least at real time (1)")
+    if args.flash_free is not None and args.flash_free < 0:
+        raise CommandError(f"--flash-free {args.flash_free}: the room left on the flash is 0 bytes or more")
     settings = _settings(args)
     if args.build is None:
         _build_badge(settings, Path("build/badge"))
@@ -288,6 +294,7 @@ def _sim(args) -> int:
         script=script,
         screenshots=Path(args.screenshots) if args.screenshots else None,
         timeout=args.timeout,
+        flash_free=args.flash_free,
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     return simulator.run()

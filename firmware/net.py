@@ -17,6 +17,10 @@ JSON = "application/json"
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
+class ServerTrouble(OSError):
+    """A server answered, but not usefully (a 5xx, garbage): try again later, as when offline."""
+
+
 def quote(text):
     """Percent-encodes everything but RFC 3986's unreserved characters."""
     out = []
@@ -52,6 +56,20 @@ def request(method, url, body=None, content_type=None, token=None):
     finally:
         response.close()
     return status, answer if isinstance(answer, dict) else {}
+
+
+def has_strings(value, keys, optional=()):
+    """Whether ``value``, decoded JSON, is an object whose ``keys`` all hold strings, and whose
+    ``optional`` keys hold strings or nothing."""
+    if not isinstance(value, dict):
+        return False
+    for key in keys:
+        if not isinstance(value.get(key), str):
+            return False
+    for key in optional:
+        if value.get(key) is not None and not isinstance(value[key], str):
+            return False
+    return True
 
 
 def get_json(url, token=None):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from arcade.badge.build import BuildError, check_files, find_program, read_manifest
 from arcade.sdk.errors import ArcadeError
 
-SIM_ONLY = {"hal/sim.mpy"}
+SIM_ONLY = {"hal/sim.mpy", "hal/simflash.mpy"}
 
 
 class DeployError(ArcadeError):

@@ -96,6 +96,8 @@ class Simulator:
     screenshots: Path | None = None
     timeout: float | None = None
     terminal: bool = False
+    flash_free: int | None = None
+    """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     panel: bytearray = field(default_factory=lambda: bytearray(WIDTH * HEIGHT // 8))
@@ -124,6 +126,8 @@ class Simulator:
             "ARCADE_SIM_SCRIPT": "\n".join(self.script or []),
             "ARCADE_SIM_PANEL": "1" if self.terminal or self.screenshots else "0",
         }
+        if self.flash_free is not None:
+            env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)
         child = subprocess.Popen(
             [micropython, "-X", f"heapsize={self.heap}", "main.py"],
             cwd=self.root,
