@@ -21,7 +21,7 @@ from tests.conftest import Servers
 from tests.faults import FaultyServer, answer, drop_mid_request, drop_mid_response, hang, json_body, with_token
 from tests.people import Person
 from tests.simulator import Badge, logged_in_badge
-from tests.test_device_flow import Badge as OAuthClient
+from tests.badge_client import Badge as OAuthClient
 
 CRASHED = {"launcher-crashed", "launcher-stopped", "game-crashed"}
 PLAY = "wait menu\n1 a\n2 -\nwait dino\n30 a\n33 -\nwait result\n"
