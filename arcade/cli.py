@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade_help = "Bring the store's schema up to this arcade's version (arcade serve does it too)."
     command("upgrade", _db_upgrade, upgrade_help, under=database)
 
+    keys_help = "Look after the built-in identity provider's signing keys."
+    keys = commands.add_parser("keys", help=keys_help, description=keys_help)
+    keys.set_defaults(command=lambda args: keys.print_help())
+    rotate_help = (
+        "Make a new signing key, which signs from now on in every server process; the old one still verifies "
+        "the tokens it signed until they expire."
+    )
+    command("rotate", _keys_rotate, rotate_help, under=keys.add_subparsers(metavar="COMMAND"))
+
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
 
@@ -214,7 +223,7 @@ def _db_upgrade(args) -> int:
 def _plugins(args) -> int:
     from arcade.platform.assembly import assemble
 
-    arcade = assemble(_settings(args), with_store=False)
+    arcade = assemble(_settings(args))  # the store is built (its keys are there), not opened
     rows = loader.describe(arcade.manager)
     active = arcade.active()
     if args.json:
@@ -236,15 +245,56 @@ def _plugins(args) -> int:
 def _token(args) -> int:
     from arcade.platform.assembly import assemble
 
-    arcade = assemble(_settings(args), with_store=False)
+    arcade = assemble(_settings(args))
     issue = getattr(arcade.identity, "issue_access_token", None)
     if issue is None:
         raise CommandError(
             f"arcade token signs with the built-in identity provider, but the active one is "
             f"{arcade.active()['identity']!r}; get tokens from that provider instead"
         )
-    print(issue(subject=args.player, name=args.player))
+
+    async def sign():
+        return issue(subject=args.player, name=args.player)
+
+    print(_beside_the_servers(arcade, sign))
     return 0
+
+
+def _keys_rotate(args) -> int:
+    from datetime import UTC, datetime
+
+    from arcade.platform.assembly import assemble
+    from arcade.plugins.idp_builtin.keys import REFRESH_S
+
+    arcade = assemble(_settings(args))
+    rotate = getattr(arcade.identity, "rotate_keys", None)
+    if rotate is None:
+        raise CommandError(
+            f"arcade keys rotate rotates the built-in identity provider's keys, but the active one is "
+            f"{arcade.active()['identity']!r}, which keeps its own: rotate them there"
+        )
+    new, old, until = _beside_the_servers(arcade, rotate)
+    print(
+        f"key {new} signs from now on, in every server process of this arcade within {REFRESH_S} s; "
+        f"key {old} still verifies the tokens it signed until {datetime.fromtimestamp(until, UTC):%Y-%m-%d %H:%M:%S} UTC"
+    )
+    return 0
+
+
+def _beside_the_servers(arcade, work):
+    """Run the coroutine function ``work`` as one more process of the arcade: with the arcade started
+    when its store is shared (the keys are there), else beside the server that holds the store."""
+
+    async def run():
+        if not arcade.store.shareable:
+            return await work()
+        await arcade.start()
+        try:
+            return await work()
+        finally:
+            await arcade.stop()
+
+    return asyncio.run(run())
 
 
 def _build(args) -> int:
