@@ -265,7 +265,7 @@ def test_a_worker_that_dies_is_reported_and_replaced_and_sigterm_stops_them_all(
         assert workers.post_score(token, 3, "ada-run-0001").status_code == 201
 
     pids = list(worker_pids(workers).values())
-    events, stream, client = live_scores(workers)  # an open page does not hold the stop
+    _, stream, client = live_scores(workers)  # an open page does not hold the stop
     assert workers.stop() == 0
     stream.close(), client.close()
     for pid in pids:
