@@ -424,7 +424,9 @@ class PostgresStore:
     async def follow_scores(self, listener: Callable[[ScoreAccepted], None]) -> None:
         first = asyncio.get_running_loop().create_future()
         self._follower = asyncio.create_task(self._follow(listener, first))
-        await first
+        await asyncio.wait({first, self._follower}, return_when=asyncio.FIRST_COMPLETED)
+        if self._follower.done():  # it failed in a way no outage explains: say so at start
+            self._follower.result()
 
     async def _follow(self, listener: Callable[[ScoreAccepted], None], first: asyncio.Future) -> None:
         """LISTEN on a connection of its own (a pooled one goes back to the pool), checked when quiet
