@@ -73,6 +73,10 @@ def create_app(arcade: Arcade) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
             version="1",
+            description=(
+                "Each operation lists every status it answers. Before any operation, a request whose head "
+                "(request line and headers) is over 32 KiB is answered 431, as plain text."
+            ),
             path="/schema",
             render_plugins=[ApiReference(), JsonRenderPlugin()],
             components=Components(

@@ -37,6 +37,8 @@ def verify(
         raise InvalidToken(f"the token could not be verified ({reason})") from None
     except ValueError:
         raise InvalidToken("the token is not a signed JWT") from None
+    except TypeError:  # joserfc reads a "crit" header that is not a list of names this way
+        raise InvalidToken("the token could not be verified (its header is malformed)") from None
     if typ is not None and str(decoded.header.get("typ", "")).lower() not in {typ, f"application/{typ}"}:
         raise InvalidToken(f"the token's typ must be {typ!r}, got {decoded.header.get('typ')!r}")
     if decoded.claims.get("iss") != issuer:

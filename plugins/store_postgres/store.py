@@ -3,8 +3,10 @@
 Why it is shaped so: no read scans all scores. Each player's best per game is kept in ``bests``,
 in the same transaction as the score, and indexed by (game, ordered score, acceptance order): a
 page of a leaderboard is a range of that index after a cursor (keyset, so scores landing in
-between move no page), a rank is one plus the count of strictly better bests (an index-only
-range), and a trigger keeps each game's number of players in ``boards``. A submission is stored
+between move no page). Triggers keep each game's number of players in ``boards`` and how many
+players hold each best score in ``standings``: a rank is one plus the players of the better
+scores, a sum over the scores better than it, never a count of every better player (a game's
+bests take a few hundred scores, a board at an event 100,000 players). A submission is stored
 once by the unique constraint on (player, submission_id): a retry racing the original waits on
 it, then answers what the original answered.
 
@@ -86,10 +88,13 @@ OFFER_BEST = """
         WHERE b.ordered > EXCLUDED.ordered
     RETURNING true
 """
-ANSWER = """
+RANK = """
+    1 + (SELECT coalesce(sum(players), 0)::bigint FROM standings AS o WHERE o.game = b.game AND o.ordered < b.ordered)
+"""
+"""The rank of the best ``b``: one plus the players of the better scores."""
+ANSWER = f"""
     UPDATE scores AS s
-    SET best = b.score, new_best = $2,
-        rank = 1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered)
+    SET best = b.score, new_best = $2, rank = {RANK}
     FROM bests AS b
     WHERE s.seq = $1 AND b.game = s.game AND b.player = s.player
     RETURNING s.game, s.score, s.best, s.rank, s.new_best, s.at
@@ -106,10 +111,9 @@ PAGE = """
 """
 PAGE_FROM, PAGE_AFTER = PAGE.format(after=">="), PAGE.format(after=">")
 BEFORE = """
-    SELECT (SELECT players FROM boards WHERE game = $1) AS players,
-           count(*) FILTER (WHERE ordered < $2) AS better,
-           count(*) AS before
-    FROM bests WHERE game = $1 AND (ordered, seq) < ($2, $3)
+    SELECT (SELECT players FROM boards WHERE game = $1) AS players, better,
+           better + (SELECT count(*) FROM bests WHERE game = $1 AND ordered = $2 AND seq < $3) AS before
+    FROM (SELECT coalesce(sum(players), 0)::bigint AS better FROM standings WHERE game = $1 AND ordered < $2) AS s
 """
 AROUND_START = """
     SELECT ordered, seq FROM (
@@ -118,9 +122,8 @@ AROUND_START = """
     ) AS before
     ORDER BY ordered, seq LIMIT 1
 """
-BESTS = """
-    SELECT b.game, b.score, b.at,
-           1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered) AS rank
+BESTS = f"""
+    SELECT b.game, b.score, b.at, {RANK} AS rank
     FROM bests AS b WHERE b.player = $1 AND b.game = ANY($2::text[])
 """
 
