@@ -138,13 +138,7 @@ class ApiController(Controller):
         who = player_id(principal.issuer, principal.subject)
         await replays.verify(game, data, who)
         profile = await identity.profile(principal, request.auth)
-        player = Player(
-            id=who,
-            issuer=principal.issuer,
-            subject=principal.subject,
-            name=profile.name[:64],
-            picture=safe_picture(profile.picture),
-        )
+        player = Player.of(principal, profile, safe_picture(profile.picture))
         answer, stored = await store.submit_score(game, player, data)
         if stored:
             arcade.announce("arcade_score_accepted", game=game, record=answer)

@@ -15,7 +15,7 @@ from tests.waiting import logged
 
 def local_tokens(server, count: int) -> list[str]:
     """Tokens for many players, signed with the server's key (the `arcade token` way, in bulk)."""
-    provider = BuiltinProvider(server.url, keys.load_or_create(server.data), BuiltinSettings())
+    provider = BuiltinProvider(server.url, keys.KeyRing.in_folder(server.data), BuiltinSettings())
     return [provider.issue_access_token(subject=f"p{index}", name=f"p{index}") for index in range(count)]
 
 

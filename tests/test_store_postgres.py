@@ -197,14 +197,6 @@ def test_without_the_driver_the_store_says_which_extra_to_install(tmp_path, post
     assert "pip install 'badge-arcade[postgres]'" in result.stderr
 
 
-def test_several_workers_are_refused_until_they_are_built(tmp_path, postgres_schema):
-    result = run_arcade(
-        "serve", "--workers", "2", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings(postgres_schema))
-    )
-    assert result.returncode == 2
-    assert "serving with 2 worker processes is not built yet" in result.stderr
-
-
 @pytest.mark.parametrize("where", ["a port where nothing listens", "a database that does not exist"])
 def test_unreachable_postgresql_at_start_says_what_was_tried_and_what_to_check(tmp_path, where):
     if where == "a port where nothing listens":

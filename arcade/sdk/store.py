@@ -5,7 +5,8 @@ against every store, so a new store is correct when that suite passes; the
 records and counters have theirs in ``tests/test_store_records.py``.
 """
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -124,4 +125,21 @@ class Store(Protocol):
         before it answers; ``amount=0`` only reads, a negative amount gives
         back. Used for rate limits and attempt budgets that must hold across
         every server process.
+        """
+
+
+@runtime_checkable
+class FollowsScores(Protocol):
+    """What a store that several processes share may offer besides :class:`Store`: the scores the
+    other processes accept, so that every process's live pages show every score. A store of one
+    process needs none: its scores reach its live pages through ``arcade_score_accepted``, which is
+    announced only in the process that took the score (so a webhook posts each score once)."""
+
+    async def follow_scores(self, listener: Callable[[ScoreAccepted], None]) -> None:
+        """From now until :meth:`Store.close`, call ``listener`` on the event loop with each score that
+        another process accepted (never this process's own, which it announces itself).
+
+        Best effort, for live pages: a score accepted while the store cannot be reached is missed,
+        not delivered late. Returns once the first attempt to listen is made, whether or not it
+        succeeded; the store keeps trying after an outage by itself.
         """

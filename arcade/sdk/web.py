@@ -108,6 +108,10 @@ async def score_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 def safe_picture(url: Any) -> str | None:
     """Only http(s) pictures reach a page; anything else falls back to the generated avatar."""
-    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2000:
+    if isinstance(url, str) and _URL.fullmatch(url) and len(url) <= 2000:
         return url
     return None
+
+
+_URL = re.compile(r"https?://[^\x00-\x20\x7f-\x9f]+")
+"""A URL as a page may link it: no spaces, no control characters (nor a NUL no store keeps)."""

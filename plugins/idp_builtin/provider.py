@@ -12,8 +12,8 @@ from arcade.plugins.idp_builtin.grants import DeviceGrants
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
 from arcade.plugins.idp_builtin.web_sessions import WebSessions
+from arcade.plugins.idp_builtin.keys import KeyRing
 from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from arcade.sdk import tokens
 from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile
@@ -63,7 +63,7 @@ class BuiltinProvider:
     name = "builtin"
     score_scope = SCORES_SCOPE
 
-    def __init__(self, issuer: str, keys: KeySet, settings: BuiltinSettings, store: Store | None = None):
+    def __init__(self, issuer: str, keys: KeyRing, settings: BuiltinSettings, store: Store | None = None):
         self.issuer = issuer
         self.keys = keys
         self.settings = settings
@@ -87,7 +87,11 @@ class BuiltinProvider:
         )
 
     def public_keys(self) -> dict:
-        return self.keys.as_dict(private=False)
+        return self.keys.current.verifying.as_dict(private=False)
+
+    async def rotate_keys(self) -> tuple[str, str, float]:
+        """A new signing key; the old one verifies until the tokens it signed have expired (``keys.py``)."""
+        return await self.keys.rotate(self.settings.access_token_ttl + self.settings.leeway)
 
     def issue_access_token(
         self, subject: str, name: str, picture: str | None = None, *, scope: str = SCORES_SCOPE, sid: str | None = None
@@ -132,9 +136,7 @@ class BuiltinProvider:
             claims.update(name=account.name, preferred_username=account.username, picture=account.picture or avatar)
         return self._sign("JWT", claims)
 
-    async def token_response(
-        self, login: Login, sid: str, refresh_token: str | None, scope: str | None = None
-    ) -> dict:
+    async def token_response(self, login: Login, sid: str, refresh_token: str | None, scope: str | None = None) -> dict:
         """The token endpoint's answer for a login (RFC 6749 §5.1), for all of its scope or ``scope``."""
         scopes = login.scope.split() if scope is None else scope.split()
         beyond = [name for name in scopes if name not in login.scope.split()]
@@ -161,7 +163,7 @@ class BuiltinProvider:
     async def verify(self, token: str) -> Principal:
         claims = tokens.verify(
             token,
-            self.keys,
+            await self.keys.verifying(tokens.key_id(token)),
             issuer=self.issuer,
             audience=self.audience,
             algorithms=[ALGORITHM],
@@ -178,5 +180,5 @@ class BuiltinProvider:
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
 
     def _sign(self, typ: str, claims: dict) -> str:
-        signing_key = self.keys.keys[0]
+        signing_key = self.keys.current.signing
         return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": signing_key.kid}, claims, signing_key)

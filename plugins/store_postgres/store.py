@@ -12,13 +12,20 @@ it, then answers what the original answered.
 
 While PostgreSQL cannot be reached, every call raises :class:`StoreUnavailable` (a 503 with
 ``Retry-After``); the pool connects again by itself once it answers.
+
+Each accepted score is announced (NOTIFY, sent when its transaction commits) on the schema's
+channel; every process listens there on a connection of its own, so its live pages show the
+scores the others took (:class:`arcade.sdk.store.FollowsScores`).
 """
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
+import secrets
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -45,6 +52,8 @@ CONNECT_TIMEOUT_S = 5
 """How long a connection attempt may take before PostgreSQL counts as unreachable."""
 COMMAND_TIMEOUT_S = 30
 """How long one statement may take; the longest is a whole issuer's move."""
+FOLLOW_CHECK_S = 10
+"""How often a quiet listening connection is checked, so one that was lost silently is replaced."""
 SWEEP_EVERY_S = 600
 """How often expired records and counters are deleted (reads skip them in between)."""
 UNREACHABLE = (
@@ -180,6 +189,13 @@ ADD = """
 """
 
 
+class Heard(msgspec.Struct):
+    """A score announced on the schema's channel, and which store instance took it."""
+
+    origin: str
+    score: ScoreAccepted
+
+
 class PostgresStore:
     shareable = True
 
@@ -188,8 +204,12 @@ class PostgresStore:
         self.schema = schema_name
         self.pool_size = pool_size
         self.where = _where(dsn)
+        self.channel = "arcade_scores_" + hashlib.blake2b(schema_name.encode(), digest_size=8).hexdigest()
+        """One per schema (a database may hold several arcades), and short: a channel name has 63 bytes."""
+        self._origin = secrets.token_hex(8)
         self._pool: asyncpg.Pool | None = None
         self._sweeper: asyncio.Task | None = None
+        self._follower: asyncio.Task | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -241,8 +261,9 @@ class PostgresStore:
     async def close(self) -> None:
         """Every write was committed before it was answered: only the connections are left to close,
         within a bound, as a server that stopped answering would hold a graceful close forever."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for task in (self._sweeper, self._follower):
+            if task is not None:
+                task.cancel()
         if self._pool is not None:
             try:
                 await asyncio.wait_for(self._pool.close(), COMMAND_TIMEOUT_S)
@@ -307,21 +328,24 @@ class PostgresStore:
             else:
                 new_best = await connection.fetchval(OFFER_BEST, seq) is not None
                 stored = await connection.fetchrow(ANSWER, seq, new_best)
+            answer = ScoreAccepted(
+                game=stored["game"],
+                submission_id=submission.submission_id,
+                player=player.ref(),
+                score=stored["score"],
+                best=stored["best"],
+                rank=stored["rank"],
+                new_best=stored["new_best"],
+                at=stored["at"],
+            )
+            if seq is not None:  # under 3 KB (a name of 64 characters, a picture URL of 2,000): NOTIFY takes 8,000
+                heard = msgspec.json.encode(Heard(self._origin, answer)).decode()
+                await connection.execute("SELECT pg_notify($1, $2)", self.channel, heard)
         if seq is None and (stored["game"], stored["score"]) != (game.id, submission.score):
             raise SubmissionConflict(
                 f"submission_id {submission.submission_id!r} was already used for a score of "
                 f"{stored['score']} in {stored['game']}; use a new submission_id for a new run"
             )
-        answer = ScoreAccepted(
-            game=stored["game"],
-            submission_id=submission.submission_id,
-            player=player.ref(),
-            score=stored["score"],
-            best=stored["best"],
-            rank=stored["rank"],
-            new_best=stored["new_best"],
-            at=stored["at"],
-        )
         return answer, seq is not None
 
     async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
@@ -397,6 +421,64 @@ class PostgresStore:
             await connection.execute(RANK_AGAIN, news)
             await connection.execute("DELETE FROM players WHERE id = ANY($1::text[])", olds)
         return len(movers)
+
+    # -- scores accepted elsewhere ----------------------------------------------------------
+
+    async def follow_scores(self, listener: Callable[[ScoreAccepted], None]) -> None:
+        first = asyncio.get_running_loop().create_future()
+        self._follower = asyncio.create_task(self._follow(listener, first))
+        await asyncio.wait({first, self._follower}, return_when=asyncio.FIRST_COMPLETED)
+        if self._follower.done():  # it failed in a way no outage explains: say so at start
+            self._follower.result()
+
+    async def _follow(self, listener: Callable[[ScoreAccepted], None], first: asyncio.Future) -> None:
+        """LISTEN on a connection of its own (a pooled one goes back to the pool), checked when quiet
+        and made again after an outage."""
+
+        def heard(_connection, _pid, _channel, payload: str) -> None:
+            try:
+                announced = msgspec.json.decode(payload, type=Heard)
+            except msgspec.DecodeError as error:
+                log.warning("ignored a score announced on %s that could not be read: %s", self.channel, error)
+                return
+            if announced.origin != self._origin:
+                listener(announced.score)
+
+        failing = False
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(
+                    self.dsn, timeout=CONNECT_TIMEOUT_S, server_settings={"application_name": "badge-arcade"}
+                )
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection: lost.set())
+                await connection.add_listener(self.channel, heard)
+                if failing:
+                    log.warning("live pages hear the other server processes' scores again")
+                failing = False
+                if not first.done():
+                    first.set_result(None)
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), FOLLOW_CHECK_S)
+                    except TimeoutError:
+                        await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_S)
+                raise ConnectionResetError("the listening connection was closed")
+            except CANNOT_CONNECT as error:
+                if not failing:
+                    log.warning(
+                        "live pages miss the other server processes' scores until PostgreSQL at %s answers again: %s",
+                        self.where,
+                        _describe(error),
+                    )
+                failing = True
+                if not first.done():
+                    first.set_result(None)
+                await asyncio.sleep(2)
+            finally:
+                if connection is not None:
+                    connection.terminate()
 
     # -- records and counters ---------------------------------------------------------------
 
