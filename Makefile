@@ -46,9 +46,12 @@ bench: install
 	$(BIN)/python bench/server.py
 	$(BIN)/micropython -X heapsize=96K bench/qr.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/replay_flood.py
 	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/store_scale.py
 	$(BIN)/python bench/typed_codes.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/transfer.py
 
 clean:

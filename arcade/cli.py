@@ -11,12 +11,12 @@ import time
 import typing
 from importlib.metadata import version
 
-import uvicorn
-
 from arcade.platform import config, loader
 from arcade.sdk.errors import ArcadeError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+WORKERS_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+"""With several processes, each line says which wrote it."""
 
 
 class CommandError(ArcadeError):
@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(line: str = LOG_FORMAT) -> None:
     """One plain line an event on stderr: the ``arcade`` loggers' at their level (``arcade serve``
     sets it), other libraries' warnings and errors."""
-    logging.basicConfig(format=LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S", level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(format=line, datefmt="%Y-%m-%d %H:%M:%S", level=logging.WARNING, stream=sys.stderr, force=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade_help = "Bring the store's schema up to this arcade's version (arcade serve does it too)."
     command("upgrade", _db_upgrade, upgrade_help, under=database)
 
+    keys_help = "Look after the built-in identity provider's signing keys."
+    keys = commands.add_parser("keys", help=keys_help, description=keys_help)
+    keys.set_defaults(command=lambda args: keys.print_help())
+    rotate_help = (
+        "Make a new signing key, which signs from now on in every server process; the old one still verifies "
+        "the tokens it signed until they expire."
+    )
+    command("rotate", _keys_rotate, rotate_help, under=keys.add_subparsers(metavar="COMMAND"))
+
     export = command(
         "export", _export, "Write everything the store holds, and the signing keys, to a file for arcade import."
     )
@@ -116,6 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--heap", metavar="SIZE", default="166K", help="MicroPython heap, like a badge's (default 166K)")
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
+    sim.add_argument(
+        "--flash-free", type=int, metavar="BYTES",
+        help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
+    )
 
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
     deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
@@ -153,55 +166,33 @@ def _settings(args) -> config.Settings:
 
 def _serve(args) -> int:
     from arcade.platform.assembly import assemble
-    from arcade.server.app import create_app
-    from arcade.server.http_limits import BoundedHttpTools
 
     settings = _settings(args)
     logging.getLogger("arcade").setLevel(settings.server.log_level.upper())
     arcade = assemble(settings)
-    if settings.server.workers > 1 and not arcade.store.shareable:
+    count = settings.server.workers
+    if count > 1 and not arcade.store.shareable:
         name = arcade.active()["store"]
         raise CommandError(
-            f"the {name} store serves one process only, so it cannot run with {settings.server.workers} "
-            "workers; serve with --workers 1 (the default). Several workers would need a store plugin whose "
-            "store several processes can share, installed and named in [store] plugin"
+            f"the {name} store serves one process only, so it cannot run with {count} workers; serve with "
+            "--workers 1 (the default), or keep the arcade in PostgreSQL, which several processes share: "
+            "[store] plugin = \"postgres\" (docs/operating.md, Running with PostgreSQL)"
         )
-    if settings.server.workers > 1:
-        raise CommandError(
-            f"serving with {settings.server.workers} worker processes is not built yet; serve with --workers 1 "
-            "(the default), or start one arcade serve per port sharing this store"
-        )
-    app = create_app(arcade)
-    server = _GracefulServer(
-        uvicorn.Config(
-            app,
-            host=settings.server.host,
-            port=settings.server.port,
-            log_config=None,  # uvicorn's warnings and errors in the one format set up in main()
-            log_level="warning",
-            access_log=False,  # arcade.server.access_log writes one line a request instead
-            http=BoundedHttpTools,
-            timeout_graceful_shutdown=30,
-        ),
-        on_exit=app.state.live.close,
-    )
-    # On the event loop uvicorn picks for itself (uvloop when installed), as `uvicorn.run` would.
-    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
-        runner.run(_serve_until_stopped(arcade, server))
-    return 0
+    if count == 1:
+        from arcade.server import serving
+
+        serving.serve(arcade)
+        return 0
+    from arcade.server import workers
+
+    _log_to_stderr(WORKERS_LOG_FORMAT)
+    asyncio.run(_start_and_stop(arcade))  # a store or plugin that cannot start says so once, here
+    return workers.supervise(settings, count, WORKERS_LOG_FORMAT)
 
 
-async def _serve_until_stopped(arcade, server) -> None:
-    """Open the store before binding the port (a store that cannot open stops here with its own
-    message), then serve until SIGTERM/SIGINT; the app's lifespan closes the store once the requests
-    in flight are answered."""
+async def _start_and_stop(arcade) -> None:
     await arcade.start()
-    try:
-        where = f"listening on {server.config.host}:{server.config.port}, data in {arcade.context.data_dir}"
-        print(f"Badge Arcade on {arcade.settings.public_url} ({where})", flush=True)
-        await server.serve()
-    finally:
-        await arcade.stop()
+    await arcade.stop()
 
 
 def _db_upgrade(args) -> int:
@@ -304,7 +295,7 @@ class _ProgressLine:
 def _plugins(args) -> int:
     from arcade.platform.assembly import assemble
 
-    arcade = assemble(_settings(args), with_store=False)
+    arcade = assemble(_settings(args))  # the store is built (its keys are there), not opened
     rows = loader.describe(arcade.manager)
     active = arcade.active()
     if args.json:
@@ -326,15 +317,56 @@ def _plugins(args) -> int:
 def _token(args) -> int:
     from arcade.platform.assembly import assemble
 
-    arcade = assemble(_settings(args), with_store=False)
+    arcade = assemble(_settings(args))
     issue = getattr(arcade.identity, "issue_access_token", None)
     if issue is None:
         raise CommandError(
             f"arcade token signs with the built-in identity provider, but the active one is "
             f"{arcade.active()['identity']!r}; get tokens from that provider instead"
         )
-    print(issue(subject=args.player, name=args.player))
+
+    async def sign():
+        return issue(subject=args.player, name=args.player)
+
+    print(_beside_the_servers(arcade, sign))
     return 0
+
+
+def _keys_rotate(args) -> int:
+    from datetime import UTC, datetime
+
+    from arcade.platform.assembly import assemble
+    from arcade.plugins.idp_builtin.keys import REFRESH_S
+
+    arcade = assemble(_settings(args))
+    rotate = getattr(arcade.identity, "rotate_keys", None)
+    if rotate is None:
+        raise CommandError(
+            f"arcade keys rotate rotates the built-in identity provider's keys, but the active one is "
+            f"{arcade.active()['identity']!r}, which keeps its own: rotate them there"
+        )
+    new, old, until = _beside_the_servers(arcade, rotate)
+    print(
+        f"key {new} signs from now on, in every server process of this arcade within {REFRESH_S} s; "
+        f"key {old} still verifies the tokens it signed until {datetime.fromtimestamp(until, UTC):%Y-%m-%d %H:%M:%S} UTC"
+    )
+    return 0
+
+
+def _beside_the_servers(arcade, work):
+    """Run the coroutine function ``work`` as one more process of the arcade: with the arcade started
+    when its store is shared (the keys are there), else beside the server that holds the store."""
+
+    async def run():
+        if not arcade.store.shareable:
+            return await work()
+        await arcade.start()
+        try:
+            return await work()
+        finally:
+            await arcade.stop()
+
+    return asyncio.run(run())
 
 
 def _build(args) -> int:
@@ -366,6 +398,8 @@ def _sim(args) -> int:
         script = parse_script(text, args.script)
     if args.speed < 1:
         raise CommandError(f"--speed {args.speed}: the clock runs at least at real time (1)")
+    if args.flash_free is not None and args.flash_free < 0:
+        raise CommandError(f"--flash-free {args.flash_free}: the room left on the flash is 0 bytes or more")
     settings = _settings(args)
     if args.build is None:
         _build_badge(settings, Path("build/badge"))
@@ -378,6 +412,7 @@ def _sim(args) -> int:
         script=script,
         screenshots=Path(args.screenshots) if args.screenshots else None,
         timeout=args.timeout,
+        flash_free=args.flash_free,
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     return simulator.run()
@@ -416,23 +451,3 @@ def _new_game(args) -> int:
     print("Next:")
     print("\n".join(f"  {left:<{width}}  {right}" for left, right in steps))
     return 0
-
-
-class _GracefulServer(uvicorn.Server):
-    """On SIGTERM/SIGINT: end the live pages' streams at once, then let uvicorn finish the
-    requests in flight (a score being written is answered) before the store closes.
-
-    Uvicorn re-raises the signal after its shutdown, which would kill the process
-    before the store is closed; a graceful stop here ends with exit status 0 instead."""
-
-    def __init__(self, config, on_exit):
-        super().__init__(config)
-        self._on_exit = on_exit
-
-    def handle_exit(self, sig, frame):
-        try:
-            asyncio.get_running_loop().call_soon_threadsafe(self._on_exit)
-        except RuntimeError:  # no loop yet: nothing is streaming
-            pass
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()

@@ -42,6 +42,16 @@ def play(seed: int, length: int) -> Recorded:
             return Recorded(score=game.score, ticks=ticks, run_json=msgspec.json.encode(run))
 
 
+def longest(max_ticks: int, seed: int = 5) -> Recorded:
+    """The longest run the bot plays that still ends within ``max_ticks``: the costliest replay the
+    server accepts (a run stops short of the last cactus it meets, so a few lengths are tried)."""
+    for length in range(max_ticks, 0, -50):
+        run = play(seed, length)
+        if run.ticks <= max_ticks:
+            return run
+    raise ValueError(f"no run of seed {seed} ends within {max_ticks} ticks")
+
+
 def recorded_runs(count: int, shortest: int = 200, longest: int = 1200) -> list[Recorded]:
     """``count`` runs whose lengths spread evenly-at-random between ``shortest`` and ``longest`` ticks."""
     lengths = random.Random(count)

@@ -170,8 +170,8 @@ def prepare_site(site: Path, port: int, players: int, runs: list[Recorded]) -> l
 
 
 def stored_scores(site: Path) -> tuple[int, int]:
-    """Scores in the arcade's TinyDB file and in the seed design's file, read after both stopped."""
-    arcade = json.loads((site / "arcade-data" / "arcade.json").read_bytes())
+    """Scores in the arcade's ledger and in the seed design's file, read after both stopped."""
+    arcade = json.loads((site / "arcade-data" / "arcade.scores.json").read_bytes())
     seed = json.loads((site / "seed.json").read_bytes())
     return len(arcade["scores"]), sum(len(scores) for scores in seed.values())
 

@@ -30,9 +30,9 @@ sys.path[0] = str(HERE.parent)  # `python bench/typed_codes.py` imports the proj
 
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 
+from tests.badge_client import Badge
 from tests.conftest import Servers
 from tests.people import Person, csrf_token
-from tests.test_device_flow import Badge
 
 WRONG = "BBBB-BBBB-BBBB"
 HONEST_ADDRESS = "127.0.0.250"

@@ -8,11 +8,13 @@ answered False. The server replays exactly that to check the score.
 """
 
 import gc
+import hashlib
 import io
 import os
 import sys
 import time
 from array import array
+from binascii import hexlify
 
 import scores
 import storage
@@ -24,7 +26,7 @@ MANIFEST = "manifest.json"
 CONFIG = "config.json"
 FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
 HEAP_RESERVE = 12 * 1024
-STATUS_Y = 96
+STATUS_Y = 80
 
 
 def run(badge):
@@ -40,7 +42,9 @@ class Launcher:
         self.index = 0
 
     def loop(self):
-        if self.session.logged_in and scores.waiting():
+        if self.session.damaged:
+            self.login_ended("The login saved on the badge was damaged (kept as state/session.json.bad).")
+        elif self.session.logged_in and scores.waiting():
             self.send("Sending the scores that waited...", confirm=False)
         while True:
             bests = scores.bests()
@@ -61,7 +65,7 @@ class Launcher:
 
     # A game's run.
     def play(self, game):
-        problem = _check_module(game)
+        problem = _check_module(game) or scores.no_room()
         if problem:
             ui.message(self.badge, "game-error", game["title"], problem)
             return
@@ -75,11 +79,17 @@ class Launcher:
             return
         finally:
             _unload(name)
-        submission_id = scores.enqueue(game["id"], score, seed, ticks, inputs)
+        submission_id, saved = scores.enqueue(game["id"], score, seed, ticks, inputs)
         del inputs
         gc.collect()
         scores.record_local(game["id"], score, game.get("order", "higher") == "higher")
-        self._result(game, score, submission_id)
+        if not saved:
+            text = (
+                "The score could not be saved on the badge. It waits in memory until it is sent, lost if "
+                "the badge turns off. Make room on the flash with mpremote."
+            )
+            ui.message(self.badge, "flash-full", "The flash is full", text)
+        self._result(game, score, submission_id, saved)
 
     def _crashed(self, game, error):
         trace = io.StringIO()
@@ -89,7 +99,7 @@ class Launcher:
         where = lines[-2].strip() if len(lines) > 1 else ""
         ui.message(self.badge, "game-crashed", game["title"] + " crashed", "%s. %s" % (lines[-1], where), "A: back to the menu")
 
-    def _result(self, game, score, submission_id):
+    def _result(self, game, score, submission_id, saved):
         badge = self.badge
         logged_in = self.session.logged_in
         ui.begin(badge, "result", game["title"])
@@ -102,42 +112,60 @@ class Launcher:
             ui.paragraph(badge, "Sending...", 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu")
         else:
-            ui.paragraph(badge, "Not logged in: the score waits on the badge.", 4, STATUS_Y, WIDTH - 8)
+            waits = "on the badge." if saved else "in memory."
+            ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
         ui.show(badge)
+        offer_login = not logged_in
         if logged_in:
-            answers, problem = self.deliver()
-            _status(badge, _outcome(answers.get(submission_id), problem))
-            ui.Buttons(badge).wait(BUTTON_A | BUTTON_C)
-        elif ui.Buttons(badge).wait(BUTTON_A | BUTTON_B | BUTTON_C) & BUTTON_B:
+            answers, _, problem = self.deliver()
+            offer_login = problem == "login"
+            hint = "A: menu  B: log in and send" if offer_login else "A: menu"
+            _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
+        if ui.Buttons(badge).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
             if self.log_in("Log in to send your score"):
                 self.send("Sending your score...")
 
     # The network: logging in and sending scores.
     def deliver(self):
-        """Sends the waiting scores: (answers by submission_id, problem or None)."""
+        """Sends the waiting scores: (answers by submission_id, runs refused, problem or None)."""
         if not self.server:
-            return {}, "no-server"
+            return {}, 0, "no-server"
         try:
             self.badge.connect()
             return scores.deliver(self.server, self.session)
         except OSError:
-            return {}, "offline"
+            return {}, 0, "offline"
 
     def send(self, text, confirm=True):
-        """Sends what waits, with ``text`` on the screen meanwhile; ``confirm`` shows the outcome."""
+        """Sends what waits, with ``text`` on the screen meanwhile. ``confirm`` shows the outcome;
+        without it only what the player should know of is shown: a login that ended, runs refused."""
         ui.status(self.badge, "sending", "Scores", text)
-        answers, problem = self.deliver()
-        if not confirm:
+        answers, refused, problem = self.deliver()
+        if problem == "login":
+            self.login_ended("The server no longer accepts this badge's login.")
+            return
+        if not (confirm or refused):
             return
         titles = dict((game["id"], game["title"]) for game in self.games)
         lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
         for answer in answers.values():
-            lines.append("%s: rank #%d, best %d." % (titles.get(answer.get("game"), answer.get("game")), answer.get("rank", 0), answer.get("best", 0)))
+            title = titles.get(answer.get("game"), answer.get("game"))
+            lines.append("%s: rank #%d, best %d." % (title, answer["rank"], answer["best"]))
+        if refused:
+            lines.append("%d refused, kept in state/rejected/." % refused)
         left = len(scores.waiting())
         if left:
             lines.append("%d still waiting: %s" % (left, _PROBLEMS.get(problem, problem)))
         ui.message(self.badge, "sent", "Scores", " ".join(lines))
+
+    def login_ended(self, text):
+        """Says that the login ended and why (``text``), and offers to log in again to send what waits."""
+        left = len(scores.waiting())
+        waits = "1 score waits on the badge." if left == 1 else "%d scores wait on the badge." % left
+        pressed = ui.message(self.badge, "login-ended", "Login ended", text + " " + waits, "B: log in again  A: later")
+        if pressed & BUTTON_B and self.log_in("Log in again") and scores.waiting():
+            self.send("Sending the scores that waited...")
 
     def log_in(self, title):
         if not self.server:
@@ -189,27 +217,29 @@ class Launcher:
 
 _PROBLEMS = {
     "offline": "the server cannot be reached; it will be sent at the next connection.",
+    "slow": "the server did not answer in time; it will be sent later.",
     "server": "the server is in trouble; it will be sent later.",
+    "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
     "busy": "the server asks to wait a minute; it will be sent later.",
-    "login": "log in again (B: account) to send it.",
+    "login": "your login ended: log in again to send it.",
     "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
 }
 
 
-def _outcome(answer, problem):
+def _outcome(answer, problem, saved):
     if answer:
-        return "Rank #%d, best %d." % (answer.get("rank", 0), answer.get("best", 0))
+        return "Rank #%d, best %d." % (answer["rank"], answer["best"])
     if problem:
-        return "Saved on the badge: " + _PROBLEMS.get(problem, problem)
+        return ("Saved on the badge: " if saved else "Waits in memory: ") + _PROBLEMS.get(problem, problem)
     return "Refused by the server: see state/rejected/."
 
 
-def _status(badge, text):
+def _status(badge, text, hint):
     badge.set_pen(WHITE)
     badge.rectangle(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
     badge.set_pen(BLACK)
     ui.paragraph(badge, text, 4, STATUS_Y, WIDTH - 8)
-    ui.footer(badge, "A: menu")
+    ui.footer(badge, hint)
     badge.set_update_speed(UPDATE_FAST)
     badge.partial_update(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
 
@@ -254,14 +284,21 @@ def _run(badge, name, game):
 
 
 def _check_module(game):
-    """Why the game's .mpy cannot run here (wrong .mpy version, too little memory), or None."""
+    """Why the game's .mpy cannot run here (damaged, wrong .mpy version, too little memory), or
+    None. A damaged .mpy must never be imported: one cut short hangs the VM."""
     path = game["module"]
+    digest = hashlib.sha256()
     try:
         with open(path, "rb") as file:
-            header = file.read(4)
+            header = chunk = file.read(4)
+            while chunk:
+                digest.update(chunk)
+                chunk = file.read(512)
         size = os.stat(path)[6]
     except OSError:
         return "%s is missing. Copy the build again with arcade deploy." % path
+    if hexlify(digest.digest()).decode() != game.get("sha256"):
+        return "%s is damaged: it is not the file the build made. Copy the build again with arcade deploy." % path
     version = sys.implementation._mpy & 0xFF
     if len(header) < 4 or header[0] != ord("M") or header[1] != version:
         found = header[1] if len(header) > 1 else 0
@@ -285,5 +322,11 @@ def _unload(*names):
 
 
 def _read_games():
+    """The build's games, each with the sha256 the build recorded for its module."""
     manifest = storage.read_json(MANIFEST, {})
-    return manifest.get("games") or []
+    games = manifest.get("games") or []
+    for entry in manifest.get("files") or []:
+        for game in games:
+            if game.get("module") == entry.get("path"):
+                game["sha256"] = entry.get("sha256")
+    return games

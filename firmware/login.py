@@ -4,7 +4,8 @@ It shows the QR code of ``verification_uri_complete``, the URL and the user code
 token endpoint at ``interval`` (5 s more on ``slow_down``, longer after network errors) and
 stops on ``access_denied``, ``expired_token`` or the C button. It copes with providers that
 send errors with HTTP 200, 400, 403 or 429, say ``verification_url``, or leave out
-``interval`` or ``verification_uri_complete``.
+``interval`` or ``verification_uri_complete``; an answer without what the flow needs, of the
+right type, stops the login saying so.
 """
 
 import gc
@@ -59,7 +60,8 @@ class LoginStopped(Exception):
 def _identity(server):
     status, info = net.get_json(server + "/api/v1/badge")
     identity = info.get("identity")
-    if status != 200 or not identity:
+    needed = ("device_authorization_endpoint", "token_endpoint", "client_id")
+    if status != 200 or not net.has_strings(identity, needed):
         raise LoginStopped("login-failed", "Login failed", "The server at %s answered %d without login settings." % (server, status))
     return identity
 
@@ -70,15 +72,26 @@ def _device_authorization(identity):
         {"client_id": identity["client_id"], "scope": identity.get("scope"), "audience": identity.get("audience")},
     )
     grant["verification_uri"] = grant.get("verification_uri") or grant.get("verification_url")
-    if grant.get("error") or not grant.get("device_code") or not grant["verification_uri"]:
+    if grant.get("error") or not net.has_strings(grant, ("device_code", "user_code", "verification_uri")):
         raise LoginStopped("login-failed", "Login failed", _describe(status, grant))
+    if not isinstance(grant.get("verification_uri_complete"), str):
+        grant["verification_uri_complete"] = None
     return grant
 
 
+def _seconds(value, default):
+    """A positive number of seconds the provider gave, or ``default`` for anything else."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
 def _poll(badge, identity, grant, title):
-    interval = int(grant.get("interval") or DEFAULT_INTERVAL_S)
+    interval = _seconds(grant.get("interval"), DEFAULT_INTERVAL_S)
     started = badge.ticks_ms()
-    expires_ms = int(grant.get("expires_in") or DEFAULT_EXPIRES_S) * 1000
+    expires_ms = _seconds(grant.get("expires_in"), DEFAULT_EXPIRES_S) * 1000
     text_x = _draw(badge, grant, title, expires_ms)
     buttons = ui.Buttons(badge)
     wait_ms = interval * 1000
@@ -107,7 +120,7 @@ def _poll(badge, identity, grant, title):
             status, answer = 0, {}
         polled = badge.ticks_ms()
         error = answer.get("error")
-        if answer.get("access_token"):
+        if isinstance(answer.get("access_token"), str):
             return answer
         if error == "authorization_pending":
             wait_ms = interval * 1000
@@ -138,7 +151,7 @@ def _draw(badge, grant, title, left_ms):
     y = ui.paragraph(badge, "Scan, or open" if scannable else "Open", x, y + 4, width)
     y = ui.paragraph(badge, grant["verification_uri"], x, y, width)
     y = ui.paragraph(badge, "and enter", x, y, width)
-    code = grant.get("user_code") or ""
+    code = grant["user_code"]
     scale = 3
     while scale > 1 and badge.measure_text(code, scale) > width:
         scale -= 1

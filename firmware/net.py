@@ -14,7 +14,12 @@ except ImportError:  # older badge firmware
 TIMEOUT_S = 15
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+OUT_OF_MEMORY = "the badge ran out of memory reading the answer"
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+class ServerTrouble(OSError):
+    """A server answered, but not usefully (a 5xx, garbage): try again later, as when offline."""
 
 
 def quote(text):
@@ -43,15 +48,38 @@ def request(method, url, body=None, content_type=None, token=None):
         # and leaves its socket open; the collection runs the socket's finaliser, which closes it.
         gc.collect()
         raise OSError("not an HTTP answer: %s" % error)
+    except MemoryError:
+        gc.collect()
+        raise OSError(OUT_OF_MEMORY)
     try:
         status = response.status_code
         try:
             answer = response.json()
         except ValueError:
             answer = None
+        except MemoryError:
+            # A fragmented heap: the request is answered again (a score by its submission_id, a
+            # device code's tokens within the grace window), so it is a failure to try again.
+            answer = None
+            gc.collect()
+            raise OSError(OUT_OF_MEMORY)
     finally:
         response.close()
     return status, answer if isinstance(answer, dict) else {}
+
+
+def has_strings(value, keys, optional=()):
+    """Whether ``value``, decoded JSON, is an object whose ``keys`` all hold strings, and whose
+    ``optional`` keys hold strings or nothing."""
+    if not isinstance(value, dict):
+        return False
+    for key in keys:
+        if not isinstance(value.get(key), str):
+            return False
+    for key in optional:
+        if value.get(key) is not None and not isinstance(value[key], str):
+            return False
+    return True
 
 
 def get_json(url, token=None):

@@ -3,7 +3,8 @@
 The badge's clock is not trusted, so expiry is measured in relative time: a token obtained
 since boot is fresh until ``expires_in`` (less a margin) has passed on the tick counter; a
 token read from flash at boot has an unknown age and is refreshed before its first use.
-Tokens are never printed.
+Tokens are never printed. A session file that is damaged, or is not a login, is kept aside and
+the player is asked to log in again; a full flash keeps the session in memory only.
 """
 
 import time
@@ -19,7 +20,7 @@ MAX_LIFETIME_S = 86400  # keeps tick arithmetic far from the RP2040's 2**29 ms h
 class Session:
     def __init__(self, clock):
         self._clock = clock
-        self._saved = storage.read_json(FILE)
+        self._saved, self.damaged = _load()
         self._fresh_until = None
 
     @property
@@ -32,16 +33,18 @@ class Session:
 
     def start(self, tokens, identity):
         """Keeps the tokens of a finished login, with what a refresh and a log-out need."""
+        revocation = identity.get("revocation_endpoint")
         self._saved = {
             "token_endpoint": identity["token_endpoint"],
-            "revocation_endpoint": identity.get("revocation_endpoint"),
+            "revocation_endpoint": revocation if isinstance(revocation, str) else None,
             "client_id": identity["client_id"],
             "name": None,
         }
+        self.damaged = False
         self._keep(tokens)
 
     def set_name(self, name):
-        if self._saved and name and name != self._saved.get("name"):
+        if self._saved and isinstance(name, str) and name and name != self._saved.get("name"):
             self._saved["name"] = name
             self._write()
 
@@ -57,8 +60,10 @@ class Session:
         return self._saved["access_token"]
 
     def refresh(self):
-        """Trades the refresh token for new tokens. A refusal ends the session (the player
-        logs in again); a network failure raises OSError and keeps everything."""
+        """Trades the refresh token for new tokens. A refusal (an OAuth error) ends the session:
+        the player logs in again. No answer, or one that is neither tokens nor a refusal (the
+        provider in trouble, a garbled answer), raises OSError (net.ServerTrouble when it answered)
+        and keeps everything."""
         saved = self._saved
         if not saved or not saved.get("refresh_token"):
             self.forget()
@@ -67,11 +72,11 @@ class Session:
             saved["token_endpoint"],
             {"grant_type": "refresh_token", "refresh_token": saved["refresh_token"], "client_id": saved["client_id"]},
         )
-        if answer.get("access_token"):
+        if isinstance(answer.get("access_token"), str):
             self._keep(answer)
             return True
-        if status >= 500 or status == 429:
-            raise OSError("the identity provider answered %d" % status)
+        if not answer.get("error") or status >= 500 or status == 429:
+            raise net.ServerTrouble("the identity provider answered %d without tokens" % status)
         self.forget()
         return False
 
@@ -101,9 +106,10 @@ class Session:
     def _keep(self, tokens):
         saved = self._saved
         saved["access_token"] = tokens["access_token"]
-        if tokens.get("refresh_token"):
+        if isinstance(tokens.get("refresh_token"), str):
             saved["refresh_token"] = tokens["refresh_token"]
-        lifetime = min(int(tokens.get("expires_in") or 0), MAX_LIFETIME_S) - MARGIN_S
+        expires_in = tokens.get("expires_in")
+        lifetime = min(expires_in if isinstance(expires_in, int) else 0, MAX_LIFETIME_S) - MARGIN_S
         self._fresh_until = time.ticks_add(self._clock.ticks_ms(), lifetime * 1000) if lifetime > 0 else None
         self._write()
 
@@ -113,5 +119,21 @@ class Session:
         return time.ticks_diff(self._fresh_until, self._clock.ticks_ms()) <= 0
 
     def _write(self):
-        storage.make_dirs(storage.STATE)
-        storage.write_json(FILE, self._saved)
+        try:
+            storage.make_dirs(storage.STATE)
+            storage.write_json(FILE, self._saved)
+        except OSError as error:  # a full flash: the login lasts until the badge turns off
+            print("session: %s: %s" % (FILE, error))
+
+
+def _load():
+    """The login kept on flash, or None; and whether a damaged one was kept aside instead."""
+    if not storage.exists(FILE):
+        return None, False
+    saved = storage.read_json(FILE)  # keeps aside a file that is not JSON
+    needed, optional = ("access_token", "token_endpoint", "client_id"), ("refresh_token", "revocation_endpoint", "name")
+    if net.has_strings(saved, needed, optional):
+        return saved, False
+    if storage.exists(FILE):
+        storage.keep_aside(FILE, "is not a login")
+    return None, True

@@ -23,12 +23,17 @@ def make_dirs(path):
 
 
 def write_atomic(path, chunks):
-    """Writes the strings of ``chunks`` as the new content of ``path``, all or nothing."""
+    """Writes the strings of ``chunks`` as the new content of ``path``, all or nothing. A write
+    the flash has no room for raises OSError (ENOSPC) and leaves no temporary file behind."""
     temporary = path + ".tmp"
-    with open(temporary, "w") as file:
-        for chunk in chunks:
-            file.write(chunk)
-    os.rename(temporary, path)
+    try:
+        with open(temporary, "w") as file:
+            for chunk in chunks:
+                file.write(chunk)
+        os.rename(temporary, path)
+    except OSError:
+        remove(temporary)
+        raise
 
 
 def write_json(path, value):
@@ -36,20 +41,28 @@ def write_json(path, value):
 
 
 def read_json(path, default=None):
-    """The JSON in ``path``, or ``default`` when it is missing. A damaged file is kept
-    aside as ``path.bad`` for a human to look at, never silently overwritten."""
+    """The JSON in ``path``, or ``default`` when it is missing or damaged (then kept aside)."""
     try:
         file = open(path)
     except OSError:
         return default
     try:
         return json.load(file)
-    except ValueError:
-        print("storage: %s is not valid JSON; kept as %s.bad" % (path, path))
+    except ValueError:  # UnicodeError too
+        pass
     finally:
         file.close()
-    os.rename(path, path + ".bad")
+    keep_aside(path, "is not valid JSON")
     return default
+
+
+def keep_aside(path, why):
+    """Keeps a damaged file as ``path.bad`` for a human to look at, never silently overwritten."""
+    print("storage: %s %s; kept as %s.bad" % (path, why, path))
+    try:
+        os.rename(path, path + ".bad")
+    except OSError as error:  # a full flash
+        print("storage: %s: %s" % (path, error))
 
 
 def remove(path):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import msgspec
-from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -235,7 +234,7 @@ class OidcProvider:
         )
 
     async def verify(self, token: str) -> Principal:
-        keys = await self.keys.for_key(_key_id(token))
+        keys = await self.keys.for_key(tokens.key_id(token))
         claims = tokens.verify(
             token,
             keys,
@@ -276,16 +275,6 @@ class OidcProvider:
         if info.get("sub") != principal.subject:
             raise FetchFailed(f"tried GET {endpoint} and got the profile of another subject")
         return profile_from(info, principal.subject)
-
-
-def _key_id(token: str) -> str | None:
-    """The ``kid`` the token says it is signed with; None if it names none or is no JWS at all
-    (verification then says what is wrong with it)."""
-    try:
-        kid = jws.extract_compact(token.encode()).protected.get("kid")
-    except (JoseError, ValueError, UnicodeError):
-        return None
-    return kid if isinstance(kid, str) else None
 
 
 @hookimpl

@@ -25,14 +25,15 @@ from arcade.sdk.models import (
     player_id,
 )
 from arcade.sdk.store import Store
-from arcade.sdk.web import bearer_token, safe_picture, score_scope
-from arcade.server.errors import invalid
+from arcade.sdk.web import TOKEN_REFUSED, bearer_token, errors, safe_picture, score_scope
+from arcade.server.errors import NoBadRequest, invalid
 from arcade.server.wiring import game_exists, submission_budget
 
 API_VERSION = 1
 MAX_PAGE = 100
 MAX_BODY = 512 * 1024
 """Bytes a score submission may have: the longest run the models allow is about 300 KiB."""
+NO_GAME = "no game with this id (GET /api/v1/games lists them)"
 
 
 def summary(game: GameInfo) -> GameSummary:
@@ -92,6 +93,21 @@ class ApiController(Controller):
         status_code=201,
         guards=[game_exists, bearer_token, score_scope, submission_budget],
         security=[{"bearer": []}],
+        responses=errors(
+            {
+                400: "the body is not JSON, or is nested too deeply to read",
+                401: TOKEN_REFUSED,
+                403: "the access token does not carry the scope to post scores",
+                404: NO_GAME,
+                409: "this submission_id was sent before with another score or run",
+                413: "the body is over 512 KiB",
+                422: "a field is wrong (extra names it), or the replay of the run does not reach the score",
+                429: "too many scores from this player or address in a minute, or too many of this player's "
+                "runs in replay; send it again after Retry-After",
+                503: "the server is busy replaying runs, could not make the score durable, or could not check "
+                "the token now; send it again after Retry-After",
+            }
+        ),
     )
     async def submit_score(
         self,
@@ -122,20 +138,24 @@ class ApiController(Controller):
         who = player_id(principal.issuer, principal.subject)
         await replays.verify(game, data, who)
         profile = await identity.profile(principal, request.auth)
-        player = Player(
-            id=who,
-            issuer=principal.issuer,
-            subject=principal.subject,
-            name=profile.name[:64],
-            picture=safe_picture(profile.picture),
-        )
+        player = Player.of(principal, profile, safe_picture(profile.picture))
         answer, stored = await store.submit_score(game, player, data)
         if stored:
             arcade.announce("arcade_score_accepted", game=game, record=answer)
         headers = {} if stored else {"Idempotent-Replayed": "true"}
         return Response(answer, status_code=201, headers=headers)
 
-    @get("/games/{game_id:str}/leaderboard", guards=[game_exists])
+    @get(
+        "/games/{game_id:str}/leaderboard",
+        guards=[game_exists],
+        operation_class=NoBadRequest,
+        responses=errors(
+            {
+                404: NO_GAME,
+                422: "limit is out of range, the cursor was not handed out, or both cursor and around were given",
+            }
+        ),
+    )
     async def leaderboard(
         self,
         game: NamedDependency[GameInfo],
@@ -155,7 +175,7 @@ class ApiController(Controller):
             return await store.around(game, around, limit)
         return await store.leaderboard(game, limit, cursor)
 
-    @get("/players/{player:str}")
+    @get("/players/{player:str}", operation_class=NoBadRequest, responses=errors({404: "no player with this id"}))
     async def player(
         self, player: FromPath[str], arcade: NamedDependency[Arcade], store: NamedDependency[SkipValidation[Store]]
     ) -> PlayerDetail:

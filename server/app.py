@@ -5,6 +5,7 @@ dependencies handlers ask for (:mod:`arcade.server.wiring`), the map from errors
 (:mod:`arcade.server.errors`), the store opened and closed by the lifespan, and the API reference.
 """
 
+from functools import partial
 from pathlib import Path
 
 from litestar import Litestar
@@ -17,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from arcade.platform.assembly import Arcade
 from arcade.scoring.replay import Replays
+from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
@@ -39,6 +41,12 @@ def template_folders(manager) -> list[Path]:
     return folders
 
 
+async def follow_scores(store: Store, live: LiveScores) -> None:
+    """With a store shared by several processes, the live pages show the scores the others take too."""
+    if isinstance(store, FollowsScores):
+        await store.follow_scores(live.publish)
+
+
 def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
     limits = arcade.settings.server
@@ -58,13 +66,17 @@ def create_app(arcade: Arcade) -> Litestar:
         dependencies=wiring.dependencies(arcade, live, replays),
         exception_handlers=errors.HANDLERS,
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
-        on_startup=[arcade.start],
+        on_startup=[arcade.start, partial(follow_scores, arcade.store, live)],
         on_shutdown=[arcade.stop, replays.close],
         logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
             version="1",
+            description=(
+                "Each operation lists every status it answers. Before any operation, a request whose head "
+                "(request line and headers) is over 32 KiB is answered 431, as plain text."
+            ),
             path="/schema",
             render_plugins=[ApiReference(), JsonRenderPlugin()],
             components=Components(

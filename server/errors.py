@@ -5,9 +5,11 @@ browser gets an HTML page, and a client that asks only for JSON gets JSON.
 """
 
 import logging
+from dataclasses import dataclass
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import Operation
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -15,6 +17,8 @@ from arcade.scoring.replay import ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
 from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.sdk.web import ErrorBody
+from arcade.server.access_log import shown_path
 from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
@@ -32,6 +36,9 @@ TITLES = {
     503: "Please try again",
 }
 STORE_RETRY_AFTER_S = 2
+CLIENT_GONE = "client disconnected prematurely"
+"""What Litestar says when a request's body stops arriving: the client went away (a badge's Wi-Fi
+dropped), which is no failure of the server."""
 
 
 def wants_page(request: Request) -> bool:
@@ -44,14 +51,12 @@ def wants_page(request: Request) -> bool:
 def answer(
     request: Request, status: int, detail: str, headers: dict | None = None, extra: list | None = None
 ) -> Response:
-    """The error as a page or as ``{"status_code", "detail", "extra"}`` JSON."""
+    """The error as a page or as an :class:`ErrorBody`."""
     if wants_page(request):
         title = TITLES.get(status, "Something went wrong")
         context = {"status": status, "title": title, "detail": detail}
         return Template("error.html", context=context, status_code=status, headers=headers)
-    content = {"status_code": status, "detail": detail}
-    if extra:
-        content["extra"] = extra
+    content = ErrorBody(status_code=status, detail=detail, extra=extra or None)
     return Response(content, status_code=status, headers=headers, media_type=MediaType.JSON)
 
 
@@ -62,9 +67,24 @@ def invalid(key: str, message: str, source: str = "body", detail: str | None = N
     )
 
 
+@dataclass
+class NoBadRequest(Operation):
+    """The OpenAPI operation of a route that never answers 400: Litestar documents a 400 for the
+    ValidationException of every route with parameters, which :func:`unprocessable` answers 422."""
+
+    def __post_init__(self) -> None:
+        if self.responses:
+            self.responses.pop("400", None)
+
+
 def http_error(request: Request, error: HTTPException) -> Response:
     if isinstance(error, ValidationException):
         return unprocessable(request, error)
+    if error.status_code == HTTP_500_INTERNAL_SERVER_ERROR and error.detail == CLIENT_GONE:
+        log.info(
+            "%s %s: the client went away before its request arrived whole", request.method, shown_path(request.scope)
+        )
+        return answer(request, 400, "the request did not arrive whole; send it again")
     if error.status_code == HTTP_500_INTERNAL_SERVER_ERROR:  # a failure, not an answer: log it
         return internal_error(request, error)
     return answer(request, error.status_code, error.detail, error.headers)

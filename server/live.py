@@ -15,6 +15,7 @@ from litestar.response import ServerSentEventMessage
 
 from arcade.sdk.errors import ArcadeError
 from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.models import ScoreAccepted
 
 HEARTBEAT_SECONDS = 15
 QUEUE_SIZE = 64
@@ -43,7 +44,12 @@ class LiveScores:
 
     @hookimpl
     def arcade_score_accepted(self, game, record):
-        for queue in self._listeners.get(game.id, ()):
+        self.publish(record)
+
+    def publish(self, record: ScoreAccepted) -> None:
+        """Send ``record`` to its game's open pages: a score this process took, or one that its store
+        heard another process take (:class:`arcade.sdk.store.FollowsScores`)."""
+        for queue in self._listeners.get(record.game, ()):
             if queue.full():  # a stalled page loses the oldest event, never blocks a score
                 queue.get_nowait()
             queue.put_nowait(record)

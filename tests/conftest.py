@@ -210,9 +210,22 @@ class RunningServer(Site):
         return self.start()
 
     def provider(self):
-        """Built from the server's settings (its environment's too) without the store, which the
-        server holds, as `arcade token` builds it."""
-        return assemble_in(self.folder, {**os.environ, **self.env}, with_store=False).identity
+        """Built from the server's settings (its environment's too) as `arcade token` builds it: its
+        keys read from the store when the server shares it, else from the data folder beside it."""
+        arcade = assemble_in(self.folder, {**os.environ, **self.env})
+        if arcade.store.shareable:
+            asyncio.run(read_keys(arcade))
+        return arcade.identity
+
+
+async def read_keys(arcade: Arcade) -> None:
+    """Read the built-in provider's keys from the arcade's store, and close the store again."""
+    await arcade.store.start()
+    try:
+        await arcade.identity.keys.start()
+        await arcade.identity.keys.stop()
+    finally:
+        await arcade.store.close()
 
 
 class Servers:

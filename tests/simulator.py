@@ -41,6 +41,8 @@ class Badge:
     root: Path
     server: str
     heap: str = "96K"
+    flash_free: int | None = None
+    """Bytes left on a nearly full flash (``arcade sim --flash-free``); None: state/ is a folder here."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -60,6 +62,8 @@ class Badge:
         ]
         if screenshots:
             arguments += ["--screenshots", str(screenshots)]
+        if self.flash_free is not None:
+            arguments += ["--flash-free", str(self.flash_free)]
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )
@@ -116,6 +120,15 @@ class Running:
         result = Finished(self.process.returncode, "".join(self.lines))
         self.badge.log.append(result.output)
         return result
+
+
+def logged_in_badge(build: Path, root: Path, server, token: str, **options) -> Badge:
+    """A badge of ``server`` (anything with a ``url``) whose session holds ``token``, with no refresh
+    token (the login itself is tested in test_firmware_login); ``options`` for :class:`Badge`."""
+    (root / "state").mkdir(parents=True)
+    session = {"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"}
+    (root / "state" / "session.json").write_text(json.dumps(session))
+    return Badge(build, root, server.url, **options)
 
 
 def write_game(folder: Path, name: str, badge_source: str) -> dict:

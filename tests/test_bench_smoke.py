@@ -1,9 +1,12 @@
-"""The server benchmark still runs end to end; its figures are not judged here."""
+"""The benchmarks still run end to end; their figures are not judged here."""
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.stores import POSTGRES
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "server.py"
 
@@ -11,6 +14,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "server.py"
 def test_the_server_benchmark_prints_both_ratios_for_both_operations():
     result = subprocess.run(
         [sys.executable, str(BENCH), "--quick"],
+        check=False,
         capture_output=True,
         text=True,
         timeout=300,
@@ -20,3 +24,23 @@ def test_the_server_benchmark_prints_both_ratios_for_both_operations():
     for operation in ("score submission", "leaderboard read"):
         row = re.search(rf"^{operation} +([\d,]+/s +){{3}}(\d+\.\d+) +(\d+\.\d+)$", result.stdout, re.MULTILINE)
         assert row, f"no figures for {operation}:\n{result.stdout}"
+
+
+def test_the_scale_benchmark_prints_its_plans_and_its_table(postgres_schema):
+    """On the tests' database (the fixture skips, or fails in CI, when it does not answer); the
+    benchmark makes schemas of its own."""
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("scale.py")), "--quick"],
+        env={**os.environ, "BENCH_POSTGRES_DSN": POSTGRES},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the bulk path wrote what the store's API writes" in result.stdout
+    assert "PostgreSQL holds every acknowledged score" in result.stdout
+    assert result.stdout.count("Execution Time:") == 6
+    for row in ("rank, last place median ms", "around p99 ms", "scores/s, 2 workers"):
+        assert re.search(rf"^{row} +[\d.,]+ ", result.stdout, re.MULTILINE), f"no {row}:\n{result.stdout}"
+    assert re.search(r"^2 workers / 1 worker +x\d+\.\d\d ", result.stdout, re.MULTILINE), result.stdout

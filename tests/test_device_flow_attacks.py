@@ -15,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tests.badge_client import Badge
 from tests.people import Person, csrf_token
-from tests.test_device_flow import Badge, assert_oauth_error
+from tests.test_device_flow import assert_oauth_error
 
 BROWSER_FROM = {"origin": "http://127.0.0.1:{port}", "sec-fetch-site": "same-site"}
 """What a browser says about a form posted from the attacker's page (another port of this host)."""

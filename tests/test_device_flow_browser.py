@@ -5,8 +5,9 @@ poll gets the tokens and its score is accepted."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.badge_client import Badge
 from tests.people import Person
-from tests.test_device_flow import Badge, assert_oauth_error
+from tests.test_device_flow import assert_oauth_error
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}

@@ -14,8 +14,9 @@ from arcade.plugins.idp_builtin.codes import USER_CODE_SPACE
 from arcade.plugins.idp_builtin.pages import typed_code_budgets
 from arcade.plugins.idp_builtin.provider import BuiltinSettings
 
+from tests.badge_client import Badge
 from tests.people import Person, csrf_token, forms, visible_text
-from tests.test_device_flow import Badge, assert_oauth_error
+from tests.test_device_flow import assert_oauth_error
 
 WRONG = "BBBB-BBBB-BBBB"
 LIVE_CODES = 10**12

@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.simulator import Badge
+from tests.simulator import Badge, logged_in_badge
 
 PLAY = """
 wait menu
@@ -24,15 +24,6 @@ wait result
 wait menu
 exit
 """
-
-
-def logged_in_badge(build, root, server, token: str) -> Badge:
-    """A badge whose session holds ``token`` (the login itself is tested in test_firmware_login)."""
-    (root / "state").mkdir(parents=True)
-    (root / "state" / "session.json").write_text(
-        json.dumps({"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"})
-    )
-    return Badge(build, root, server.url)
 
 
 def leaderboard(server) -> list[tuple[str, int]]:
@@ -92,9 +83,10 @@ def test_a_run_the_server_refuses_is_kept_aside_with_the_reason(badge_build, ser
     refused = {"score": -5, "submission_id": "refused-run-1", "run": {"seed": 1, "ticks": 3, "inputs": []}}
     (queue / "dino.refused-run-1.json").write_text(json.dumps(refused))
 
-    result = badge.play("wait menu\nexit\n")
+    result = badge.play("wait sent\n1 a\n2 -\nwait menu\nexit\n")
 
-    assert result.names() == ["sending", "menu"]
+    assert result.names() == ["sending", "sent", "menu"]
+    assert "1 refused, kept in state/rejected/." in result.last("sent").said
     assert badge.queued() == []
     rejected = tmp_path / "flash" / "state" / "rejected"
     assert json.loads((rejected / "dino.refused-run-1.json").read_text()) == refused
@@ -108,7 +100,8 @@ def test_a_token_the_server_rejects_keeps_the_score_and_asks_to_log_in_again(bad
 
     result = badge.play(PLAY.replace("wait menu\nexit", "wait menu\n1 b\n2 -\nwait account\nexit"))
 
-    assert "Saved on the badge: log in again (B: account) to send it." in result.last("result").said
+    assert "Saved on the badge: your login ended: log in again to send it." in result.last("result").said
+    assert result.last("result").said.endswith("A: menu  B: log in and send")
     assert len(badge.queued()) == 1
     assert badge.state("session.json") is None
     assert result.last("account").text.startswith("Not logged in | Log in | Send waiting scores | 1")
@@ -144,7 +137,7 @@ SIGN_IN_PAGE = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>Sign in
 
 @pytest.mark.parametrize(
     ("reply", "problem"),
-    [(b"", "the server cannot be reached"), (SIGN_IN_PAGE, "the server is in trouble")],
+    [(b"", "the server cannot be reached"), (SIGN_IN_PAGE, "the answer was garbled")],
     ids=["hangs-up", "wifi-sign-in-page"],
 )
 def test_a_server_that_is_not_the_arcade_keeps_the_score_waiting(badge_build, tmp_path, reply, problem):

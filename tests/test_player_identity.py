@@ -13,10 +13,10 @@ from joserfc.jwk import KeySet
 
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import Player, player_id
+from tests.badge_client import Badge
 from tests.conftest import free_port
 from tests.people import Person
 from tests.stores import Stores, submission
-from tests.test_device_flow import Badge
 
 BALLOON = GameInfo(id="balloon", title="Balloon", version="1", package="arcade.games.dino", unit="pumps")
 

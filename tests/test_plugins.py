@@ -55,7 +55,7 @@ def test_plugins_lists_the_builtins_with_version_and_hooks(tmp_path):
     listing = json.loads(result.stdout)
     rows = {row["name"]: row for row in listing["plugins"]}
     assert rows["store_tinydb"]["hooks"] == ["arcade_store"]
-    assert rows["idp_builtin"]["hooks"] == ["arcade_identity_provider", "arcade_routes", "arcade_startup"]
+    assert rows["idp_builtin"]["hooks"] == ["arcade_identity_provider", "arcade_routes", "arcade_shutdown", "arcade_startup"]
     assert rows["dino"]["hooks"] == ["arcade_register_games"]
     assert {row["distribution"] for row in rows.values()} == {"badge-arcade"}
     assert all(row["version"] for row in rows.values())

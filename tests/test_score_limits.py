@@ -1,7 +1,14 @@
 """Score submissions are rate limited per player and per client address: a 429 with
 ``Retry-After``, and nothing stored, while other players go on."""
 
+import os
+
+import pytest
+
+from arcade.sdk import budgets
+from arcade.sdk.budgets import MINUTE, Budget
 from tests.runs import balloon_run
+from tests.stores import Stores
 
 
 def post(app, token: str, score: int, key: str):
@@ -28,3 +35,21 @@ def test_one_address_over_its_budget_gets_a_429_whoever_the_player(make_app):
     app = make_app("scores_per_minute_per_address = 2\n")
     codes = [post(app, app.token(name), 5, f"{name}-run-0").status_code for name in ("ada", "bob", "cyd")]
     assert codes == [201, 201, 429]
+
+
+@pytest.mark.anyio
+async def test_a_scores_budgets_are_taken_in_one_durable_write(tmp_path, monkeypatch):
+    """The player's and the address's counters reach the journal in one fsync, not one after the
+    other: every score waits for them before its replay, and under load each fsync is a wait."""
+    store = await Stores("tinydb", tmp_path).open()
+    player, address = Budget("scores:ada", 30, MINUTE), Budget("scores-from:127.0.0.1", 3000, MINUTE)
+    await budgets.spend(store, 1000, player, address)  # the journal's file is made, its folder synced
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda descriptor: synced.append(descriptor) or real_fsync(descriptor))
+
+    await budgets.spend(store, 1001, player, address)
+
+    assert len(synced) == 1
+    assert [await store.add_to_counter(budget.key, 1001, MINUTE, 0) for budget in (player, address)] == [2, 2]
+    await store.close()

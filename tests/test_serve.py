@@ -9,10 +9,13 @@ import httpx
 from arcade.plugins.idp_builtin import keys
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 
+from tests.runs import balloon_run
+from tests.waiting import logged
+
 
 def local_tokens(server, count: int) -> list[str]:
     """Tokens for many players, signed with the server's key (the `arcade token` way, in bulk)."""
-    provider = BuiltinProvider(server.url, keys.load_or_create(server.data), BuiltinSettings())
+    provider = BuiltinProvider(server.url, keys.KeyRing.in_folder(server.data), BuiltinSettings())
     return [provider.issue_access_token(subject=f"p{index}", name=f"p{index}") for index in range(count)]
 
 
@@ -89,3 +92,19 @@ def test_a_request_head_past_its_limit_is_a_431_before_it_is_read_and_the_next_r
         while answers.count(b"HTTP/1.1 200 OK") < 2:
             answers += client.recv(65536)
     assert b"431" not in answers
+
+
+def test_a_client_gone_before_its_body_arrived_is_logged_as_gone_not_as_a_failure(server):
+    """A badge whose Wi-Fi drops mid-request is no failure of the server: no error, no traceback."""
+    body = json.dumps({"score": 3, "run": balloon_run(3), "submission_id": "gone-run-0001"}).encode()
+    head = (
+        f"POST /api/v1/games/balloon/scores HTTP/1.1\r\nHost: arcade\r\nAuthorization: Bearer {server.token('ada')}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(head + body[: len(body) // 2])
+
+    log = logged(server, "POST /api/v1/games/balloon/scores 400")
+    assert "went away before its request arrived whole" in log
+    assert " ERROR " not in log and "Traceback" not in log
+    assert server.get("/api/v1/games/balloon/leaderboard").json()["entries"] == []

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.badge_client import Badge
 from tests.conftest import RunningServer
 from tests.people import Person
 from tests.stores import POSTGRES, postgres_dsn, postgres_settings
 from tests.tcp_proxy import TcpProxy
-from tests.test_device_flow import Badge
 
 
 def names_and_scores(server: RunningServer) -> list[tuple[str, int]]:

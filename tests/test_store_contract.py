@@ -39,6 +39,26 @@ async def test_only_a_players_best_counts_and_the_answer_says_so(store):
     assert await board(store) == [(1, "ada", 90)]
 
 
+async def test_ranks_stay_exact_while_many_players_raise_their_bests_at_once(store):
+    """Each rank is one plus the players with a better best, after bests rose and tied concurrently."""
+    sent = {f"p{index}": [(index * 7 + run * 5) % 13 for run in range(4)] for index in range(40)}
+    await asyncio.gather(
+        *(
+            store.submit_score(POINTS, person(name), submission(score, f"{name}-run-{run}"))
+            for name, scores in sent.items()
+            for run, score in enumerate(scores)
+        )
+    )
+    best = {name: max(scores) for name, scores in sent.items()}
+    expected = {name: 1 + sum(other > score for other in best.values()) for name, score in best.items()}
+    page = await store.leaderboard(POINTS, 100)
+    assert {entry.player.name: entry.rank for entry in page.entries} == expected
+    for name in ("p0", "p13", "p39"):
+        (found,) = await store.player_bests(person(name).id, [POINTS])
+        around = await store.around(POINTS, person(name).id, 3)
+        assert found.rank == expected[name] == next(e.rank for e in around.entries if e.player.name == name)
+
+
 async def test_the_same_submission_is_stored_once_and_answered_the_same(store):
     ada = person("ada")
     answer, stored = await store.submit_score(POINTS, ada, submission(40, "ada-run-1"))
@@ -189,7 +209,8 @@ async def test_a_merged_tie_keeps_who_got_there_first(store):
     assert [(entry.rank, entry.player.name) for entry in page.entries] == [(1, "ada"), (1, "bob"), (1, "cy")]
     first = await store.leaderboard(POINTS, 1)
     assert [entry.player.name for entry in (await store.leaderboard(POINTS, 2, first.next_cursor)).entries] == [
-        "bob", "cy"
+        "bob",
+        "cy",
     ]
 
 

@@ -2,6 +2,7 @@
 clear error when the database is not there, compact runs, and reads that never scan all scores."""
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import msgspec
 import pytest
 from arcade.plugins.store_postgres import runs
 from arcade.plugins.store_postgres import store as store_sql
+from arcade.plugins.store_postgres.schema import MIGRATIONS, VERSION
 
 from arcade.sdk.models import Run
 from arcade.sdk.store import StoredPlayer, StoredScore, StoreError
@@ -23,6 +25,7 @@ from tests.stores import (
     POINTS,
     POSTGRES,
     Stores,
+    board,
     drop_schema,
     new_schema,
     person,
@@ -64,9 +67,12 @@ def test_arcade_db_upgrade_makes_the_schema_then_says_it_is_current(tmp_path, po
     folder = site(tmp_path, postgres_settings(postgres_schema))
     first = run_arcade("db", "upgrade", cwd=folder)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "upgraded the postgres store's schema from version 0 to 1\n"
+    assert first.stdout == f"upgraded the postgres store's schema from version 0 to {VERSION}\n"
     again = run_arcade("db", "upgrade", cwd=folder)
-    assert again.stdout == "the postgres store's schema is at version 1, the newest this arcade knows: nothing to do\n"
+    assert (
+        again.stdout
+        == f"the postgres store's schema is at version {VERSION}, the newest this arcade knows: nothing to do\n"
+    )
     tables = asyncio.run(sql("SELECT tablename FROM pg_tables WHERE schemaname = $1", postgres_schema))
     assert {"players", "scores", "bests", "records", "counters"} <= {row["tablename"] for row in tables}
 
@@ -79,7 +85,8 @@ def test_a_schema_newer_than_this_arcade_is_refused_and_left_alone(tmp_path, pos
         result = run_arcade(*command, cwd=folder)
         assert result.returncode == 2, result.stderr
         assert (
-            f"the PostgreSQL schema '{postgres_schema}' is at version 7, newer than this arcade's (1)" in result.stderr
+            f"the PostgreSQL schema '{postgres_schema}' is at version 7, newer than this arcade's ({VERSION})"
+            in result.stderr
         )
         assert "Upgrade badge-arcade" in result.stderr
     assert asyncio.run(sql(f'SELECT version FROM "{postgres_schema}".schema_version'))[0]["version"] == 7
@@ -92,9 +99,51 @@ def test_two_processes_starting_on_a_new_database_make_the_schema_once(tmp_path,
         return await asyncio.gather(*(asyncio.to_thread(run_arcade, "db", "upgrade", cwd=folder) for _ in range(2)))
 
     assert sorted(result.stdout for result in asyncio.run(both())) == [
-        "the postgres store's schema is at version 1, the newest this arcade knows: nothing to do\n",
-        "upgraded the postgres store's schema from version 0 to 1\n",
+        f"the postgres store's schema is at version {VERSION}, the newest this arcade knows: nothing to do\n",
+        f"upgraded the postgres store's schema from version 0 to {VERSION}\n",
     ]
+
+
+async def test_an_arcade_at_schema_version_1_is_upgraded_with_the_ranks_it_had(stores):
+    """Its boards were kept before ``standings`` counted the players of each score: the upgrade counts
+    them, and ranks, ties and the ranks of later scores come out as they did."""
+    connection = await asyncpg.connect(POSTGRES)
+    try:
+        async with connection.transaction():
+            await connection.execute(f'CREATE SCHEMA "{stores.schema}"; SET LOCAL search_path TO "{stores.schema}"')
+            await connection.execute(
+                "CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (1)"
+            )
+            await connection.execute(MIGRATIONS[0])
+            for number, (name, score) in enumerate([("ada", 50), ("bob", 40), ("cy", 40), ("dee", 30), ("eve", 20)]):
+                ada = person(name)
+                await connection.execute(
+                    "INSERT INTO players (id, issuer, subject, name) VALUES ($1, $2, $3, $4)",
+                    ada.id,
+                    ada.issuer,
+                    ada.subject,
+                    name,
+                )
+                await connection.execute(
+                    "INSERT INTO scores (player, submission_id, game, score, ordered, run, best, rank, new_best) "
+                    "VALUES ($1, $2, 'points', $3, $4, '', $3, $5, true)",
+                    ada.id,
+                    f"{name}-run-1",
+                    score,
+                    -score,
+                    number + 1,
+                )
+            await connection.execute("INSERT INTO bests SELECT game, player, ordered, seq, score, at FROM scores")
+    finally:
+        await connection.close()
+    store = await stores.open()
+    assert [row["version"] for row in await sql(f'SELECT version FROM "{stores.schema}".schema_version')] == [VERSION]
+    assert await board(store) == [(1, "ada", 50), (2, "bob", 40), (2, "cy", 40), (4, "dee", 30), (5, "eve", 20)]
+    answer, _ = await store.submit_score(POINTS, person("eve"), submission(45, "eve-run-2"))
+    assert answer.rank == 2
+    assert await board(store) == [(1, "ada", 50), (2, "eve", 45), (3, "bob", 40), (3, "cy", 40), (5, "dee", 30)]
+    (dee,) = await store.player_bests(person("dee").id, [POINTS])
+    assert dee.rank == 5
 
 
 # -- settings and secrets -----------------------------------------------------------------------
@@ -148,14 +197,6 @@ def test_without_the_driver_the_store_says_which_extra_to_install(tmp_path, post
     assert result.returncode == 2
     assert "the postgres store needs the asyncpg driver" in result.stderr
     assert "pip install 'badge-arcade[postgres]'" in result.stderr
-
-
-def test_several_workers_are_refused_until_they_are_built(tmp_path, postgres_schema):
-    result = run_arcade(
-        "serve", "--workers", "2", "--port", str(free_port()), cwd=site(tmp_path, postgres_settings(postgres_schema))
-    )
-    assert result.returncode == 2
-    assert "serving with 2 worker processes is not built yet" in result.stderr
 
 
 @pytest.mark.parametrize("where", ["a port where nothing listens", "a database that does not exist"])
@@ -244,26 +285,71 @@ async def test_top_of_board_a_rank_and_around_a_player_read_the_index_not_every_
             INSERT INTO bests SELECT game, player, ordered, seq, score, at FROM scores;
             """
         )
-        for table in ("players", "scores", "bests", "boards"):
+        for table in ("players", "scores", "bests", "boards", "standings"):
             await connection.execute(f"VACUUM ANALYZE {table}")
         middle = await connection.fetchrow(
             "SELECT player, ordered, seq FROM bests ORDER BY ordered, seq OFFSET $1 LIMIT 1", PLAYERS // 2
         )
         key = (middle["ordered"], middle["seq"])
         reads = {
-            "top of the board": (store_sql.PAGE_FROM, "points", *store_sql.FIRST, 11),
-            "the page after a cursor": (store_sql.PAGE_AFTER, "points", *key, 11),
-            "the start of the page around a player": (store_sql.AROUND_START, "points", *key, 5),
-            "the ranks on a page": (store_sql.BEFORE, "points", *key),
-            "a player's rank": (store_sql.BESTS, middle["player"], ["points"]),
+            "top of the board": ("bests_ranked", store_sql.PAGE_FROM, "points", *store_sql.FIRST, 11),
+            "the page after a cursor": ("bests_ranked", store_sql.PAGE_AFTER, "points", *key, 11),
+            "the start of the page around a player": ("bests_ranked", store_sql.AROUND_START, "points", *key, 5),
+            "the ranks on a page": ("standings", store_sql.BEFORE, "points", *key),
+            "a player's rank": ("standings", store_sql.BESTS, middle["player"], ["points"]),
         }
-        for read, (query, *args) in reads.items():
+        for read, (index, query, *args) in reads.items():
             plan = "\n".join(row[0] for row in await connection.fetch(f"EXPLAIN {query}", *args))
-            assert "bests_ranked" in plan and not re.search(r"Seq Scan on (bests|players|scores)", plan), (
-                f"{read}:\n{plan}"
-            )
+            assert index in plan and not re.search(r"Seq Scan on (bests|players|scores)", plan), f"{read}:\n{plan}"
     finally:
         await connection.close()
     page = await store.around(POINTS, middle["player"], 5)
     (best,) = await store.player_bests(middle["player"], [POINTS])
     assert (page.players, page.entries[2].player.id, page.entries[2].rank) == (PLAYERS, middle["player"], best.rank)
+
+
+SCORES, TIES = 100, 200
+"""A board of 20,000 players on 100 scores, each held by 200 of them."""
+
+
+def rows_read(plan: dict) -> int:
+    """Rows every scan of a table in an EXPLAIN ANALYZE plan read, those its filter dropped included."""
+    read = 0
+    if "Relation Name" in plan:
+        read = (plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)) * plan["Actual Loops"]
+    return read + sum(rows_read(child) for child in plan.get("Plans", []))
+
+
+async def test_a_rank_at_the_bottom_reads_a_row_per_better_score_not_per_better_player(store, stores):
+    """The last of 20,000 players: their rank and the ranks on the page around them read the 99
+    better scores' counts and their ties, not the 19,999 better bests."""
+    connection = await asyncpg.connect(POSTGRES, server_settings={"search_path": stores.schema})
+    try:
+        await connection.execute(
+            f"""
+            INSERT INTO players (id, issuer, subject, name) SELECT 'p' || i, 'https://id.test', 's' || i, 'p' || i
+                FROM generate_series(1, {SCORES * TIES}) AS i;
+            INSERT INTO scores (player, submission_id, game, score, ordered, run, best, rank, new_best)
+                SELECT 'p' || i, 'run-' || i, 'points', i % {SCORES}, -(i % {SCORES}), '', 0, 0, true
+                FROM generate_series(1, {SCORES * TIES}) AS i;
+            INSERT INTO bests SELECT game, player, ordered, seq, score, at FROM scores;
+            """
+        )
+        for table in ("players", "scores", "bests", "boards", "standings"):
+            await connection.execute(f"VACUUM ANALYZE {table}")
+        last = await connection.fetchrow(
+            "SELECT player, ordered, seq FROM bests ORDER BY ordered DESC, seq DESC LIMIT 1"
+        )
+        reads = {
+            "a player's rank": (store_sql.BESTS, last["player"], ["points"]),
+            "the ranks on a page": (store_sql.BEFORE, "points", last["ordered"], last["seq"]),
+        }
+        for read, (query, *args) in reads.items():
+            (plan,) = json.loads(await connection.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {query}", *args))
+            assert rows_read(plan["Plan"]) <= SCORES + TIES, f"{read}:\n{json.dumps(plan, indent=1)}"
+    finally:
+        await connection.close()
+    (best,) = await store.player_bests(last["player"], [POINTS])
+    page = await store.around(POINTS, last["player"], 3)
+    assert best.rank == page.entries[-1].rank == 1 + (SCORES - 1) * TIES
+    assert [entry.player.id for entry in page.entries][-1] == last["player"]

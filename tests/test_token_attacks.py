@@ -56,7 +56,7 @@ def claims_for(app, **changes) -> dict:
 
 
 def signed(app, claims: dict, typ: str = "at+jwt", key=None) -> str:
-    key = key or app.arcade.identity.keys.keys[0]
+    key = key or app.arcade.identity.keys.current.signing
     return jwt.encode({"alg": "ES256", "typ": typ, "kid": key.kid}, claims, key)
 
 
@@ -77,7 +77,7 @@ def test_alg_none_is_refused(app):
 
 def test_hs256_signed_with_the_public_key_is_refused(app):
     public = json.dumps(app.arcade.identity.public_keys()["keys"][0]).encode()
-    head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": app.arcade.identity.keys.keys[0].kid}).encode())
+    head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": app.arcade.identity.keys.current.signing.kid}).encode())
     body = b64(json.dumps(claims_for(app)).encode())
     signature = b64(hmac.new(public, f"{head}.{body}".encode(), hashlib.sha256).digest())
     assert "could not be verified" in refused(app, f"{head}.{body}.{signature}")

@@ -26,10 +26,10 @@ import pytest
 
 from arcade.games.dino import badge as dino
 from arcade.scoring.playback import play
+from tests.badge_client import Badge
 from tests.conftest import ROOT, RunningServer, free_port
 from tests.people import Person, visible_text
 from tests.runs import dino_run
-from tests.test_device_flow import Badge
 
 NO_SOURCES = {"PYTHONPATH": ""}
 """The environment's overrides for the venv's programs: an empty PYTHONPATH adds nothing."""

@@ -15,7 +15,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal
+
+import msgspec
 
 from arcade.sdk.errors import ArcadeError
 from arcade.sdk.game import GameInfo
@@ -41,6 +44,33 @@ class Module:
     source: Path
     target: str
     """Path on the badge, relative to its root, of the module as source (``games/dino.py``)."""
+
+
+BuildPath = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
+"""A file's place in the build and on the badge: relative, separated by ``/``."""
+
+
+class ManifestGame(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    version: str
+    order: Literal["higher", "lower"]
+    unit: str
+    module: BuildPath
+
+
+class ManifestFile(msgspec.Struct, kw_only=True):
+    path: BuildPath
+    size: int
+    sha256: str
+
+
+class Manifest(msgspec.Struct, kw_only=True):
+    """``manifest.json``: the games for the launcher, every file with its size and sha256."""
+
+    mpy: str
+    games: list[ManifestGame]
+    files: list[ManifestFile]
 
 
 BADGE_TOOLS = "install the badge tools with: pip install 'badge-arcade[badge]'"
@@ -81,7 +111,7 @@ def build(
     mpy: str | None = None,
     firmware: Path = FIRMWARE,
     progress: Callable[[str], None] = print,
-) -> dict:
+) -> Manifest:
     """Compiles everything into ``out`` (emptied first) and answers the manifest written there."""
     compiler = [find_program("mpy-cross")]
     if mpy is not None:
@@ -101,37 +131,59 @@ def build(
         else:
             _compile(compiler, module, destination)
         data = destination.read_bytes()
-        files.append({"path": target, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        files.append(ManifestFile(path=target, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
         progress(f"[{number:>2}/{len(sources)}] {target:<24} {len(data):>6} bytes  from {_shown(module.source)}")
-    manifest = {
-        "mpy": version,
-        "games": [
-            {
-                "id": game.id,
-                "title": game.title,
-                "version": game.version,
-                "order": game.order,
-                "unit": game.unit,
-                "module": f"games/{game.id}.mpy",
-            }
+    manifest = Manifest(
+        mpy=version,
+        games=[
+            ManifestGame(
+                id=game.id,
+                title=game.title,
+                version=game.version,
+                order=game.order,
+                unit=game.unit,
+                module=f"games/{game.id}.mpy",
+            )
             for game in sorted(games, key=lambda game: (game.sort_order, game.title))
         ],
-        "files": files,
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    total = sum(file["size"] for file in files)
+        files=files,
+    )
+    (out / MANIFEST).write_text(json.dumps(msgspec.to_builtins(manifest), indent=1) + "\n")
+    total = sum(file.size for file in files)
     progress(f"built {len(files)} files, {total} bytes, .mpy version {version}, into {out}")
     return manifest
 
 
-def read_manifest(folder: Path) -> dict:
-    """The manifest of a finished build, or a BuildError saying how to make one."""
+def read_manifest(folder: Path) -> Manifest:
+    """The manifest of a finished build, every file it lists inside the build and there, or a
+    BuildError saying what is wrong and how to make a good one."""
+    path = folder / MANIFEST
     try:
-        return json.loads((folder / MANIFEST).read_text())
+        manifest = msgspec.json.decode(path.read_bytes(), type=Manifest)
     except FileNotFoundError:
         raise BuildError(f"{folder} holds no build (no {MANIFEST}); run arcade build first") from None
-    except ValueError as error:
-        raise BuildError(f"{folder / MANIFEST} is damaged ({error}); run arcade build again") from None
+    except msgspec.DecodeError as error:  # a ValidationError too: the wrong shape
+        raise BuildError(f"{path} is damaged ({error}); run arcade build again") from None
+    for entry in manifest.files:
+        if ".." in PurePosixPath(entry.path).parts:
+            raise BuildError(f"{path} is damaged (it lists {entry.path}, outside the build); run arcade build again")
+        if not (folder / entry.path).is_file():
+            raise BuildError(f"{path} lists {entry.path}, which the build does not hold; run arcade build again")
+    return manifest
+
+
+def check_files(folder: Path, manifest: Manifest) -> None:
+    """A BuildError unless each file of the build has the size and sha256 its manifest lists.
+
+    For what goes onto a real badge; the simulator lays a build out as it is, so a test can
+    give the badge a damaged file."""
+    for entry in manifest.files:
+        data = (folder / entry.path).read_bytes()
+        if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise BuildError(
+                f"{folder / MANIFEST} lists {entry.path} with another size or sha256 than it has; "
+                "run arcade build again"
+            )
 
 
 def _mpy_version(compiler: list[str]) -> str:
@@ -150,7 +202,7 @@ def _compile(compiler: list[str], module: Module, destination: Path) -> None:
     )
     if result.returncode != 0:
         message = (result.stderr or result.stdout).strip()
-        line = re.search(r'line (\d+)', message)
+        line = re.search(r"line (\d+)", message)
         error = message.splitlines()[-1] if message else f"mpy-cross exited with {result.returncode}"
         where = f"{_shown(module.source)} line {line.group(1)}" if line else _shown(module.source)
         raise BuildError(f"{where}: {error}")

@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from arcade.badge.build import BuildError, find_program, read_manifest
+from arcade.badge.build import BuildError, check_files, find_program, read_manifest
 from arcade.sdk.errors import ArcadeError
 
-SIM_ONLY = {"hal/sim.mpy"}
+SIM_ONLY = {"hal/sim.mpy", "hal/simflash.mpy"}
 
 
 class DeployError(ArcadeError):
@@ -44,7 +44,8 @@ def check_server(url: str) -> str:
 def mpremote_arguments(build: Path, server: str, device: str = "auto") -> list[str]:
     """The arguments of the one mpremote call that installs ``build`` on the badge."""
     manifest = read_manifest(build)
-    paths = [entry["path"] for entry in manifest["files"] if entry["path"] not in SIM_ONLY] + ["manifest.json"]
+    check_files(build, manifest)
+    paths = [entry.path for entry in manifest.files if entry.path not in SIM_ONLY] + ["manifest.json"]
     folders = sorted({str(Path(path).parent) for path in paths} - {"."})
     config = json.dumps({"server": server})
     setup = (

@@ -51,11 +51,11 @@ def parse_script(text: str, name: str = "script") -> list[str]:
         if words[0] == "wait" and len(words) == 2:
             steps.append(f"wait {words[1]}")
             frame = 0
-        elif words[0] == "speed" and len(words) == 2 and words[1].isdigit() and int(words[1]) > 0:
+        elif words[0] == "speed" and len(words) == 2 and _number(words[1]) and int(words[1]) > 0:
             steps.append(f"speed {words[1]}")
         elif words == ["exit"]:
             steps.append("exit")
-        elif len(words) == 2 and words[0].isdigit():
+        elif len(words) == 2 and _number(words[0]):
             if int(words[0]) < frame:
                 raise SimError(f"{where}: frame {words[0]} comes before frame {frame}; frames only go forward")
             frame = int(words[0])
@@ -66,6 +66,12 @@ def parse_script(text: str, name: str = "script") -> list[str]:
                 f"(like '12 a+up' or '14 -'), 'speed N' or 'exit'"
             )
     return steps
+
+
+def _number(word: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` takes ``²``, which ``int`` refuses, and ``١٢``, which the
+    badge's MicroPython cannot read."""
+    return word.isascii() and word.isdigit()
 
 
 def _mask(buttons: str, where: str) -> int:
@@ -90,6 +96,8 @@ class Simulator:
     screenshots: Path | None = None
     timeout: float | None = None
     terminal: bool = False
+    flash_free: int | None = None
+    """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     panel: bytearray = field(default_factory=lambda: bytearray(WIDTH * HEIGHT // 8))
@@ -99,10 +107,10 @@ class Simulator:
         """Lays the build onto the simulated flash, keeping the badge's state/ from earlier runs."""
         manifest = read_manifest(self.build)
         self.root.mkdir(parents=True, exist_ok=True)
-        for entry in manifest["files"] + [{"path": "manifest.json"}]:
-            target = self.root / entry["path"]
+        for path in [entry.path for entry in manifest.files] + ["manifest.json"]:
+            target = self.root / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.build / entry["path"], target)
+            shutil.copyfile(self.build / path, target)
         (self.root / "config.json").write_text(json.dumps({"server": self.server}) + "\n")
         if self.screenshots:
             self.screenshots.mkdir(parents=True, exist_ok=True)
@@ -118,6 +126,8 @@ class Simulator:
             "ARCADE_SIM_SCRIPT": "\n".join(self.script or []),
             "ARCADE_SIM_PANEL": "1" if self.terminal or self.screenshots else "0",
         }
+        if self.flash_free is not None:
+            env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)
         child = subprocess.Popen(
             [micropython, "-X", f"heapsize={self.heap}", "main.py"],
             cwd=self.root,

@@ -136,7 +136,13 @@ def load(
     origins = {}
     for variable, value in environ.items():
         if variable.startswith(ENV_PREFIX) and variable not in _ENV_NOT_SETTINGS:
-            key = ".".join(part.lower() for part in variable[len(ENV_PREFIX):].split("__"))
+            parts = variable[len(ENV_PREFIX) :].split("__")
+            if not all(parts):
+                raise ConfigError(
+                    f"{variable} (environment): names no setting; join the parts of a key with double "
+                    "underscores, like ARCADE_SERVER__PORT for [server] port"
+                )
+            key = ".".join(part.lower() for part in parts)
             origins[key] = _put(raw, key, _parse_value(value), f"{variable} (environment)")
     for key, (flag, value) in (flags or {}).items():
         origins[key] = _put(raw, key, value, f"{flag} (command line)")
@@ -172,7 +178,10 @@ def _put(raw: dict[str, Any], key: str, value, origin: str) -> str:
 
 def _public_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be where badges and browsers reach the arcade, or None if it can."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # an unclosed [ of an IPv6 address
+        return f"{url!r} is not a URL ({error})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return (
             "expected the http:// or https:// address badges and browsers reach the arcade at, like "

@@ -124,15 +124,16 @@ async def export(arcade: Arcade, path: Path, progress: Progress) -> Summary:
                 written += len(data)
 
             write(Header(format=FORMAT, version=VERSION, created=datetime.now(UTC), store=arcade.active()["store"]))
-            keys = getattr(arcade.identity, "signing_keys", None)
-            if keys is not None:
-                key_set = keys()
-                write(SigningKeys(keys=key_set))
-                summary.signing_keys = len(key_set["keys"])
             await arcade.store.start()
             try:
+                keys = await _signing_keys(arcade)
+                if keys is not None:
+                    write(SigningKeys(keys=keys))
+                    summary.signing_keys = len(keys["keys"])
                 async with aclosing(arcade.store.export()) as items:
                     async for item in items:
+                        if _carried_apart(arcade, item):
+                            continue
                         write(item)
                         summary.add(item)
                         if summary.counts.total() % BATCH_ITEMS == 0:
@@ -166,7 +167,7 @@ async def import_(arcade: Arcade, summary: Summary, progress: Progress) -> Summa
     games, store = list(arcade.games.values()), arcade.store
     await store.start()
     try:
-        difference = await _difference(path, store, progress, summary.size, complete=False)
+        difference = await _difference(arcade, path, progress, summary.size, complete=False)
         if difference is not None:
             raise TransferError(
                 f"the {arcade.active()['store']} store is not empty: {difference}; nothing was changed. arcade "
@@ -175,7 +176,7 @@ async def import_(arcade: Arcade, summary: Summary, progress: Progress) -> Summa
             )
         save_keys = getattr(arcade.identity, "save_signing_keys", None)
         if summary.key_set is not None and save_keys is not None:
-            save_keys(summary.key_set)
+            await save_keys(summary.key_set)
             summary.keys_used = True
         batch, size, done, items = [], 0, 0, 0
         for item, length in _items(path):
@@ -188,7 +189,7 @@ async def import_(arcade: Arcade, summary: Summary, progress: Progress) -> Summa
         if batch:
             await store.restore(batch, games)
         progress("importing", summary.size, summary.size, items)
-        difference = await _difference(path, store, progress, summary.size, complete=True)
+        difference = await _difference(arcade, path, progress, summary.size, complete=True)
         if difference is not None:
             raise TransferError(
                 f"after importing {path}, the {arcade.active()['store']} store does not hold what the file holds: "
@@ -268,7 +269,7 @@ def _items(path: Path) -> Iterator[tuple[Stored, int]]:
                 yield line, len(data)
 
 
-async def _difference(path: Path, store, progress: Progress, total: int, *, complete: bool) -> str | None:
+async def _difference(arcade: Arcade, path: Path, progress: Progress, total: int, *, complete: bool) -> str | None:
     """The first thing the store holds that the file does not hold as it is, in words; with
     ``complete``, also the first thing the file holds that the store lacks. None: there is none.
 
@@ -277,12 +278,12 @@ async def _difference(path: Path, store, progress: Progress, total: int, *, comp
     """
     stage = "verifying" if complete else "comparing"
     wanted, done, matched = _items(path), 0, 0
-    async with aclosing(store.export()) as exported:
+    async with aclosing(arcade.store.export()) as exported:
         held = await anext(exported, None)
         given, length = next(wanted, (None, 0))
         while held is not None or given is not None:
             now = time.time()
-            if held is not None and not _live(held, now):
+            if held is not None and (not _live(held, now) or _carried_apart(arcade, held)):
                 held = await anext(exported, None)
                 continue
             if given is not None and not _live(given, now):
@@ -307,6 +308,19 @@ async def _difference(path: Path, store, progress: Progress, total: int, *, comp
                 progress(stage, done, total, matched)
     progress(stage, total, total, matched)
     return None
+
+
+async def _signing_keys(arcade: Arcade) -> dict | None:
+    """The identity provider's signing keys, if it keeps keys of its own (the built-in one does)."""
+    keys = getattr(arcade.identity, "signing_keys", None)
+    return None if keys is None else await keys()
+
+
+def _carried_apart(arcade: Arcade, item: Stored) -> bool:
+    """Whether ``item`` is the record a shared store keeps the signing keys in: the file carries them
+    on a line of their own whatever the store, and the provider keeps them where its store needs."""
+    record = getattr(arcade.identity, "keys_record", None)
+    return isinstance(item, StoredRecord) and (item.kind, item.key) == record
 
 
 def _order(item: Stored) -> tuple:

@@ -1,5 +1,6 @@
 """Attempt budgets and rate limits, counted in the store so that they hold across server processes."""
 
+import asyncio
 from typing import NamedTuple
 
 from litestar.connection import ASGIConnection
@@ -32,21 +33,23 @@ async def spend(store: Store, now: int, *budgets: Budget) -> None:
     """Take one attempt from each budget at second ``now``, or none and raise :class:`TooManyAttempts`.
 
     A spent budget is refused without a write, so hammering costs the store nothing;
-    two processes racing for the last attempt both count and the loser gives it back.
+    two processes racing for the last attempt both count and the loser gives it back. The
+    attempts are taken together, so a store that commits concurrent changes at once (the
+    TinyDB store's journal) makes them durable in one write, not one after the other.
     """
     for budget in budgets:
         if await store.add_to_counter(budget.key, now, budget.window, 0) >= budget.limit:
             raise TooManyAttempts(budget.window)
-    for taken, budget in enumerate(budgets, start=1):
-        if await store.add_to_counter(budget.key, now, budget.window) > budget.limit:
-            await give_back(store, now, *budgets[:taken])
-            raise TooManyAttempts(budget.window)
+    counts = await asyncio.gather(*(store.add_to_counter(budget.key, now, budget.window) for budget in budgets))
+    over = [budget for budget, count in zip(budgets, counts, strict=True) if count > budget.limit]
+    if over:
+        await give_back(store, now, *budgets)
+        raise TooManyAttempts(over[0].window)
 
 
 async def give_back(store: Store, now: int, *budgets: Budget) -> None:
     """Return the attempts :func:`spend` took at second ``now`` (it turned out not to count)."""
-    for budget in budgets:
-        await store.add_to_counter(budget.key, now, budget.window, -1)
+    await asyncio.gather(*(store.add_to_counter(budget.key, now, budget.window, -1) for budget in budgets))
 
 
 def address_of(connection: ASGIConnection) -> str:

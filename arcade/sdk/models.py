@@ -5,12 +5,13 @@ They are the wire contract with the badges: change them only compatibly.
 
 import base64
 import hashlib
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
-from arcade.sdk.identity import DeviceSettings
+from arcade.sdk.identity import DeviceSettings, Principal, Profile
 
 MAX_RUN_INPUTS = 20_000
 BUTTONS_MASK_MAX = 0xFF
@@ -67,6 +68,32 @@ class Player(msgspec.Struct, kw_only=True):
     def ref(self) -> PlayerRef:
         return PlayerRef(id=self.id, name=self.name, picture=self.picture)
 
+    @classmethod
+    def of(cls, principal: Principal, profile: Profile, picture: str | None) -> "Player":
+        """The player a verified token speaks for, as any store can keep it and any page show it.
+
+        Whatever a provider sends: the id comes from the subject exactly as sent, so it stays the
+        same player; the name loses its control characters (a NUL, which PostgreSQL's text cannot
+        hold, a newline, an escape), and the stored issuer and subject their NULs."""
+        name = _printable(profile.name)[:NAME_LENGTH] or _printable(principal.subject)[:NAME_LENGTH] or "player"
+        return cls(
+            id=player_id(principal.issuer, principal.subject),
+            issuer=principal.issuer.replace("\x00", "\ufffd"),
+            subject=principal.subject.replace("\x00", "\ufffd"),
+            name=name,
+            picture=picture,
+        )
+
+
+NAME_LENGTH = 64
+"""The most characters of a name a leaderboard shows."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each run of control characters (C0, DEL, C1) made one space, trimmed."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
 
 class ScoreAccepted(msgspec.Struct, kw_only=True):
     """The answer to a score submission; the same submission_id answers it again unchanged."""
@@ -122,7 +149,6 @@ class PlayerDetail(msgspec.Struct, kw_only=True):
     bests: list[PlayerBest]
 
 
-
 class BadgeGame(msgspec.Struct, kw_only=True):
     id: str
     title: str
@@ -139,4 +165,3 @@ class BadgeInfo(msgspec.Struct, kw_only=True):
     """Unix seconds; the badge uses it for display only and never trusts its own clock."""
     games: list[BadgeGame]
     identity: DeviceSettings
-

@@ -5,9 +5,9 @@ against every store, so a new store is correct when that suite passes; the
 records and counters have theirs in ``tests/test_store_records.py``.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -198,4 +198,21 @@ class Store(Protocol):
         export, with nothing else writing meanwhile; later submissions and records get a seq and
         versions after the restored ones. Raises :class:`StoreError` for a score of a game not
         in ``games``.
+        """
+
+
+@runtime_checkable
+class FollowsScores(Protocol):
+    """What a store that several processes share may offer besides :class:`Store`: the scores the
+    other processes accept, so that every process's live pages show every score. A store of one
+    process needs none: its scores reach its live pages through ``arcade_score_accepted``, which is
+    announced only in the process that took the score (so a webhook posts each score once)."""
+
+    async def follow_scores(self, listener: Callable[[ScoreAccepted], None]) -> None:
+        """From now until :meth:`Store.close`, call ``listener`` on the event loop with each score that
+        another process accepted (never this process's own, which it announces itself).
+
+        Best effort, for live pages: a score accepted while the store cannot be reached is missed,
+        not delivered late. Returns once the first attempt to listen is made, whether or not it
+        succeeded; the store keeps trying after an outage by itself.
         """

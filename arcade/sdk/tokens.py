@@ -8,7 +8,7 @@ header the provider's policy asks for (``at+jwt`` per RFC 9068).
 
 import time
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
@@ -37,6 +37,8 @@ def verify(
         raise InvalidToken(f"the token could not be verified ({reason})") from None
     except ValueError:
         raise InvalidToken("the token is not a signed JWT") from None
+    except TypeError:  # joserfc reads a "crit" header that is not a list of names this way
+        raise InvalidToken("the token could not be verified (its header is malformed)") from None
     if typ is not None and str(decoded.header.get("typ", "")).lower() not in {typ, f"application/{typ}"}:
         raise InvalidToken(f"the token's typ must be {typ!r}, got {decoded.header.get('typ')!r}")
     if decoded.claims.get("iss") != issuer:
@@ -58,3 +60,13 @@ def verify(
     except JoseError as error:
         raise InvalidToken(f"the token was rejected: {error.description or error.error}") from None
     return decoded.claims
+
+
+def key_id(token: str) -> str | None:
+    """The ``kid`` the token says it is signed with; None if it names none or is no JWS at all
+    (verification then says what is wrong with it)."""
+    try:
+        kid = jws.extract_compact(token.encode()).protected.get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None

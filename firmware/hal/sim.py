@@ -8,7 +8,8 @@ input frames or from keys on stdin. The clock can run faster than real time, and
 costs the time the real panel takes, so games see the badge's timing.
 
 Settings come from the environment (``arcade sim`` sets them):
-ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1.
+ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1, and
+ARCADE_SIM_FLASH_FREE (bytes) for a nearly full flash (hal/simflash.py).
 """
 
 import gc
@@ -54,6 +55,11 @@ class Badge:
         self._send_panel = os.getenv("ARCADE_SIM_PANEL") == "1"
         self._clock = _Clock(int(os.getenv("ARCADE_SIM_SPEED") or "1"))
         self._input = _Input(os.getenv("ARCADE_SIM_SCRIPT") or "", self._clock)
+        free = os.getenv("ARCADE_SIM_FLASH_FREE")
+        if free is not None:
+            from hal.simflash import mount
+
+            mount(int(free))
 
     def set_screen(self, name):
         """Names the screen being drawn, for scripts (``wait NAME``) and screenshots."""
@@ -218,3 +224,4 @@ class _Input:
             self._key_mask = 0
         self._key_seen = True
         return self._key_mask
+

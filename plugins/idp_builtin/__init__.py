@@ -21,9 +21,12 @@ def arcade_identity_provider(name, settings, context):
     if name != NAME:
         return None
     options = settings.decode(BuiltinSettings)
-    return BuiltinProvider(
-        context.public_url, keys.load_or_create(context.data_dir), options, context.store, key_folder=context.data_dir
-    )
+    store = context.store
+    if store is not None and store.shareable:  # read at arcade_startup, once the store is open
+        ring = keys.KeyRing(keys.StoredKeys(store, context.data_dir))
+    else:
+        ring = keys.KeyRing.in_folder(context.data_dir)
+    return BuiltinProvider(context.public_url, ring, options, store)
 
 
 @hookimpl
@@ -45,6 +48,14 @@ def arcade_routes(context):
 
 @hookimpl
 async def arcade_startup(context):
-    """Before any request: players keyed by an earlier address of this provider move to its stable name."""
+    """Before any request: the signing keys are read, and players keyed by an earlier address of this
+    provider move to its stable name."""
     if isinstance(context.identity, BuiltinProvider):
+        await context.identity.keys.start()
         await addresses.adopt(context.store, context.identity.issuer)
+
+
+@hookimpl
+async def arcade_shutdown(context):
+    if isinstance(context.identity, BuiltinProvider):
+        await context.identity.keys.stop()

@@ -4,12 +4,18 @@ A grant is stored under the digest of its device code, which only the badge
 knows. A person reaches it by one of two keys: the user code they type, or the
 link in the badge's QR code, which carries a long random secret instead of the
 user code so that scanning never counts against the user-code guessing budget.
+
+An approved grant is used up by the poll that gets its tokens, and keeps that answer for the grace
+window (replays.py): a badge whose answer a server stop or its radio cut off polls again and logs
+in, where it would otherwise hear that its code was used while the person saw Approved.
 """
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import msgspec
+from arcade.plugins.idp_builtin import replays
 from arcade.plugins.idp_builtin.codes import digest, new_secret, new_user_code
 from arcade.plugins.idp_builtin.errors import OAuthError
 
@@ -21,6 +27,7 @@ BY_LINK = "device_grant_link"
 SLOW_DOWN_STEP = 5
 """Seconds a ``slow_down`` adds to the interval, for this and every later poll (RFC 8628 §3.5)."""
 _NEW_CODE_ATTEMPTS = 10
+USED = "this device_code was already used; a device code works once"
 
 
 class DeviceGrant(msgspec.Struct, kw_only=True):
@@ -41,6 +48,13 @@ class DeviceGrant(msgspec.Struct, kw_only=True):
     """The username key of the person who approved."""
     auth_time: int | None = None
     """When that person logged in on the verification pages."""
+    used_at: float | None = None
+    replay: str | None = None
+    """The answer the poll that used the grant got, encrypted under a key derived from the device code."""
+
+
+Start = Callable[[DeviceGrant], Awaitable[dict]]
+"""Starts the login of an approved grant and answers its tokens."""
 
 
 class FoundGrant(msgspec.Struct, kw_only=True):
@@ -50,10 +64,11 @@ class FoundGrant(msgspec.Struct, kw_only=True):
 
 
 class DeviceGrants:
-    def __init__(self, store: Store, lifetime: int, interval: int):
+    def __init__(self, store: Store, lifetime: int, interval: int, grace: int):
         self.store = store
         self.lifetime = lifetime
         self.interval = interval
+        self.grace = grace
 
     async def start(
         self, client_id: str, scope: str, device_name: str | None, address: str
@@ -101,8 +116,10 @@ class DeviceGrants:
         """Deny a pending grant; False if it was decided or expired meanwhile."""
         return await self._decide(found, "denied")
 
-    async def poll(self, device_code: str, client_id: str) -> DeviceGrant:
-        """The approved grant, now used up; else the RFC 8628 §3.5 error the badge acts on."""
+    async def poll(self, device_code: str, client_id: str, start: Start) -> dict:
+        """The tokens of the approved grant, which ``start`` makes and this poll uses the grant up
+        for (the same answer again within the grace window); else the RFC 8628 §3.5 error the
+        badge acts on."""
         key = digest(device_code)
         record = await self.store.get_record(KIND, key)
         if record is None:
@@ -113,14 +130,19 @@ class DeviceGrants:
         if time.time() >= grant.expires_at:
             raise OAuthError("expired_token", "the device_code expired; start the login again on the badge")
         if grant.status == "used":
-            raise OAuthError("invalid_grant", "this device_code was already used; a device code works once")
+            if time.time() - (grant.used_at or 0) <= self.grace:
+                return replays.unlock(grant.replay, device_code, USED)
+            raise OAuthError("invalid_grant", USED)
         if grant.status == "denied":
             raise OAuthError("access_denied", "the person denied this login")
         if grant.status == "approved":
-            grant.status = "used"
+            # The login is saved before the grant is used up: a stop between the two leaves the
+            # grant approved, and the badge's next poll starts a login again.
+            answer = await start(grant)
+            grant.status, grant.used_at, grant.replay = "used", time.time(), replays.lock(answer, device_code)
             if not await self._put(key, grant, record.version):
-                raise OAuthError("invalid_grant", "this device_code was already used; a device code works once")
-            return grant
+                raise OAuthError("invalid_grant", USED)
+            return answer
         # Pending. Polls are timed from the moment the previous answer was written, which is
         # before the badge got it, so a badge that waits the interval is never too early.
         too_early = grant.last_poll_at is not None and time.time() - grant.last_poll_at < grant.interval

@@ -7,30 +7,25 @@ token and of the one before it:
 
 - the current token works once (compare-and-set), and returns a new token;
 - the one before, again within the grace window, gets the very same answer,
-  because a badge's radio can lose the answer (kept encrypted under a key only
-  that token gives, so the store never holds a usable token);
+  because a badge's radio can lose the answer (replays.py);
 - any other token of the family, or the one before after the window, is a
   replayed old token: the whole login is revoked (OAuth security BCP,
   RFC 9700 §4.14.2).
 """
 
-import hashlib
 import hmac
-import json
 import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
+from arcade.plugins.idp_builtin import replays
 from arcade.plugins.idp_builtin.codes import digest, new_secret
 from arcade.plugins.idp_builtin.errors import OAuthError
-from joserfc import jwe
-from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
 
 from arcade.sdk.store import Record, Store
 
 KIND = "login"
-_REPLAY_ENCRYPTION = {"alg": "dir", "enc": "A256GCM"}
+UNKNOWN = "unknown or expired refresh token; log in again on the badge"
 _ATTEMPTS = 3
 """Compare-and-set rounds before giving up on a login many requests change at once."""
 
@@ -78,7 +73,7 @@ class Logins:
         for _ in range(_ATTEMPTS):
             record = await self.store.get_record(KIND, sid)
             if not secret or record is None:
-                raise OAuthError("invalid_grant", "unknown or expired refresh token; log in again on the badge")
+                raise OAuthError("invalid_grant", UNKNOWN)
             login = msgspec.convert(record.value, Login)
             if login.client_id != client_id:
                 raise OAuthError("invalid_grant", "this refresh token was issued to another client")
@@ -89,11 +84,11 @@ class Logins:
                 response = await answer(login, sid, new_token)
                 login.previous, login.current = presented, digest(new_token)
                 login.rotated_at = time.time()
-                login.replay = _lock(response, token)
+                login.replay = replays.lock(response, token)
                 if await self._put(sid, login, record):
                     return response
             elif hmac.compare_digest(presented, login.previous or "") and time.time() - login.rotated_at <= self.grace:
-                return _unlock(login.replay, token)
+                return replays.unlock(login.replay, token, UNKNOWN)
             elif await self._revoke(sid, login, record):
                 raise OAuthError(
                     "invalid_grant",
@@ -130,18 +125,3 @@ class Logins:
         """A login lasts as long as a token it issued can still be used or replayed."""
         lifetime = self.refresh_token_ttl if login.current else self.access_token_ttl
         return time.time() + max(lifetime, self.access_token_ttl) + 60
-
-
-def _key(token: str) -> OctKey:
-    return OctKey.import_key(hashlib.sha256(f"replay\0{token}".encode()).digest())
-
-
-def _lock(response: dict, token: str) -> str:
-    return jwe.encrypt_compact(_REPLAY_ENCRYPTION, json.dumps(response).encode(), _key(token))
-
-
-def _unlock(replay: str | None, token: str) -> dict:
-    try:
-        return json.loads(jwe.decrypt_compact(replay or "", _key(token)).plaintext)
-    except (JoseError, ValueError):
-        raise OAuthError("invalid_grant", "unknown or expired refresh token; log in again on the badge") from None

@@ -2,7 +2,6 @@
 
 import secrets
 import time
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
@@ -10,12 +9,11 @@ from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.addresses import PLAYERS_ISSUER
 from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
-from arcade.plugins.idp_builtin.keys import replace as replace_keys
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
 from arcade.plugins.idp_builtin.web_sessions import WebSessions
+from arcade.plugins.idp_builtin.keys import RECORD, KeyRing
 from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from arcade.sdk import tokens
 from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile
@@ -55,7 +53,7 @@ class BuiltinSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     refresh_token_ttl: Seconds = 90 * 24 * 3600
     """How long an unused refresh token lasts; each use starts the time again."""
     refresh_grace: Annotated[int, msgspec.Meta(ge=0)] = 60
-    """How long a used refresh token still gets the same answer, for a badge that lost it."""
+    """How long a used refresh token or device code still gets the same answer, for a badge that lost it."""
     browser_session_ttl: Seconds = 3600
     """How long a person stays logged in on the verification pages."""
     limits: Limits = msgspec.field(default_factory=Limits)
@@ -65,22 +63,13 @@ class BuiltinProvider:
     name = "builtin"
     score_scope = SCORES_SCOPE
 
-    def __init__(
-        self,
-        issuer: str,
-        keys: KeySet,
-        settings: BuiltinSettings,
-        store: Store | None = None,
-        key_folder: Path | None = None,
-    ):
-        """``key_folder``: where ``keys`` are kept, for :meth:`save_signing_keys`."""
+    def __init__(self, issuer: str, keys: KeyRing, settings: BuiltinSettings, store: Store | None = None):
         self.issuer = issuer
         self.keys = keys
-        self.key_folder = key_folder
         self.settings = settings
         self.audience = settings.audience or f"{issuer}/api"
         self.store = store
-        self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval)
+        self.grants = DeviceGrants(store, settings.device_code_ttl, settings.interval, settings.refresh_grace)
         self.logins = Logins(store, settings.refresh_token_ttl, settings.access_token_ttl, settings.refresh_grace)
         self.secure = issuer.startswith("https://")
         """Under https its cookies are Secure."""
@@ -98,17 +87,24 @@ class BuiltinProvider:
         )
 
     def public_keys(self) -> dict:
-        return self.keys.as_dict(private=False)
+        return self.keys.current.verifying.as_dict(private=False)
 
-    def signing_keys(self) -> dict:
-        """The private key set, for ``arcade export`` to carry to the arcade that takes the event over:
-        its badges' tokens and its browsers' sessions go on working there."""
-        return self.keys.as_dict(private=True)
+    keys_record = RECORD
+    """The record a shared store keeps the signing keys in: ``arcade export`` carries them apart, from
+    :meth:`signing_keys`, wherever they are kept."""
 
-    def save_signing_keys(self, key_set: dict) -> None:
-        """Keep ``key_set`` (from :meth:`signing_keys`) in place of this provider's keys, for ``arcade
-        import``: the next start signs and verifies with it."""
-        replace_keys(self.key_folder, key_set)
+    async def signing_keys(self) -> dict | None:
+        """The signing keys with their retiring times and form secret, for ``arcade export`` to carry to
+        the arcade that takes the event over: its badges' tokens and browsers' sessions go on working."""
+        return await self.keys.document()
+
+    async def save_signing_keys(self, document: dict) -> None:
+        """Sign and verify with ``document`` (from :meth:`signing_keys`) from now on, for ``arcade import``."""
+        await self.keys.replace(document)
+
+    async def rotate_keys(self) -> tuple[str, str, float]:
+        """A new signing key; the old one verifies until the tokens it signed have expired (``keys.py``)."""
+        return await self.keys.rotate(self.settings.access_token_ttl + self.settings.leeway)
 
     def issue_access_token(
         self, subject: str, name: str, picture: str | None = None, *, scope: str = SCORES_SCOPE, sid: str | None = None
@@ -180,7 +176,7 @@ class BuiltinProvider:
     async def verify(self, token: str) -> Principal:
         claims = tokens.verify(
             token,
-            self.keys,
+            await self.keys.verifying(tokens.key_id(token)),
             issuer=self.issuer,
             audience=self.audience,
             algorithms=[ALGORITHM],
@@ -197,5 +193,5 @@ class BuiltinProvider:
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
 
     def _sign(self, typ: str, claims: dict) -> str:
-        signing_key = self.keys.keys[0]
+        signing_key = self.keys.current.signing
         return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": signing_key.kid}, claims, signing_key)

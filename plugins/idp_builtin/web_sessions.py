@@ -10,7 +10,7 @@ import time
 import msgspec
 from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.codes import digest, new_secret
-from joserfc.jwk import KeySet
+from arcade.plugins.idp_builtin.keys import KeyRing
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
@@ -41,13 +41,11 @@ class WebSession(msgspec.Struct, kw_only=True):
 
 
 class WebSessions:
-    def __init__(self, store: Store, ttl: int, secure: bool, keys: KeySet):
+    def __init__(self, store: Store, ttl: int, secure: bool, keys: KeyRing):
         self.store = store
         self.ttl = ttl
         self.secure = secure
-        private = keys.keys[0].as_dict(private=True)["d"]
-        self.form_key = hashlib.sha256(f"arcade csrf\0{private}".encode()).digest()
-        """Derived from the signing key, so every server process sharing the key checks the same tokens."""
+        self._keys = keys
         self.cookie, self.path = cookie_place(COOKIE, secure)
         self.device_cookie, _ = cookie_place(DEVICE_COOKIE, secure)
         self.form_cookie, _ = cookie_place(FORM_COOKIE, secure)
@@ -88,7 +86,8 @@ class WebSessions:
         return f"browser\0{secret}" if secret else None
 
     def _token(self, binding: str) -> str:
-        return hmac.new(self.form_key, binding.encode(), hashlib.sha256).hexdigest()
+        """Keyed by the key set's form secret, so every server process checks the same tokens."""
+        return hmac.new(self._keys.current.form_secret, binding.encode(), hashlib.sha256).hexdigest()
 
     async def _session(self, connection: ASGIConnection) -> tuple[str, Record] | None:
         """The key and record of the browser's live session, or None."""

@@ -91,6 +91,46 @@ MIGRATIONS = (
     );
     CREATE INDEX counters_expiring ON counters (expires_at);
     """,
+    """
+    -- How many players hold each best score of a game: a rank is one plus the players of the better
+    -- scores, a sum over the few hundred scores a game's bests take rather than a count of every better
+    -- player (each of 100,000 at the bottom of a board). Counted once a statement, and in the order of
+    -- the scores, so submissions that change a best in the same moment lock their rows in one order.
+    CREATE TABLE standings (
+        game text NOT NULL,
+        ordered bigint NOT NULL,
+        players bigint NOT NULL,
+        PRIMARY KEY (game, ordered)
+    );
+    INSERT INTO standings SELECT game, ordered, count(*) FROM bests GROUP BY game, ordered;
+    CREATE FUNCTION count_standings() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO standings AS s SELECT game, ordered, count(*) FROM added GROUP BY game, ordered
+            ORDER BY game, ordered
+            ON CONFLICT (game, ordered) DO UPDATE SET players = s.players + EXCLUDED.players;
+        ELSIF TG_OP = 'DELETE' THEN
+            UPDATE standings AS s SET players = s.players - gone.players
+            FROM (SELECT game, ordered, count(*) AS players FROM removed GROUP BY game, ordered) AS gone
+            WHERE (s.game, s.ordered) = (gone.game, gone.ordered);
+        ELSE
+            INSERT INTO standings AS s
+            SELECT game, ordered, sum(change) FROM (
+                SELECT game, ordered, 1 AS change FROM added
+                UNION ALL SELECT game, ordered, -1 FROM removed
+            ) AS changes
+            GROUP BY game, ordered ORDER BY game, ordered
+            ON CONFLICT (game, ordered) DO UPDATE SET players = s.players + EXCLUDED.players;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER standings_added AFTER INSERT ON bests REFERENCING NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION count_standings();
+    CREATE TRIGGER standings_moved AFTER UPDATE ON bests REFERENCING OLD TABLE AS removed NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION count_standings();
+    CREATE TRIGGER standings_removed AFTER DELETE ON bests REFERENCING OLD TABLE AS removed
+        FOR EACH STATEMENT EXECUTE FUNCTION count_standings();
+    """,
 )
 VERSION = len(MIGRATIONS)
 """The schema version this code reads and writes."""

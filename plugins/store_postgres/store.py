@@ -3,20 +3,29 @@
 Why it is shaped so: no read scans all scores. Each player's best per game is kept in ``bests``,
 in the same transaction as the score, and indexed by (game, ordered score, acceptance order): a
 page of a leaderboard is a range of that index after a cursor (keyset, so scores landing in
-between move no page), a rank is one plus the count of strictly better bests (an index-only
-range), and a trigger keeps each game's number of players in ``boards``. A submission is stored
+between move no page). Triggers keep each game's number of players in ``boards`` and how many
+players hold each best score in ``standings``: a rank is one plus the players of the better
+scores, a sum over the scores better than it, never a count of every better player (a game's
+bests take a few hundred scores, a board at an event 100,000 players). A submission is stored
 once by the unique constraint on (player, submission_id): a retry racing the original waits on
 it, then answers what the original answered.
 
 While PostgreSQL cannot be reached, every call raises :class:`StoreUnavailable` (a 503 with
 ``Retry-After``); the pool connects again by itself once it answers.
+
+Each accepted score is announced (NOTIFY, sent when its transaction commits) on the schema's
+channel; every process listens there on a connection of its own, so its live pages show the
+scores the others took (:class:`arcade.sdk.store.FollowsScores`).
 """
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
+import secrets
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -54,6 +63,8 @@ CONNECT_TIMEOUT_S = 5
 """How long a connection attempt may take before PostgreSQL counts as unreachable."""
 COMMAND_TIMEOUT_S = 30
 """How long one statement may take; the longest is a whole issuer's move."""
+FOLLOW_CHECK_S = 10
+"""How often a quiet listening connection is checked, so one that was lost silently is replaced."""
 SWEEP_EVERY_S = 600
 """How often expired records and counters are deleted (reads skip them in between)."""
 UNREACHABLE = (
@@ -88,10 +99,13 @@ OFFER_BEST = """
         WHERE b.ordered > EXCLUDED.ordered
     RETURNING true
 """
-ANSWER = """
+RANK = """
+    1 + (SELECT coalesce(sum(players), 0)::bigint FROM standings AS o WHERE o.game = b.game AND o.ordered < b.ordered)
+"""
+"""The rank of the best ``b``: one plus the players of the better scores."""
+ANSWER = f"""
     UPDATE scores AS s
-    SET best = b.score, new_best = $2,
-        rank = 1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered)
+    SET best = b.score, new_best = $2, rank = {RANK}
     FROM bests AS b
     WHERE s.seq = $1 AND b.game = s.game AND b.player = s.player
     RETURNING s.game, s.score, s.best, s.rank, s.new_best, s.at
@@ -108,10 +122,9 @@ PAGE = """
 """
 PAGE_FROM, PAGE_AFTER = PAGE.format(after=">="), PAGE.format(after=">")
 BEFORE = """
-    SELECT (SELECT players FROM boards WHERE game = $1) AS players,
-           count(*) FILTER (WHERE ordered < $2) AS better,
-           count(*) AS before
-    FROM bests WHERE game = $1 AND (ordered, seq) < ($2, $3)
+    SELECT (SELECT players FROM boards WHERE game = $1) AS players, better,
+           better + (SELECT count(*) FROM bests WHERE game = $1 AND ordered = $2 AND seq < $3) AS before
+    FROM (SELECT coalesce(sum(players), 0)::bigint AS better FROM standings WHERE game = $1 AND ordered < $2) AS s
 """
 AROUND_START = """
     SELECT ordered, seq FROM (
@@ -120,9 +133,8 @@ AROUND_START = """
     ) AS before
     ORDER BY ordered, seq LIMIT 1
 """
-BESTS = """
-    SELECT b.game, b.score, b.at,
-           1 + (SELECT count(*) FROM bests AS o WHERE o.game = b.game AND o.ordered < b.ordered) AS rank
+BESTS = f"""
+    SELECT b.game, b.score, b.at, {RANK} AS rank
     FROM bests AS b WHERE b.player = $1 AND b.game = ANY($2::text[])
 """
 
@@ -236,6 +248,13 @@ RESTORE_COUNTERS = """
 """
 
 
+class Heard(msgspec.Struct):
+    """A score announced on the schema's channel, and which store instance took it."""
+
+    origin: str
+    score: ScoreAccepted
+
+
 class PostgresStore:
     shareable = True
 
@@ -244,8 +263,12 @@ class PostgresStore:
         self.schema = schema_name
         self.pool_size = pool_size
         self.where = _where(dsn)
+        self.channel = "arcade_scores_" + hashlib.blake2b(schema_name.encode(), digest_size=8).hexdigest()
+        """One per schema (a database may hold several arcades), and short: a channel name has 63 bytes."""
+        self._origin = secrets.token_hex(8)
         self._pool: asyncpg.Pool | None = None
         self._sweeper: asyncio.Task | None = None
+        self._follower: asyncio.Task | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -297,8 +320,9 @@ class PostgresStore:
     async def close(self) -> None:
         """Every write was committed before it was answered: only the connections are left to close,
         within a bound, as a server that stopped answering would hold a graceful close forever."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for task in (self._sweeper, self._follower):
+            if task is not None:
+                task.cancel()
         if self._pool is not None:
             try:
                 await asyncio.wait_for(self._pool.close(), COMMAND_TIMEOUT_S)
@@ -363,21 +387,24 @@ class PostgresStore:
             else:
                 new_best = await connection.fetchval(OFFER_BEST, seq) is not None
                 stored = await connection.fetchrow(ANSWER, seq, new_best)
+            answer = ScoreAccepted(
+                game=stored["game"],
+                submission_id=submission.submission_id,
+                player=player.ref(),
+                score=stored["score"],
+                best=stored["best"],
+                rank=stored["rank"],
+                new_best=stored["new_best"],
+                at=stored["at"],
+            )
+            if seq is not None:  # under 3 KB (a name of 64 characters, a picture URL of 2,000): NOTIFY takes 8,000
+                heard = msgspec.json.encode(Heard(self._origin, answer)).decode()
+                await connection.execute("SELECT pg_notify($1, $2)", self.channel, heard)
         if seq is None and (stored["game"], stored["score"]) != (game.id, submission.score):
             raise SubmissionConflict(
                 f"submission_id {submission.submission_id!r} was already used for a score of "
                 f"{stored['score']} in {stored['game']}; use a new submission_id for a new run"
             )
-        answer = ScoreAccepted(
-            game=stored["game"],
-            submission_id=submission.submission_id,
-            player=player.ref(),
-            score=stored["score"],
-            best=stored["best"],
-            rank=stored["rank"],
-            new_best=stored["new_best"],
-            at=stored["at"],
-        )
         return answer, seq is not None
 
     async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
@@ -533,6 +560,64 @@ class PostgresStore:
                 await connection.execute("DELETE FROM counters WHERE key = ANY($1::text[])", [c.key for c in counters])
             if buckets:
                 await connection.execute(RESTORE_COUNTERS, *map(list, zip(*buckets)))
+
+    # -- scores accepted elsewhere ----------------------------------------------------------
+
+    async def follow_scores(self, listener: Callable[[ScoreAccepted], None]) -> None:
+        first = asyncio.get_running_loop().create_future()
+        self._follower = asyncio.create_task(self._follow(listener, first))
+        await asyncio.wait({first, self._follower}, return_when=asyncio.FIRST_COMPLETED)
+        if self._follower.done():  # it failed in a way no outage explains: say so at start
+            self._follower.result()
+
+    async def _follow(self, listener: Callable[[ScoreAccepted], None], first: asyncio.Future) -> None:
+        """LISTEN on a connection of its own (a pooled one goes back to the pool), checked when quiet
+        and made again after an outage."""
+
+        def heard(_connection, _pid, _channel, payload: str) -> None:
+            try:
+                announced = msgspec.json.decode(payload, type=Heard)
+            except msgspec.DecodeError as error:
+                log.warning("ignored a score announced on %s that could not be read: %s", self.channel, error)
+                return
+            if announced.origin != self._origin:
+                listener(announced.score)
+
+        failing = False
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(
+                    self.dsn, timeout=CONNECT_TIMEOUT_S, server_settings={"application_name": "badge-arcade"}
+                )
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection: lost.set())
+                await connection.add_listener(self.channel, heard)
+                if failing:
+                    log.warning("live pages hear the other server processes' scores again")
+                failing = False
+                if not first.done():
+                    first.set_result(None)
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), FOLLOW_CHECK_S)
+                    except TimeoutError:
+                        await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_S)
+                raise ConnectionResetError("the listening connection was closed")
+            except CANNOT_CONNECT as error:
+                if not failing:
+                    log.warning(
+                        "live pages miss the other server processes' scores until PostgreSQL at %s answers again: %s",
+                        self.where,
+                        _describe(error),
+                    )
+                failing = True
+                if not first.done():
+                    first.set_result(None)
+                await asyncio.sleep(2)
+            finally:
+                if connection is not None:
+                    connection.terminate()
 
     # -- records and counters ---------------------------------------------------------------
 
