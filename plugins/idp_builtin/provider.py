@@ -9,10 +9,10 @@ from arcade.plugins.idp_builtin import accounts
 from arcade.plugins.idp_builtin.addresses import PLAYERS_ISSUER
 from arcade.plugins.idp_builtin.errors import OAuthError
 from arcade.plugins.idp_builtin.grants import DeviceGrants
+from arcade.plugins.idp_builtin.keys import RECORD, KeyRing
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
 from arcade.plugins.idp_builtin.web_sessions import WebSessions
-from arcade.plugins.idp_builtin.keys import RECORD, KeyRing
 from joserfc import jwt
 
 from arcade.sdk import tokens
