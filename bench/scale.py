@@ -279,12 +279,19 @@ def postgres_table(schema: str) -> str:
     return f'[store]\nplugin = "postgres"\n[store.postgres]\ndsn = "{DSN}"\nschema = "{schema}"\n'
 
 
-def senders(target: Target, players: range, runs: list[Recorded]) -> tuple[Target, ScoreRequests]:
+async def senders(target: Target, players: range, runs: list[Recorded]) -> tuple[Target, ScoreRequests]:
     """Players sending scores to ``target``, with tokens signed by its own key for its own address."""
-    settings = config.load(target.site / "arcade.toml")
-    identity = assemble(settings, data_dir=target.site / "arcade-data", with_store=False).identity
+    arcade = assemble(config.load(target.site / "arcade.toml"), data_dir=target.site / "arcade-data")
     subjects = [person(number).subject for number in players]
-    return target, ScoreRequests([identity.issue_access_token(subject=s, name=s) for s in subjects], runs)
+
+    if arcade.store.shareable:  # the store holds the keys: read them as one more process does
+        await arcade.start()
+    try:
+        tokens = [arcade.identity.issue_access_token(subject=s, name=s) for s in subjects]
+    finally:
+        if arcade.store.shareable:
+            await arcade.stop()
+    return target, ScoreRequests(tokens, runs)
 
 
 async def submit(configuration: list[tuple[Target, ScoreRequests]], seconds: float) -> float:
@@ -408,13 +415,13 @@ async def benchmark(args, root: Path) -> None:
         targets.append(first)
         latencies[postgres] = await reads(first, plan, runs, args.reads)
         print(f"read PostgreSQL at {len(plan):,} scores", flush=True)
-        one = senders(first, range(SENDERS), runs)
+        one = await senders(first, range(SENDERS), runs)
         if SPLIT:
             second = serve(root / "postgres-2", postgres_table(schema))
-            two = [one, senders(second, range(SENDERS, 2 * SENDERS), runs)]
+            two = [one, await senders(second, range(SENDERS, 2 * SENDERS), runs)]
         else:
             second = serve(root / "postgres-workers", postgres_table(schema), workers=2)
-            two = [senders(second, range(SENDERS, 2 * SENDERS), runs)]
+            two = [await senders(second, range(SENDERS, 2 * SENDERS), runs)]
         targets.append(second)
         configurations[postgres, 1], configurations[postgres, 2] = [one], two
 
@@ -437,7 +444,9 @@ async def benchmark(args, root: Path) -> None:
             targets.append(target)
             latencies[column] = await reads(target, tiny_plan, runs, args.reads)
             if size == args.tinydb[-1]:
-                configurations[column, 1] = [senders(target, range(min(SENDERS, size // SCORES_PER_PLAYER)), runs)]
+                configurations[column, 1] = [
+                    await senders(target, range(min(SENDERS, size // SCORES_PER_PLAYER)), runs)
+                ]
             else:
                 target.stop()
 

@@ -148,7 +148,7 @@ def test_garbage_where_the_login_starts_stops_the_login_saying_so(badge_build, a
 
 def expired(server, token: str) -> str:
     """``token`` as it is once its hour is up: the same claims, exp in the past, signed by the server."""
-    key = server.provider().keys.keys[0]
+    key = server.provider().keys.current.signing
     claims = jwt.decode(token, key).claims
     claims.update(iat=claims["iat"] - 7200, nbf=claims["nbf"] - 7200, exp=claims["iat"] - 3600)
     return jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key)

@@ -96,9 +96,15 @@ def test_a_device_code_redeemed_on_both_at_once_works_once(pair):
         grant = Badge(one).start()
         Person(one, f"carol{attempt}").approve(link=grant["verification_uri_complete"])
         answers = together(lambda: Badge(one).poll(grant), lambda: Badge(other).poll(grant))
-        assert sorted(answer.status_code for answer in answers) == [200, 400]
-        (refused,) = [answer for answer in answers if answer.status_code == 400]
-        assert "already used" in assert_oauth_error(refused, "invalid_grant")
+        # One login: the poll that lost is refused, or (a badge retrying an answer it lost) given
+        # the same tokens again within the grace window, never a second login.
+        statuses = sorted(answer.status_code for answer in answers)
+        if statuses == [200, 400]:
+            (refused,) = [answer for answer in answers if answer.status_code == 400]
+            assert "already used" in assert_oauth_error(refused, "invalid_grant")
+        else:
+            assert statuses == [200, 200]
+            assert answers[0].json()["refresh_token"] == answers[1].json()["refresh_token"]
 
 
 def test_a_refresh_token_used_on_both_at_once_rotates_once(pair):
@@ -221,7 +227,13 @@ def closing(client: httpx.Client) -> httpx.Client:
 
 
 def served_by(server: RunningServer, pid: int, path: str) -> bool:
-    return f"arcade.access[{pid}]: 127.0.0.1 POST {path} " in server.log.read_text()
+    """Whether worker ``pid`` logged serving ``path`` (the access line follows the answer: wait for it)."""
+    deadline = time.monotonic() + 10
+    while f"arcade.access[{pid}]: 127.0.0.1 POST {path} " not in server.log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_with_two_workers_a_login_live_scores_and_keys_are_shared_by_both(workers):

@@ -437,13 +437,18 @@ def verifier(make_app):
 
 
 def signed(provider, header: dict, body: dict) -> str:
-    key = provider.keys.keys[0]
+    key = provider.keys.current.signing
     return jwt.encode({"kid": key.kid, **header, "alg": "ES256"}, body, key)
 
 
 def verify(provider, token: str) -> dict:
     return tokens.verify(
-        token, provider.keys, issuer=provider.issuer, audience=provider.audience, algorithms=["ES256"], typ="at+jwt"
+        token,
+        provider.keys.current.verifying,
+        issuer=provider.issuer,
+        audience=provider.audience,
+        algorithms=["ES256"],
+        typ="at+jwt",
     )
 
 
