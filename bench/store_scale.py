@@ -68,7 +68,7 @@ async def fill(folder: Path, scores: int) -> float:
 
 
 OPEN_AND_FOLD = """
-import asyncio, json, sys, time
+import asyncio, json, statistics, sys, time
 from arcade.plugins.store_tinydb.store import TinyDBStore
 sys.path[0] = {project!r}
 from bench.store_scale import GAME, RUN, person
@@ -112,7 +112,6 @@ async def main():
     print(json.dumps({{"start": opened, "ranked": ranked, "rss": after_start["VmRSS"], "peak": memory()["VmHWM"],
                       "stall": max(during), "fold": statistics.median(end - start for start, end in folds)}}))
 
-import statistics
 asyncio.run(main())
 """
 

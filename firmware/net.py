@@ -60,7 +60,6 @@ def request(method, url, body=None, content_type=None, token=None):
         except MemoryError:
             # A fragmented heap: the request is answered again (a score by its submission_id, a
             # device code's tokens within the grace window), so it is a failure to try again.
-            answer = None
             gc.collect()
             raise OSError(OUT_OF_MEMORY)
     finally:
