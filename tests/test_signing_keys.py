@@ -134,3 +134,19 @@ async def test_a_replaced_key_verifies_until_its_tokens_expired_then_goes(shared
     assert [key.kid for key in ring.current.verifying.keys] == [third, first]
     assert len(ring.current.every) == 2  # the second's key is gone from the store too
     await ring.stop()
+
+
+@pytest.mark.anyio
+async def test_a_key_rotated_elsewhere_just_after_a_read_verifies_at_once(tmp_path):
+    """Reads for unknown keys are spaced out, but a token waits for the next read instead of being refused."""
+    serving, rotating = keys.KeyRing(keys.FolderKeys(tmp_path)), keys.KeyRing(keys.FolderKeys(tmp_path))
+    await serving.start()
+    reads = []
+    read = serving.source.read
+    serving.source.read = lambda: reads.append(1) or read()
+    new, _, _ = await rotating.rotate(lifetime=3600)
+    assert new in [key.kid for key in (await serving.verifying(new)).keys]
+    made_up = await asyncio.gather(*(serving.verifying(f"made-up-{index}") for index in range(20)))
+    assert all(new in [key.kid for key in keyset.keys] for keyset in made_up)
+    assert len(reads) == 2  # one for the new key, one for the flood of made-up ones
+    await serving.stop()

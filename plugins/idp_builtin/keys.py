@@ -204,12 +204,15 @@ class KeyRing:
             self._refresher.cancel()
 
     async def verifying(self, kid: str | None) -> KeySet:
-        """The keys to verify a token signed with ``kid``, read again first if they lack that key and
-        were not read within :data:`UNKNOWN_KEY_READS_S`."""
+        """The keys to verify a token signed with ``kid``; if they lack that key, read again first,
+        unless a read began after the token came. Reads are :data:`UNKNOWN_KEY_READS_S` apart: a token
+        signed just after the last read waits for the next one instead of being refused."""
         if kid is None or any(key.kid == kid for key in self.current.verifying.keys):
             return self.current.verifying
+        came = time.monotonic()
         async with self._reading:
-            if time.monotonic() - self._read_at >= UNKNOWN_KEY_READS_S:
+            if self._read_at < came:
+                await asyncio.sleep(self._read_at + UNKNOWN_KEY_READS_S - time.monotonic())
                 await self._load()
         return self.current.verifying
 
@@ -248,11 +251,12 @@ class KeyRing:
                 return
 
     async def _load(self) -> None:
+        began = time.monotonic()
         document, version = await self.source.read()
         while document is None:
             await self.source.write(self.source.first(), version)
             document, version = await self.source.read()  # ours, or the one another process made first
-        self._keys, self._read_at = parse(document, self.source.where), time.monotonic()
+        self._keys, self._read_at = parse(document, self.source.where), began
 
     async def _refresh(self) -> None:
         while True:
