@@ -92,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     command("rotate", _keys_rotate, rotate_help, under=keys.add_subparsers(metavar="COMMAND"))
 
+    badge_key_help = "Look after the key that signs the games badges get over the air."
+    badge_key = commands.add_parser("badge-key", help=badge_key_help, description=badge_key_help)
+    badge_key.set_defaults(command=lambda args: badge_key.print_help())
+    badge_rotate_help = (
+        "Make a new badge signing key; the old one signs beside it, so each badge learns the new key from the "
+        "next games list it verifies. Rotate again to drop the old one (badges that never checked meanwhile "
+        "then need arcade deploy)."
+    )
+    command("rotate", _badge_key_rotate, badge_rotate_help, under=badge_key.add_subparsers(metavar="COMMAND"))
+
     export = command(
         "export", _export, "Write everything the store holds, and the signing keys, to a file for arcade import."
     )
@@ -105,20 +115,28 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON")
 
     token = command(
-        "token", _token, "Print a freshly signed access token for a local player, for the server given the same "
-        "address flags.", [addresses]
+        "token",
+        _token,
+        "Print a freshly signed access token for a local player, for the server given the same address flags.",
+        [addresses],
     )
     token.add_argument("--player", required=True, metavar="NAME", help="the player's name")
 
     build = command("build", _build, "Compile the badge firmware and every game with mpy-cross.")
     build.add_argument("--out", metavar="DIR", default="build/badge", help="output folder (default build/badge)")
     build.add_argument(
-        "--mpy", metavar="VERSION", help="the .mpy version of older badge firmware: 6.2 for MicroPython 1.22, 6.1 for 1.20-1.21"
+        "--mpy",
+        metavar="VERSION",
+        help="the .mpy version of older badge firmware: 6.2 for MicroPython 1.22, 6.1 for 1.20-1.21",
     )
 
     sim = command("sim", _sim, "Run the badge build under the MicroPython unix port, screen in the terminal.")
-    sim.add_argument("--build", metavar="DIR", help="run this build (default: build the sources into build/badge first)")
-    sim.add_argument("--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)")
+    sim.add_argument(
+        "--build", metavar="DIR", help="run this build (default: build the sources into build/badge first)"
+    )
+    sim.add_argument(
+        "--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)"
+    )
     sim.add_argument("--server", metavar="URL", help="the arcade server (default: the configured public URL)")
     sim.add_argument("--script", metavar="FILE", help="button presses to play instead of the keyboard")
     sim.add_argument("--screenshots", metavar="DIR", help="save a PNG of every e-ink refresh here")
@@ -126,14 +144,18 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
     sim.add_argument(
-        "--flash-free", type=int, metavar="BYTES",
+        "--flash-free",
+        type=int,
+        metavar="BYTES",
         help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
     )
 
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
     deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
     deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
-    deploy.add_argument("--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)")
+    deploy.add_argument(
+        "--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)"
+    )
     deploy.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
 
     new_game = command("new-game", _new_game, "Start a new game: its own distribution, ready to install and play.")
@@ -176,7 +198,7 @@ def _serve(args) -> int:
         raise CommandError(
             f"the {name} store serves one process only, so it cannot run with {count} workers; serve with "
             "--workers 1 (the default), or keep the arcade in PostgreSQL, which several processes share: "
-            "[store] plugin = \"postgres\" (docs/operating.md, Running with PostgreSQL)"
+            '[store] plugin = "postgres" (docs/operating.md, Running with PostgreSQL)'
         )
     if count == 1:
         from arcade.server import serving
@@ -353,6 +375,35 @@ def _keys_rotate(args) -> int:
     return 0
 
 
+def _badge_key_rotate(args) -> int:
+    arcade, keys = _badge_keys(args)
+    new, old = _beside_the_servers(arcade, keys.rotate)
+    print(
+        f"key {new} signs the games list from now on, in every server process within 30 s; key {old} signs beside "
+        "it, so badges take the new key from the next list they check"
+    )
+    return 0
+
+
+def _badge_keys(args):
+    """The arcade of ``args`` and its badge keys, to reach with :func:`_beside_the_servers`."""
+    from arcade.badge.signing import BadgeKeys
+    from arcade.platform.assembly import assemble
+
+    arcade = assemble(_settings(args))
+    keys = BadgeKeys(arcade.context.data_dir, arcade.store)
+    return arcade, keys
+
+
+def _existing_badge_keys(args) -> list[dict]:
+    """The public badge keys of the arcade the settings name, as a deploy would write them; none if
+    its server has made none yet (the simulated badge then refuses games over the air, saying why)."""
+    from arcade.badge.signing import public
+
+    arcade, keys = _badge_keys(args)
+    return [public(key) for key in _beside_the_servers(arcade, keys.existing)]
+
+
 def _beside_the_servers(arcade, work):
     """Run the coroutine function ``work`` as one more process of the arcade: with the arcade started
     when its store is shared (the keys are there), else beside the server that holds the store."""
@@ -413,6 +464,7 @@ def _sim(args) -> int:
         screenshots=Path(args.screenshots) if args.screenshots else None,
         timeout=args.timeout,
         flash_free=args.flash_free,
+        games_keys=_existing_badge_keys(args),
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     return simulator.run()
@@ -423,7 +475,11 @@ def _deploy(args) -> int:
 
     from arcade.badge.deploy import deploy
 
-    return deploy(Path(args.build), args.server or _settings(args).public_url, args.device, args.dry_run)
+    from arcade.badge.signing import public
+
+    arcade, keys = _badge_keys(args)
+    trusted = [public(key) for key in _beside_the_servers(arcade, keys.keys)]
+    return deploy(Path(args.build), args.server or _settings(args).public_url, trusted, args.device, args.dry_run)
 
 
 def _new_game(args) -> int:

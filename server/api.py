@@ -1,14 +1,17 @@
 """The v1 JSON API the badges talk to (docs/architecture.md, "The badge ↔ server API")."""
 
+import asyncio
 import time
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.response import File
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
+from arcade.badge.catalog import Catalog
 from arcade.platform.assembly import Arcade
 from arcade.scoring.replay import Replays
 from arcade.sdk.game import GameInfo
@@ -71,10 +74,15 @@ class ApiController(Controller):
 
     @get("/badge")
     async def badge(
-        self, arcade: NamedDependency[Arcade], identity: NamedDependency[SkipValidation[IdentityProvider]]
+        self,
+        arcade: NamedDependency[Arcade],
+        identity: NamedDependency[SkipValidation[IdentityProvider]],
+        catalog: NamedDependency[SkipValidation[Catalog]],
     ) -> BadgeInfo:
-        """Everything a badge needs at boot: the time, the games and how to log in."""
+        """Everything a badge needs at boot: the time, the games, how to log in, and the games it can
+        get over the air in a signed manifest (``catalog``, null when the server cannot build them)."""
         return BadgeInfo(
+            catalog=await catalog.signed(),
             api_version=API_VERSION,
             server_time=int(time.time()),
             games=[
@@ -82,6 +90,24 @@ class ApiController(Controller):
                 for g in arcade.ordered_games()
             ],
             identity=identity.device_settings(),
+        )
+
+    @get(
+        "/badge/files/{name:str}",
+        media_type="application/octet-stream",
+        operation_class=NoBadRequest,
+        responses=errors({404: "no file of this name in the catalogue (its name is the sha256 the manifest lists)"}),
+    )
+    async def badge_file(self, name: FromPath[str], catalog: NamedDependency[SkipValidation[Catalog]]) -> File:
+        """A game's ``.mpy`` as the signed manifest lists it, named by its sha256: it never changes."""
+        path = await asyncio.to_thread(catalog.file, name)
+        if path is None:
+            raise NotFoundException(f"no file {name!r}; GET /api/v1/badge lists the games and their files")
+        return File(
+            path,
+            filename=name,
+            content_disposition_type="inline",
+            headers={"Cache-Control": "max-age=31536000, immutable"},
         )
 
     @get("/games")

@@ -16,6 +16,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from arcade.badge.catalog import Catalog
+from arcade.badge.signing import BadgeKeys
 from arcade.platform.assembly import Arcade
 from arcade.scoring.replay import Replays
 from arcade.sdk.store import FollowsScores, Store
@@ -53,6 +55,7 @@ def create_app(arcade: Arcade) -> Litestar:
     live = LiveScores(limits.live_pages_per_address)
     arcade.manager.register(live, name="live-pages")
     replays = Replays(limits.replay_workers, limits.replays_waiting, limits.replays_per_player)
+    catalog = Catalog(arcade.ordered_games(), arcade.context.data_dir, BadgeKeys(arcade.context.data_dir, arcade.store))
 
     app = Litestar(
         route_handlers=[
@@ -63,7 +66,7 @@ def create_app(arcade: Arcade) -> Litestar:
             ),
             *arcade.routes,
         ],
-        dependencies=wiring.dependencies(arcade, live, replays),
+        dependencies=wiring.dependencies(arcade, live, replays, catalog),
         exception_handlers=errors.HANDLERS,
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
         on_startup=[arcade.start, partial(follow_scores, arcade.store, live)],

@@ -1,6 +1,6 @@
 """What handlers are given: the arcade's parts as Litestar dependencies, and the guards.
 
-Handlers name what they need (``store``, ``identity``, ``game``, ``live``, ``replays``) and never reach
+Handlers name what they need (``store``, ``identity``, ``game``, ``live``, ``replays``, ``catalog``) and never reach
 into ``app.state``; :func:`dependencies` is the one place they are provided.
 """
 
@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
+from arcade.badge.catalog import Catalog
 from arcade.platform.assembly import Arcade
 from arcade.scoring.replay import Replays
 from arcade.sdk import budgets
@@ -59,7 +60,7 @@ async def submission_budget(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise TooManyAttempts(error.retry_after, "too many scores sent in a minute; keep this one and send it later")
 
 
-def dependencies(arcade: Arcade, live: LiveScores, replays: Replays) -> dict[str, Provide]:
+def dependencies(arcade: Arcade, live: LiveScores, replays: Replays, catalog: Catalog) -> dict[str, Provide]:
     def provide_game(game_id: FromPath[str]) -> GameInfo:
         return find_game(arcade, game_id)
 
@@ -72,5 +73,6 @@ def dependencies(arcade: Arcade, live: LiveScores, replays: Replays) -> dict[str
         "identity": constant(arcade.identity),
         "live": constant(live),
         "replays": constant(replays),
+        "catalog": constant(catalog),
         "game": Provide(provide_game, sync_to_thread=False),
     }

@@ -239,7 +239,7 @@ def test_a_manifest_of_any_shape_is_read_or_refused_saying_so(build_folder, tmp_
         shutil.rmtree(root, ignore_errors=True)
         refusals = []
         try:
-            arguments = mpremote_arguments(build_folder, "http://arcade.example:8000")
+            arguments = mpremote_arguments(build_folder, "http://arcade.example:8000", [])
         except BuildError as error:
             refusals.append(error)
         else:  # what goes onto a real badge is every file as the manifest describes it

@@ -118,7 +118,7 @@ def build(
         if mpy not in MPY_VERSIONS:
             raise BuildError(f"unknown .mpy version {mpy!r}; choose one of {', '.join(MPY_VERSIONS)}")
         compiler += ["-b", mpy]
-    version = _mpy_version(compiler)
+    version = mpy_version(compiler)
     sources = modules(games, firmware)
     _empty(out)
     files = []
@@ -129,7 +129,7 @@ def build(
         if module.target in SOURCE_ONLY:
             shutil.copyfile(module.source, destination)
         else:
-            _compile(compiler, module, destination)
+            compile_module(compiler, module, destination)
         data = destination.read_bytes()
         files.append(ManifestFile(path=target, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
         progress(f"[{number:>2}/{len(sources)}] {target:<24} {len(data):>6} bytes  from {_shown(module.source)}")
@@ -186,7 +186,7 @@ def check_files(folder: Path, manifest: Manifest) -> None:
             )
 
 
-def _mpy_version(compiler: list[str]) -> str:
+def mpy_version(compiler: list[str]) -> str:
     result = subprocess.run([*compiler, "--version"], capture_output=True, text=True)
     match = re.search(r"mpy v(\d+(?:\.\d+)?)", result.stdout + result.stderr)
     if result.returncode != 0 or match is None:
@@ -194,7 +194,7 @@ def _mpy_version(compiler: list[str]) -> str:
     return match.group(1)
 
 
-def _compile(compiler: list[str], module: Module, destination: Path) -> None:
+def compile_module(compiler: list[str], module: Module, destination: Path) -> None:
     result = subprocess.run(
         [*compiler, "-s", module.target, "-o", str(destination), str(module.source)],
         capture_output=True,

@@ -98,6 +98,8 @@ class Simulator:
     terminal: bool = False
     flash_free: int | None = None
     """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
+    games_keys: list[dict] = field(default_factory=list)
+    """The public badge keys the badge trusts for games over the air, as ``arcade deploy`` writes them."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     panel: bytearray = field(default_factory=lambda: bytearray(WIDTH * HEIGHT // 8))
@@ -111,7 +113,9 @@ class Simulator:
             target = self.root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.build / path, target)
-        (self.root / "config.json").write_text(json.dumps({"server": self.server}) + "\n")
+        (self.root / "config.json").write_text(
+            json.dumps({"server": self.server, "games_keys": self.games_keys}) + "\n"
+        )
         if self.screenshots:
             self.screenshots.mkdir(parents=True, exist_ok=True)
 

@@ -157,6 +157,23 @@ class BadgeGame(msgspec.Struct, kw_only=True):
     unit: str
 
 
+class CatalogSignature(msgspec.Struct, kw_only=True):
+    kid: str
+    """The key that made it (the badge keeps the keys it trusts by id)."""
+    sig: str
+    """RSASSA-PKCS1-v1_5 with SHA-256 of ``manifest``'s UTF-8 bytes, hex."""
+
+
+class SignedCatalog(msgspec.Struct, kw_only=True):
+    """The games a badge can get over the air. ``manifest`` is JSON text, sent as a string so the
+    badge checks the signature on exactly the bytes that were signed: ``mpy`` (the .mpy version the
+    games are built for), ``games`` (id, title, version, order, unit, size and sha256 of its .mpy,
+    fetched from ``/api/v1/badge/files/<sha256>.mpy``) and ``keys`` (the keys that sign from now on)."""
+
+    manifest: str
+    signatures: list[CatalogSignature]
+
+
 class BadgeInfo(msgspec.Struct, kw_only=True):
     """``GET /api/v1/badge``: everything a badge needs at boot, so it stores only Wi-Fi and a URL."""
 
@@ -165,3 +182,5 @@ class BadgeInfo(msgspec.Struct, kw_only=True):
     """Unix seconds; the badge uses it for display only and never trusts its own clock."""
     games: list[BadgeGame]
     identity: DeviceSettings
+    catalog: SignedCatalog | None = None
+    """The games over the air, signed; None when this server cannot build them (no mpy-cross)."""

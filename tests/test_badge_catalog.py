@@ -1,0 +1,96 @@
+"""The server side of games over the air: `GET /api/v1/badge` carries a manifest of every game built
+with mpy-cross, signed with the arcade's badge key; each file is served by its sha256; the build is
+cached in the data folder; the key is kept in the data folder (TinyDB) or the store (PostgreSQL)
+and rotates with `arcade badge-key rotate`."""
+
+import hashlib
+import json
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.conftest import run_arcade
+from tests.stores import postgres_settings
+
+
+def verified(catalog: dict, key: dict) -> dict:
+    """The manifest, once its signature by ``key`` (kid, n) checks out as a badge would check it."""
+    signature = next(s for s in catalog["signatures"] if s["kid"] == key["kid"])
+    public = rsa.RSAPublicNumbers(65537, int(key["n"], 16)).public_key()
+    public.verify(bytes.fromhex(signature["sig"]), catalog["manifest"].encode(), padding.PKCS1v15(), hashes.SHA256())
+    return json.loads(catalog["manifest"])
+
+
+def test_the_badge_info_lists_every_game_signed_with_files_that_match(app):
+    with app.connect() as client:
+        catalog = client.get("/api/v1/badge").json()["catalog"]
+        manifest = json.loads(catalog["manifest"])
+        assert manifest["mpy"] == "6.3"
+        assert [game["id"] for game in manifest["games"]] == ["dino", "maze", "tiles", "balloon"]
+        verified(catalog, manifest["keys"][0])
+        for game in manifest["games"]:
+            answer = client.get(f"/api/v1/badge/files/{game['sha256']}.mpy")
+            assert answer.status_code == 200
+            assert len(answer.content) == game["size"]
+            assert hashlib.sha256(answer.content).hexdigest() == game["sha256"]
+            assert answer.content[:2] == b"M\x06"  # real mpy-cross output, .mpy version 6
+        assert client.get(f"/api/v1/badge/files/{'0' * 64}.mpy").status_code == 404
+        assert client.get("/api/v1/badge/files/..%2Farcade.json").status_code == 404
+
+
+def test_a_restarted_server_serves_the_same_files_from_its_cache_and_the_same_key(make_server):
+    server = make_server()
+    first = httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]
+    cache = sorted(path.name for path in (server.folder / "arcade-data" / "badge-games").iterdir())
+    server.restart()
+    again = httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]
+    assert again == first  # the same bytes, the same signature (PKCS#1 v1.5 is deterministic)
+    assert sorted(path.name for path in (server.folder / "arcade-data" / "badge-games").iterdir()) == cache
+    assert len(cache) == 8  # each game's compiled source, and its file served by sha256
+
+
+def test_a_rotation_signs_with_the_new_key_beside_the_old_one_in_every_process(make_server):
+    server = make_server()
+    before = json.loads(httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]["manifest"])["keys"]
+    rotated = run_arcade("badge-key", "rotate", cwd=server.folder)
+    assert rotated.returncode == 0, rotated.stderr
+    server.restart()  # a process reads the key again within 30 s; a restart at once
+    catalog = httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]
+    keys = json.loads(catalog["manifest"])["keys"]
+    assert keys[1] == before[0] and keys[0] != before[0]
+    assert keys[0]["kid"] in rotated.stdout and before[0]["kid"] in rotated.stdout
+    verified(catalog, before[0])  # a badge that knows only the old key verifies, and learns the new one
+    verified(catalog, keys[0])
+
+
+def test_with_postgres_the_key_is_a_store_record_every_process_shares(make_server, postgres_schema):
+    one, two = make_server(postgres_settings(postgres_schema)), make_server(postgres_settings(postgres_schema))
+    first = httpx.get(f"{one.url}/api/v1/badge").json()["catalog"]
+    second = httpx.get(f"{two.url}/api/v1/badge").json()["catalog"]
+    assert first == second
+    assert not (one.folder / "arcade-data" / "badge-signing-keys.json").exists()
+
+
+def test_without_mpy_cross_the_server_serves_no_catalogue_and_says_why(make_app, monkeypatch):
+    monkeypatch.setattr("arcade.badge.build.find_program", _missing)
+    monkeypatch.setattr("arcade.badge.catalog.find_program", _missing)
+    with make_app().connect() as client:
+        info = client.get("/api/v1/badge").json()
+    assert info["catalog"] is None and [game["id"] for game in info["games"]] == ["dino", "maze", "tiles", "balloon"]
+
+
+def _missing(name):
+    from arcade.badge.build import BuildError
+
+    raise BuildError(f"{name} is not installed")
+
+
+def test_deploy_writes_the_public_keys_onto_the_badge(make_server, badge_build):
+    server = make_server()
+    keys = json.loads(httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]["manifest"])["keys"]
+    result = run_arcade(
+        "deploy", "--build", str(badge_build), "--server", "http://192.168.1.20:8000", "--dry-run", cwd=server.folder
+    )
+    assert result.returncode == 0, result.stderr
+    assert keys[0]["kid"] in result.stdout and keys[0]["n"] in result.stdout
