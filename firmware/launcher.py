@@ -16,6 +16,7 @@ import time
 from array import array
 from binascii import hexlify
 
+import install
 import scores
 import storage
 import ui
@@ -36,8 +37,10 @@ def run(badge):
 class Launcher:
     def __init__(self, badge):
         self.badge = badge
-        self.games = _read_games()
-        self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
+        install.recover()
+        self.games = install.games(_read_games())
+        self.config = storage.read_json(CONFIG, {})
+        self.server = (self.config.get("server") or "").rstrip("/")
         self.session = Session(badge)
         self.index = 0
 
@@ -54,31 +57,54 @@ class Launcher:
                 best = (bests.get(game["id"]) or {}).get("best")
                 detail = "" if best is None else "best %d" % best
                 rows.append((game["title"], detail + (" *" if game["id"] in waiting else "")))
-            if not rows:
-                rows.append(("No games yet: arcade deploy", ""))
+            rows.append(("Get games", "" if rows else "no games yet"))
             title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
             self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
-            if button & BUTTON_A and self.games:
+            if button & BUTTON_A and self.index == len(self.games):
+                self.get_games()
+            elif button & BUTTON_A:
                 self.play(self.games[self.index])
             elif button & BUTTON_B:
                 self.account()
 
+    def get_games(self):
+        """The "Get games" screen (firmware/getgames.py), loaded only while it is open."""
+        if not self.server:
+            ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
+            return
+        import getgames
+
+        try:
+            built = [game["id"] for game in _read_games()]
+            if getgames.run(self.badge, self.server, self.games, built, self.config.get("games_keys") or []):
+                self.games = install.games(_read_games())
+        finally:
+            _unload("getgames", "signature")
+
     # A game's run.
     def play(self, game):
+        rolled_back = install.starting(game["id"])
+        if rolled_back:
+            self.games = install.games(_read_games())
+            ui.message(self.badge, "game-rolled-back", game["title"], rolled_back)
+            return
         problem = _check_module(game) or scores.no_room()
         if problem:
             ui.message(self.badge, "game-error", game["title"], problem)
             return
         seed = int.from_bytes(os.urandom(4), "big") & 0x7FFFFFFF
-        name = "games." + game["id"]
+        name = game.get("import") or "games." + game["id"]
         try:
-            module = getattr(__import__(name), game["id"])
+            module = __import__(name)
+            for part in name.split(".")[1:]:
+                module = getattr(module, part)
             score, ticks, inputs = _run(self.badge, game["id"], module.Game(seed))
         except Exception as error:  # a broken game must not take the badge down
-            self._crashed(game, error)
+            self._crashed(game, error, install.crashed(game["id"]))
             return
         finally:
             _unload(name)
+        install.ran_cleanly(game["id"])
         submission_id, saved = scores.enqueue(game["id"], score, seed, ticks, inputs)
         del inputs
         gc.collect()
@@ -91,13 +117,16 @@ class Launcher:
             ui.message(self.badge, "flash-full", "The flash is full", text)
         self._result(game, score, submission_id, saved)
 
-    def _crashed(self, game, error):
+    def _crashed(self, game, error, rolled_back):
         trace = io.StringIO()
         sys.print_exception(error, trace)
         lines = trace.getvalue().strip().split("\n")
         print(trace.getvalue())
         where = lines[-2].strip() if len(lines) > 1 else ""
-        ui.message(self.badge, "game-crashed", game["title"] + " crashed", "%s. %s" % (lines[-1], where), "A: back to the menu")
+        text = "%s. %s" % (lines[-1], where) + (" " + rolled_back if rolled_back else "")
+        if rolled_back:
+            self.games = install.games(_read_games())
+        ui.message(self.badge, "game-crashed", game["title"] + " crashed", text, "A: back to the menu")
 
     def _result(self, game, score, submission_id, saved):
         badge = self.badge
@@ -313,11 +342,9 @@ def _check_module(game):
 def _unload(*names):
     """Forgets modules so the memory they hold comes back."""
     for name in names:
-        if name in sys.modules:
-            del sys.modules[name]
-        parent = name.split(".")[0]
-        if parent != name and parent in sys.modules:
-            del sys.modules[parent]
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):  # the module, then each package above it
+            sys.modules.pop(".".join(parts[:end]), None)
     gc.collect()
 
 

@@ -92,3 +92,28 @@ def post_form(url, fields):
 def post_json(url, body, token=None):
     """Posts ``body``, JSON text already encoded, so a queued run is sent byte for byte."""
     return request("POST", url, body, JSON, token)
+
+
+def download(url, write, size):
+    """Streams ``url``'s body to ``write`` in small reads, so a game never sits whole in the heap.
+    Raises ServerTrouble unless the answer is a 200 of ``size`` bytes, OSError for a network
+    failure or an answer cut short."""
+    try:
+        response = requests.request("GET", url, headers={"Accept": "application/octet-stream"}, timeout=TIMEOUT_S)
+    except (ValueError, NotImplementedError) as error:
+        gc.collect()
+        raise OSError("not an HTTP answer: %s" % error)
+    try:
+        if response.status_code != 200:
+            raise ServerTrouble("the server answered %d" % response.status_code)
+        got = 0
+        while got < size:
+            chunk = response.raw.read(min(512, size - got))
+            if not chunk:
+                raise OSError("the download was cut short at %d of %d bytes" % (got, size))
+            got += len(chunk)
+            write(chunk)
+        if response.raw.read(1):
+            raise ServerTrouble("the file is longer than the games list says")
+    finally:
+        response.close()

@@ -43,6 +43,9 @@ class Badge:
     heap: str = "96K"
     flash_free: int | None = None
     """Bytes left on a nearly full flash (``arcade sim --flash-free``); None: state/ is a folder here."""
+    arcade: Path | None = None
+    """The folder of the server's arcade (its arcade.toml and data): the badge trusts its badge keys, as
+    `arcade deploy` run there makes it; None: no keys (no games over the air)."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -64,6 +67,8 @@ class Badge:
             arguments += ["--screenshots", str(screenshots)]
         if self.flash_free is not None:
             arguments += ["--flash-free", str(self.flash_free)]
+        if self.arcade is not None:
+            arguments += ["--config", str(self.arcade / "arcade.toml"), "--data", str(self.arcade / "arcade-data")]
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )

@@ -24,12 +24,13 @@ SCREEN_LINE = re.compile(r"screen (\S+) \((full|partial)\): ([^\r\n]*)\r?\n")
 class Player:
     """Sits at `arcade sim` in a terminal: reads the screens it reports, types the buttons."""
 
-    def __init__(self, build, root, server, screenshots):
+    def __init__(self, build, root, server, screenshots, options=()):
+        """``options``: more for `arcade sim`."""
         self.screenshots = screenshots
         main, terminal = pty.openpty()
         self.process = subprocess.Popen(
             [ARCADE, "sim", "--build", str(build), "--root", str(root), "--server", server,
-             "--speed", "10", "--screenshots", str(screenshots), "--timeout", "240"],
+             "--speed", "10", "--screenshots", str(screenshots), "--timeout", "240", *options],
             stdin=terminal, stdout=terminal, stderr=terminal, cwd=root.parent,
         )
         os.close(terminal)
