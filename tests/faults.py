@@ -161,3 +161,16 @@ def with_token(token: str):
 
 def json_body(value) -> bytes:
     return json.dumps(value).encode()
+
+
+def edited(edit):
+    """Forwards the request and answers the arcade's answer with its body changed by ``edit``
+    (bytes to bytes), its Content-Length set to match: a consistent answer, wrong inside."""
+
+    def fault(handler: _Handler, request: Request) -> int:
+        head, _, body = handler.server.forward(request).partition(b"\r\n\r\n")
+        body = edit(body)
+        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")]
+        return handler.send(b"\r\n".join([*lines, b"Content-Length: %d" % len(body), b"", body]))
+
+    return fault

@@ -12,23 +12,19 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, install, on_path, run_arcade
-from tests.faults import FaultyServer, answer, drop_mid_response, json_body
+from tests.faults import FaultyServer, answer, drop_mid_response, edited, json_body
 from tests.runs import DOWN, A, B, C
 from tests.simulator import Badge, logged_in_badge
 from tests.test_games_on_badge import Player
 
-GET_GAMES = 5  # the menu row after Dino, Maze, 2048 and Balloon
-TO_GET_GAMES = "".join(f"{2 * n + 1} down\n{2 * n + 2} -\n" for n in range(GET_GAMES - 1 + 1))
-"""Script lines that move the menu cursor from Dino down to "Get games"."""
-
-
-def badge_of(server, build, root, **options) -> Badge:
-    return Badge(build, root, server.url, arcade=server.folder, **options)
-
-
-def get_first_game(extra: str = "") -> str:
-    """From the menu: open Get games and get the first game offered (or read why not)."""
-    return f"wait menu\n{TO_GET_GAMES}20 a\n21 -\n{extra}"
+OPEN_GET_GAMES = "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\n"
+"""From the menu of the build (Dino, Maze, 2048, Get games): open Get games."""
+PLAY_DINO = "wait menu\n1 down\n2 -\n3 a\n4 -\nwait dino\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+"""Back on the menu with the cursor on Get games: play Dino (the runner never jumps), back to the menu."""
+GET_BALLOON = OPEN_GET_GAMES + "wait get-games\n1 a\n2 -\n"
+"""Get Balloon, the server's game the build lacks, first on the list."""
+AFTER_A_FAILED_DOWNLOAD = "wait games-failed\n1 a\n2 -\nwait get-games\n1 c\n2 -\n" + PLAY_DINO
+AFTER_A_REFUSED_LIST = "wait games-failed\n1 a\n2 -\n" + PLAY_DINO
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +84,112 @@ def test_a_game_pip_installed_on_the_server_reaches_a_running_badge_without_usb(
     board = httpx.get(f"{server.url}/api/v1/games/whack/leaderboard").json()
     assert [entry["player"]["name"] for entry in board["entries"]] == ["ada"]
     assert sorted(path.name for path in (root / "state" / "games").iterdir()) == ["index.json", "new", "whack.mpy"]
+
+
+def keys_of(server) -> None:
+    """Has the server make its badge key (its first games list does), as `arcade deploy` would."""
+    assert httpx.get(f"{server.url}/api/v1/badge").json()["catalog"] is not None
+
+
+def the_games_are_as_they_were(finished, root) -> None:
+    """The badge shows the build's games, plays Dino to its result, and holds no game half installed."""
+    assert finished.returncode == 0, finished.output
+    rows = [text for text in finished.last("menu").text.split(" | ")[1:] if not text.startswith("best")]
+    assert rows[:4] == ["Dino", "Maze", "2048", "Get games"]
+    assert finished.last("result").text.startswith("Dino | Score")
+    games = root / "state" / "games"
+    assert not (games / "index.json").exists() and not (games / "balloon.mpy").exists()
+    assert list((games / "new").iterdir()) == [] if (games / "new").exists() else True
+
+
+def flip_a_bit(body: bytes) -> bytes:
+    return body[:100] + bytes([body[100] ^ 0x01]) + body[101:]
+
+
+@pytest.mark.parametrize(
+    "fault, said",
+    [
+        (edited(lambda body: body[: len(body) // 2]), "The download of Balloon stopped: the download was cut short at"),
+        (drop_mid_response, "The download of Balloon stopped: the download was cut short at"),
+        (edited(flip_a_bit), "Balloon arrived damaged: its sha256 is not the one the signed list gives. Try again."),
+        (answer(503, b"busy"), "The download of Balloon stopped: the server answered 503. Try again."),
+    ],
+    ids=["truncated", "server-stops-mid-download", "flipped-bit", "server-error"],
+)
+def test_a_download_that_goes_wrong_changes_nothing_and_says_what_happened(
+    make_server, badge_build, tmp_path, fault, said
+):
+    server = make_server()
+    keys_of(server)
+    with FaultyServer(server.url) as faulty:
+        faulty.faults = [None, fault]  # the games list, then the file
+        badge = Badge(badge_build, tmp_path / "flash", faulty.url, arcade=server.folder)
+        finished = badge.play(GET_BALLOON + AFTER_A_FAILED_DOWNLOAD)
+    assert finished.last("games-failed").said.startswith(f"Get games {said}")
+    assert finished.last("games-failed").said.endswith("Your games are as they were. A: OK")
+    the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+def test_a_full_flash_is_found_before_the_download(make_server, badge_build, tmp_path):
+    server = make_server()
+    keys_of(server)
+    badge = Badge(badge_build, tmp_path / "flash", server.url, arcade=server.folder, flash_free=4096)
+    dino_on_a_full_flash = PLAY_DINO.replace("wait result", "wait flash-full\n1 a\n2 -\nwait result")
+    finished = badge.play(GET_BALLOON + "wait games-failed\n1 a\n2 -\nwait get-games\n1 c\n2 -\n" + dino_on_a_full_flash)
+    said = finished.last("games-failed").said
+    assert "Balloon needs 13 KB of flash and 4 KB are free. Make room with mpremote" in said, said
+    the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+def wrong_signature(body: bytes) -> bytes:
+    info = json.loads(body)
+    signature = info["catalog"]["signatures"][0]
+    signature["sig"] = ("0" if signature["sig"][0] != "0" else "1") + signature["sig"][1:]
+    return json.dumps(info).encode()
+
+
+def more_games(body: bytes) -> bytes:
+    """The list with a game's hash changed: a look-alike server offering its own file."""
+    info = json.loads(body)
+    info["catalog"]["manifest"] = info["catalog"]["manifest"].replace('"sha256":"', '"sha256":"0', 1)
+    return json.dumps(info).encode()
+
+
+@pytest.mark.parametrize(
+    "fault, said",
+    [
+        (edited(wrong_signature), "the games list's signature is wrong: it was changed on the way"),
+        (edited(more_games), "the games list's signature is wrong: it was changed on the way"),
+        (answer(200, json_body({"catalog": None})), "the server sent no games list"),
+    ],
+    ids=["wrong-signature", "changed-list", "no-list"],
+)
+def test_a_games_list_that_is_not_the_arcades_is_refused(make_server, badge_build, tmp_path, fault, said):
+    server = make_server()
+    keys_of(server)
+    with FaultyServer(server.url) as faulty:
+        faulty.faults = [fault]
+        badge = Badge(badge_build, tmp_path / "flash", faulty.url, arcade=server.folder)
+        finished = badge.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+    assert said in finished.last("games-failed").said
+    the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+def test_a_list_signed_by_another_arcades_key_is_refused(make_server, badge_build, tmp_path):
+    ours, theirs = make_server(), make_server()
+    keys_of(ours)
+    badge = Badge(badge_build, tmp_path / "flash", theirs.url, arcade=ours.folder)  # deployed for ours
+    finished = badge.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+    assert "the games list is signed by a key this badge does not trust: another arcade's server?" in (
+        finished.last("games-failed").said
+    )
+    the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+def test_a_badge_deployed_with_no_key_says_to_deploy_again(make_server, badge_build, tmp_path):
+    server = make_server()
+    finished = Badge(badge_build, tmp_path / "flash", server.url).play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+    assert "this badge holds no key to check games with: copy the build again with arcade deploy" in (
+        finished.last("games-failed").said
+    )
+    the_games_are_as_they_were(finished, tmp_path / "flash")
