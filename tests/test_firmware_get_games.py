@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import ROOT, install, on_path, run_arcade
 from tests.faults import FaultyServer, answer, drop_mid_response, edited, json_body
-from tests.runs import DOWN, A, B, C
-from tests.simulator import Badge, logged_in_badge
+from tests.runs import DOWN, UP, A, B, C
+from tests.simulator import Badge, logged_in_badge, write_game
 from tests.test_games_on_badge import Player
 
 OPEN_GET_GAMES = "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\n"
@@ -193,3 +193,112 @@ def test_a_badge_deployed_with_no_key_says_to_deploy_again(make_server, badge_bu
         finished.last("games-failed").said
     )
     the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+SNAKE = """
+TITLE = "Snake"
+
+class Game:
+    TICK_MS = 50
+
+    def __init__(self, seed):
+        self.score = 0
+        self.ticks = 0
+
+    def tick(self, buttons):
+        self.ticks += 1
+        BROKEN
+        return self.ticks < 10
+
+    def draw(self, screen):
+        screen.set_pen(15)
+        screen.clear()
+        screen.set_pen(0)
+        screen.text("snake %d" % self.ticks, 4, 4)
+"""
+
+
+def snake(folder: Path, version: str, broken: bool) -> dict:
+    """The game Snake at ``version`` in ``folder`` (a plugin on its PYTHONPATH); ``broken``: its
+    tick raises from the fourth on."""
+    if (folder / "snake").exists():
+        shutil.rmtree(folder)
+    env = write_game(folder, "snake", SNAKE.replace("BROKEN", "assert self.ticks < 4, 'snake is broken'" if broken else "pass"))
+    init = folder / "snake" / "__init__.py"
+    init.write_text(init.read_text().replace('version="0.1"', f'version="{version}"'))
+    return env
+
+
+def choose(player: Player, label: str, shown: str | None = None) -> None:
+    """On the Get games list just shown (``shown``, else the next), gets the game ``label``."""
+    rows = (shown or player.wait_for("get-games")).split(" | ")[1:-1:2]
+    for _ in range(rows.index(label)):
+        player.press(DOWN)
+        player.wait_for("get-games")
+    player.press(A)
+
+
+def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refused(
+    make_server, badge_build, tmp_path
+):
+    server = make_server(env=snake(tmp_path / "snake", "0.1", broken=False))
+    old_list = httpx.get(f"{server.url}/api/v1/badge").content
+    options = ("--config", str(server.folder / "arcade.toml"), "--data", str(server.folder / "arcade-data"))
+    with FaultyServer(server.url) as faulty:
+        player = Player(badge_build, tmp_path / "flash", faulty.url, tmp_path / "shots", options)
+        player.wait_for("menu")
+        player.press(UP)  # from Dino up to Get games, the last row
+        player.wait_for("menu")
+        player.press(A)
+        choose(player, "Snake")
+        player.wait_for("games-installed", "Snake 0.1 is installed")
+        player.press(A)
+        player.wait_for("get-games")
+        player.press(C)
+        assert player.wait_for("menu").split(" | ")[1:6] == ["Dino", "Maze", "2048", "Snake", "Get games"]
+
+        snake(tmp_path / "snake", "0.2", broken=True)  # on the server's PYTHONPATH already
+        server.restart()
+        player.press(DOWN)  # from Snake to Get games
+        player.wait_for("menu")
+        player.press(A)
+        offered = player.wait_for("get-games")
+        assert "Snake | 0.1 > 0.2" in offered
+        choose(player, "Snake", offered)
+        player.wait_for("games-installed", "Snake 0.2 is installed")
+        player.press(A)
+        player.wait_for("get-games")
+        player.press(C)
+        player.wait_for("menu")
+
+        faulty.faults = [answer(200, old_list)]  # a look-alike replays the list that offered 0.1, signature and all
+        player.press(A)
+        refused = player.wait_for("games-refused").replace(" | ", " ")
+        assert "The server offers Snake 0.1, older than this badge's: an old games list sent again? Not installed." in refused
+        player.press(A)
+        player.wait_for("get-games")
+        player.press(C)
+        player.wait_for("menu")
+
+        player.press(UP)  # to Snake, 0.2 now
+        player.wait_for("menu")
+        player.press(A)
+        first = player.wait_for("game-crashed").replace(" | ", " ")
+        assert "snake is broken" in first and "went back" not in first
+        player.press(A)
+        player.wait_for("menu")
+        player.press(A)
+        second = player.wait_for("game-crashed").replace(" | ", " ")
+        assert "Snake 0.2 crashed on its first 2 runs, so the badge went back to 0.1." in second
+        player.press(A)
+        player.wait_for("menu")
+        player.press(A)  # Snake 0.1 plays to its end
+        player.wait_for("result", "Score")
+        player.press(A)
+        player.wait_for("menu")
+        player.quit()
+    index = json.loads((tmp_path / "flash" / "state" / "games" / "index.json").read_text())
+    assert index["snake"]["version"] == "0.1" and "previous" not in index["snake"]
+    assert sorted(path.name for path in (tmp_path / "flash" / "state" / "games").iterdir()) == [
+        "index.json", "new", "snake.mpy",
+    ]
