@@ -172,6 +172,7 @@ def recover():
     if isinstance(journal, dict) and isinstance(journal.get("id"), str):
         print("install: finishing the installation of %s" % journal["id"])
         _apply(journal)
+    storage.remove(JOURNAL + ".tmp")  # a journal the power cut short: the change never began
     try:
         names = [entry[0] for entry in os.ilistdir(STAGING)]
     except OSError:  # no download ever

@@ -5,7 +5,9 @@ it is renamed into place; whatever goes wrong on the way, the badge keeps its ga
 says what happened."""
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -40,7 +42,7 @@ def test_a_game_pip_installed_on_the_server_reaches_a_running_badge_without_usb(
     make_server, badge_build, tmp_path, whack
 ):
     server = make_server()
-    httpx.get(f"{server.url}/api/v1/badge")  # the server makes its badge key, which the deploy writes
+    keys_of(server)
     root = tmp_path / "flash"
     logged_in_badge(badge_build, root, server, server.token("ada"))
     options = ("--config", str(server.folder / "arcade.toml"), "--data", str(server.folder / "arcade-data"))
@@ -88,7 +90,7 @@ def test_a_game_pip_installed_on_the_server_reaches_a_running_badge_without_usb(
 
 def keys_of(server) -> None:
     """Has the server make its badge key (its first games list does), as `arcade deploy` would."""
-    assert httpx.get(f"{server.url}/api/v1/badge").json()["catalog"] is not None
+    assert httpx.get(f"{server.url}/api/v1/badge", timeout=60).json()["catalog"] is not None
 
 
 def the_games_are_as_they_were(finished, root) -> None:
@@ -302,3 +304,89 @@ def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refus
     assert sorted(path.name for path in (tmp_path / "flash" / "state" / "games").iterdir()) == [
         "index.json", "new", "snake.mpy",
     ]
+
+
+INSTALL_WITH_A_POWER_CUT = """
+import json
+import os
+import sys
+
+import install
+import net
+import signature
+import storage
+
+
+class PowerCut:
+    \"\"\"The badge's os, but the power goes instead of the rename after the first ``after``.\"\"\"
+
+    def __init__(self, after):
+        self.after = after
+
+    def rename(self, source, target):
+        if self.after == 0:
+            print("the power goes before renaming %s to %s" % (source, target))
+            sys.exit(9)
+        self.after -= 1
+        os.rename(source, target)
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+install.os = storage.os = PowerCut(int(sys.argv[1]))
+config = json.load(open("config.json"))
+status, info = net.get_json(config["server"] + "/api/v1/badge")
+manifest = signature.check(info["catalog"], config["games_keys"])
+game = [game for game in manifest["games"] if game["id"] == "snake"][0]
+install.install(config["server"], game, [], lambda done, size: None)
+print("installed")
+"""
+RENAMES = ["state/games/commit.json.tmp", "state/games/snake.mpy", "state/games/new/snake.mpy", "state/games/index.json.tmp"]
+"""What an update renames, in order: the journal into place (the commit point), the version it
+replaces aside, the download into place, the index into place."""
+PLAY_SNAKE = "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\nwait snake\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+
+
+def install_cut(root: Path, after: int) -> subprocess.CompletedProcess:
+    """The badge's own install of Snake under the unix port, the power lost after ``after`` renames."""
+    (root / "cut.py").write_text(INSTALL_WITH_A_POWER_CUT)
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "micropython"), "-X", "heapsize=96K", "cut.py", str(after)],
+        cwd=root, env={**os.environ, "MICROPYPATH": ".frozen"}, capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.mark.parametrize("after", range(len(RENAMES) + 1))
+def test_power_lost_at_any_rename_of_an_update_leaves_a_badge_that_boots_into_one_version(
+    make_server, badge_build, tmp_path, after
+):
+    server = make_server(env=snake(tmp_path / "snake", "0.1", broken=False))
+    keys_of(server)
+    root = tmp_path / "flash"
+    badge = Badge(badge_build, root, server.url, arcade=server.folder)
+    badge.play("wait menu\nexit\n")  # lays the build and its config out on the flash
+    assert install_cut(root, 99).stdout.endswith("installed\n")  # Snake 0.1, the version before
+    snake(tmp_path / "snake", "0.2", broken=False)
+    server.restart()
+
+    cut = install_cut(root, after)
+    if after < len(RENAMES):
+        assert cut.returncode == 9, cut.stdout + cut.stderr
+        assert f"the power goes before renaming {RENAMES[after]}" in cut.stdout
+    else:
+        assert cut.stdout.endswith("installed\n"), cut.stdout + cut.stderr
+    booted = badge.play(PLAY_SNAKE)
+
+    assert booted.returncode == 0, booted.output
+    assert booted.last("result").text.startswith("Snake | Score")
+    index = json.loads((root / "state" / "games" / "index.json").read_text())
+    if after == 0:  # before the commit point: the update never happened
+        assert index["snake"]["version"] == "0.1"
+        assert "install: removing the unfinished download snake.mpy" in booted.output
+    else:  # after it: boot finished the update, and 0.2 ran cleanly, so 0.1 is not kept any more
+        assert index["snake"]["version"] == "0.2" and "previous" not in index["snake"]
+        if after < len(RENAMES):
+            assert "install: finishing the installation of snake" in booted.output
+    assert sorted(path.name for path in (root / "state" / "games").iterdir()) == ["index.json", "new", "snake.mpy"]
+    assert list((root / "state" / "games" / "new").iterdir()) == []
