@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.response import File
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.response import File
 
 from arcade.badge.catalog import Catalog
 from arcade.platform.assembly import Arcade

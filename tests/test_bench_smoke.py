@@ -44,3 +44,11 @@ def test_the_scale_benchmark_prints_its_plans_and_its_table(postgres_schema):
     for row in ("rank, last place median ms", "around p99 ms", "scores/s, 2 workers"):
         assert re.search(rf"^{row} +[\d.,]+ ", result.stdout, re.MULTILINE), f"no {row}:\n{result.stdout}"
     assert re.search(r"^2 workers / 1 worker +x\d+\.\d\d ", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_the_badge_signature_benchmark_verifies_under_micropython_and_prints_its_ratio():
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("badge_signature.py"))], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"verify the signature \(sha256 included\) +\d+ us +[\d.]+ x sha256", result.stdout), result.stdout

@@ -137,7 +137,9 @@ def test_a_full_flash_is_found_before_the_download(make_server, badge_build, tmp
     keys_of(server)
     badge = Badge(badge_build, tmp_path / "flash", server.url, arcade=server.folder, flash_free=4096)
     dino_on_a_full_flash = PLAY_DINO.replace("wait result", "wait flash-full\n1 a\n2 -\nwait result")
-    finished = badge.play(GET_BALLOON + "wait games-failed\n1 a\n2 -\nwait get-games\n1 c\n2 -\n" + dino_on_a_full_flash)
+    finished = badge.play(
+        GET_BALLOON + "wait games-failed\n1 a\n2 -\nwait get-games\n1 c\n2 -\n" + dino_on_a_full_flash
+    )
     said = finished.last("games-failed").said
     assert "Balloon needs 13 KB of flash and 4 KB are free. Make room with mpremote" in said, said
     the_games_are_as_they_were(finished, tmp_path / "flash")
@@ -225,7 +227,9 @@ def snake(folder: Path, version: str, broken: bool) -> dict:
     tick raises from the fourth on."""
     if (folder / "snake").exists():
         shutil.rmtree(folder)
-    env = write_game(folder, "snake", SNAKE.replace("BROKEN", "assert self.ticks < 4, 'snake is broken'" if broken else "pass"))
+    env = write_game(
+        folder, "snake", SNAKE.replace("BROKEN", "assert self.ticks < 4, 'snake is broken'" if broken else "pass")
+    )
     init = folder / "snake" / "__init__.py"
     init.write_text(init.read_text().replace('version="0.1"', f'version="{version}"'))
     return env
@@ -240,9 +244,7 @@ def choose(player: Player, label: str, shown: str | None = None) -> None:
     player.press(A)
 
 
-def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refused(
-    make_server, badge_build, tmp_path
-):
+def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refused(make_server, badge_build, tmp_path):
     server = make_server(env=snake(tmp_path / "snake", "0.1", broken=False))
     old_list = httpx.get(f"{server.url}/api/v1/badge").content
     options = ("--config", str(server.folder / "arcade.toml"), "--data", str(server.folder / "arcade-data"))
@@ -276,7 +278,10 @@ def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refus
         faulty.faults = [answer(200, old_list)]  # a look-alike replays the list that offered 0.1, signature and all
         player.press(A)
         refused = player.wait_for("games-refused").replace(" | ", " ")
-        assert "The server offers Snake 0.1, older than this badge's: an old games list sent again? Not installed." in refused
+        assert (
+            "The server offers Snake 0.1, older than this badge's: an old games list sent again? Not installed."
+            in refused
+        )
         player.press(A)
         player.wait_for("get-games")
         player.press(C)
@@ -302,7 +307,9 @@ def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refus
     index = json.loads((tmp_path / "flash" / "state" / "games" / "index.json").read_text())
     assert index["snake"]["version"] == "0.1" and "previous" not in index["snake"]
     assert sorted(path.name for path in (tmp_path / "flash" / "state" / "games").iterdir()) == [
-        "index.json", "new", "snake.mpy",
+        "index.json",
+        "new",
+        "snake.mpy",
     ]
 
 
@@ -342,10 +349,17 @@ game = [game for game in manifest["games"] if game["id"] == "snake"][0]
 install.install(config["server"], game, [], lambda done, size: None)
 print("installed")
 """
-RENAMES = ["state/games/commit.json.tmp", "state/games/snake.mpy", "state/games/new/snake.mpy", "state/games/index.json.tmp"]
+RENAMES = [
+    "state/games/commit.json.tmp",
+    "state/games/snake.mpy",
+    "state/games/new/snake.mpy",
+    "state/games/index.json.tmp",
+]
 """What an update renames, in order: the journal into place (the commit point), the version it
 replaces aside, the download into place, the index into place."""
-PLAY_SNAKE = "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\nwait snake\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+PLAY_SNAKE = (
+    "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\nwait snake\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+)
 
 
 def install_cut(root: Path, after: int) -> subprocess.CompletedProcess:
@@ -353,7 +367,12 @@ def install_cut(root: Path, after: int) -> subprocess.CompletedProcess:
     (root / "cut.py").write_text(INSTALL_WITH_A_POWER_CUT)
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "micropython"), "-X", "heapsize=96K", "cut.py", str(after)],
-        cwd=root, env={**os.environ, "MICROPYPATH": ".frozen"}, capture_output=True, text=True, timeout=60,
+        cwd=root,
+        env={**os.environ, "MICROPYPATH": ".frozen"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

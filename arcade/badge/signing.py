@@ -50,7 +50,7 @@ class Signature:
 def public(key: RSAKey) -> dict:
     """What a badge keeps of a key: its id and modulus (hex); the exponent is always 65537."""
     numbers = key.public_key.public_numbers()
-    return {"kid": key.kid, "n": "%x" % numbers.n}
+    return {"kid": key.kid, "n": f"{numbers.n:x}"}
 
 
 def sign(keys: list[RSAKey], payload: bytes) -> list[Signature]:
