@@ -16,7 +16,6 @@ import time
 from array import array
 from binascii import hexlify
 
-import install
 import scores
 import storage
 import ui
@@ -37,8 +36,8 @@ def run(badge):
 class Launcher:
     def __init__(self, badge):
         self.badge = badge
-        install.recover()
-        self.games = install.games(_read_games())
+        _installed("recover")
+        self.games = _installed("games", _read_games())
         self.config = storage.read_json(CONFIG, {})
         self.server = (self.config.get("server") or "").rstrip("/")
         self.session = Session(badge)
@@ -77,15 +76,15 @@ class Launcher:
         try:
             built = [game["id"] for game in _read_games()]
             if getgames.run(self.badge, self.server, self.games, built, self.config.get("games_keys") or []):
-                self.games = install.games(_read_games())
+                self.games = _installed("games", _read_games())
         finally:
-            _unload("getgames", "signature")
+            _unload("getgames", "signature", "install")
 
     # A game's run.
     def play(self, game):
-        rolled_back = install.starting(game["id"])
+        rolled_back = _installed("starting", game["id"])
         if rolled_back:
-            self.games = install.games(_read_games())
+            self.games = _installed("games", _read_games())
             ui.message(self.badge, "game-rolled-back", game["title"], rolled_back)
             return
         problem = _check_module(game) or scores.no_room()
@@ -100,11 +99,11 @@ class Launcher:
                 module = getattr(module, part)
             score, ticks, inputs = _run(self.badge, game["id"], module.Game(seed))
         except Exception as error:  # a broken game must not take the badge down
-            self._crashed(game, error, install.crashed(game["id"]))
+            self._crashed(game, error, _installed("crashed", game["id"]))
             return
         finally:
             _unload(name)
-        install.ran_cleanly(game["id"])
+        _installed("ran_cleanly", game["id"])
         submission_id, saved = scores.enqueue(game["id"], score, seed, ticks, inputs)
         del inputs
         gc.collect()
@@ -125,7 +124,7 @@ class Launcher:
         where = lines[-2].strip() if len(lines) > 1 else ""
         text = "%s. %s" % (lines[-1], where) + (" " + rolled_back if rolled_back else "")
         if rolled_back:
-            self.games = install.games(_read_games())
+            self.games = _installed("games", _read_games())
         ui.message(self.badge, "game-crashed", game["title"] + " crashed", text, "A: back to the menu")
 
     def _result(self, game, score, submission_id, saved):
@@ -337,6 +336,17 @@ def _check_module(game):
     if gc.mem_free() < need:
         return "%s needs about %d KB of memory; %d KB are free. Restart the badge and try again." % (path, need // 1024, gc.mem_free() // 1024)
     return None
+
+
+def _installed(name, *arguments):
+    """Calls ``name`` of firmware/installed.py (the games got over the air), loaded for the call
+    only: the menu and the games keep the heap it would hold."""
+    import installed
+
+    try:
+        return getattr(installed, name)(*arguments)
+    finally:
+        _unload("installed")
 
 
 def _unload(*names):

@@ -1,6 +1,7 @@
 """``arcade deploy`` without a badge: the one mpremote command it would run, and its refusals.
 (Copying to a real badge is described step by step in docs/badge.md.)"""
 
+import base64
 import json
 import os
 import shlex
@@ -14,6 +15,10 @@ from tests.conftest import ROOT, run_arcade
 BADGE_SERVER = "http://192.168.1.20:8000"
 
 
+def b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def test_the_dry_run_shows_the_mpremote_command_that_installs_the_build(badge_build, tmp_path):
     result = run_arcade("deploy", "--build", str(badge_build), "--server", BADGE_SERVER, "--dry-run", cwd=tmp_path)
 
@@ -21,19 +26,29 @@ def test_the_dry_run_shows_the_mpremote_command_that_installs_the_build(badge_bu
     command = shlex.split(result.stdout)
     assert command[:4] == ["mpremote", "connect", "auto", "exec"]
     setup = command[4]
-    assert "os.mkdir(folder)" in setup and f"file.write({json.dumps({'server': BADGE_SERVER})!r})" in setup
+    keys = json.loads((tmp_path / "arcade-data" / "badge-signing-keys.json").read_text())["keys"]
+    config = {
+        "server": BADGE_SERVER,
+        "games_keys": [{"kid": keys[0]["kid"], "n": f"{int.from_bytes(b64(keys[0]['n'])):x}"}],
+    }
+    assert "os.mkdir(folder)" in setup and f"file.write({json.dumps(config)!r})" in setup  # the arcade's badge key
+    assert "remove('state/games')" in setup  # the games got over the air give way to the build's
     steps = [step.split() for step in " ".join(command[5:]).split("+") if step.strip()]
     copies = [step for step in steps if step[:2] == ["fs", "cp"]]
     manifest = json.loads((badge_build / "manifest.json").read_text())
     simulator = ("hal/sim.mpy", "hal/simflash.mpy")
     expected = [entry["path"] for entry in manifest["files"] if entry["path"] not in simulator] + ["manifest.json"]
-    assert [(Path(source), target) for _, _, source, target in copies] == [(badge_build / path, f":{path}") for path in expected]
+    assert [(Path(source), target) for _, _, source, target in copies] == [
+        (badge_build / path, f":{path}") for path in expected
+    ]
     assert steps[-1] == ["reset"]
     assert not any("state" in " ".join(step) for step in steps)  # the badge's session and queued scores stay
 
 
 def test_a_loopback_server_is_refused_because_the_badge_cannot_reach_it(badge_build, tmp_path):
-    result = run_arcade("deploy", "--build", str(badge_build), "--server", "http://127.0.0.1:8000", "--dry-run", cwd=tmp_path)
+    result = run_arcade(
+        "deploy", "--build", str(badge_build), "--server", "http://127.0.0.1:8000", "--dry-run", cwd=tmp_path
+    )
 
     assert result.returncode == 2
     assert "the badge cannot reach http://127.0.0.1:8000: that address is this computer's loopback" in result.stderr

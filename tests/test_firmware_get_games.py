@@ -319,6 +319,7 @@ import os
 import sys
 
 import install
+import installed
 import net
 import signature
 import storage
@@ -341,7 +342,7 @@ class PowerCut:
         return getattr(os, name)
 
 
-install.os = storage.os = PowerCut(int(sys.argv[1]))
+installed.os = storage.os = PowerCut(int(sys.argv[1]))
 config = json.load(open("config.json"))
 status, info = net.get_json(config["server"] + "/api/v1/badge")
 manifest = signature.check(info["catalog"], config["games_keys"])

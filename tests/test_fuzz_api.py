@@ -15,6 +15,7 @@ database.
 
 import collections
 import itertools
+import json
 from contextlib import contextmanager
 
 import httpx
@@ -173,7 +174,11 @@ def test_every_documented_answer_happens_and_conforms(make_server):
         ("POST /api/v1/games/{game_id}/scores", 413): score(next(player_tokens), body={"run": "x" * 600_000}),
         ("POST /api/v1/games/{game_id}/scores", 422): score(next(player_tokens), body={"score": 5}),
         ("POST /api/v1/games/{game_id}/scores", 429): [score(flooder, key=f"flood-{n:04d}") for n in range(3)][-1],
-        ("GET /api/v1/badge", 200): request("GET", "/api/v1/badge"),
+        ("GET /api/v1/badge", 200): (badge := request("GET", "/api/v1/badge")),
+        ("GET /api/v1/badge/files/{name}", 200): request(
+            "GET", f"/api/v1/badge/files/{json.loads(badge.json()['catalog']['manifest'])['games'][0]['sha256']}.mpy"
+        ),
+        ("GET /api/v1/badge/files/{name}", 404): request("GET", "/api/v1/badge/files/nothing.mpy"),
         ("GET /api/v1/games", 200): request("GET", "/api/v1/games"),
         ("GET /api/v1/games/{game_id}/leaderboard", 200): request("GET", "/api/v1/games/balloon/leaderboard"),
         ("GET /api/v1/games/{game_id}/leaderboard", 404): request("GET", "/api/v1/games/no-such-game/leaderboard"),
