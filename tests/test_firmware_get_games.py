@@ -410,3 +410,23 @@ def test_power_lost_at_any_rename_of_an_update_leaves_a_badge_that_boots_into_on
             assert "install: finishing the installation of snake" in booted.output
     assert sorted(path.name for path in (root / "state" / "games").iterdir()) == ["index.json", "new", "snake.mpy"]
     assert list((root / "state" / "games" / "new").iterdir()) == []
+
+
+def test_a_badge_follows_key_rotations_without_usb(make_server, badge_build, tmp_path):
+    server = make_server()
+    keys_of(server)
+    at_deploy = tmp_path / "arcade-at-deploy"  # the arcade's keys when the badge was deployed, kept as they were
+    shutil.copytree(server.folder, at_deploy, ignore=shutil.ignore_patterns("badge-games", "*.log"))
+    badge = Badge(badge_build, tmp_path / "flash", server.url, arcade=at_deploy)
+    look = OPEN_GET_GAMES + "wait get-games\n1 c\n2 -\nwait menu\nexit\n"
+
+    for _ in range(2):  # the second rotation drops the key the badge was deployed with
+        assert run_arcade("badge-key", "rotate", cwd=server.folder).returncode == 0
+        server.restart()
+        seen = badge.play(look)
+        assert seen.last("get-games").text.startswith("Get games | Balloon | new"), seen.output
+        deployed = json.loads((tmp_path / "flash" / "config.json").read_text())["games_keys"]
+        learnt = json.loads((tmp_path / "flash" / "state" / "games-keys.json").read_text())
+        served = json.loads(httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]["manifest"])["keys"]
+        assert learnt == {"deployed": [key["kid"] for key in deployed], "keys": served}
+    assert deployed[0] not in served
