@@ -430,3 +430,32 @@ def test_a_badge_follows_key_rotations_without_usb(make_server, badge_build, tmp
         served = json.loads(httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]["manifest"])["keys"]
         assert learnt == {"deployed": [key["kid"] for key in deployed], "keys": served}
     assert deployed[0] not in served
+
+
+def signed_by(server, manifest: dict) -> dict:
+    """A catalogue of ``manifest`` signed with the server's own badge key, as a server would sign it."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from joserfc.jwk import KeySet
+
+    key = KeySet.import_key_set(
+        json.loads((server.folder / "arcade-data" / "badge-signing-keys.json").read_text())
+    ).keys[0]
+    key.ensure_kid()
+    text = json.dumps(manifest, separators=(",", ":"))
+    signature = key.private_key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256()).hex()
+    return {"manifest": text, "signatures": [{"kid": key.kid, "sig": signature}]}
+
+
+def test_games_built_for_another_mpy_version_are_refused(make_server, badge_build, tmp_path):
+    server = make_server()
+    keys_of(server)
+    info = httpx.get(f"{server.url}/api/v1/badge").json()
+    manifest = json.loads(info["catalog"]["manifest"])
+    info["catalog"] = signed_by(server, {**manifest, "mpy": "6.2"})  # a server whose mpy-cross is MicroPython 1.22's
+    with FaultyServer(server.url) as faulty:
+        faulty.faults = [answer(200, json_body(info))]
+        badge = Badge(badge_build, tmp_path / "flash", faulty.url, arcade=server.folder)
+        finished = badge.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+    assert "The server builds games as .mpy version 6.2 and this badge runs 6.3" in finished.last("games-failed").said
+    the_games_are_as_they_were(finished, tmp_path / "flash")
