@@ -24,7 +24,7 @@ from arcade.badge.build import BuildError, Module, compile_module, find_program,
 from arcade.badge.signing import BadgeKeys, public, sign
 from arcade.sdk.durable import write_atomically
 from arcade.sdk.game import GameInfo
-from arcade.sdk.models import CatalogSignature, SignedCatalog
+from arcade.sdk.models import SignedCatalog
 
 log = logging.getLogger("arcade.catalog")
 
@@ -126,8 +126,7 @@ class Catalog:
             keys = await self.keys.keys()
             manifest = CatalogManifest(mpy=self.mpy, games=games, keys=[public(key) for key in keys])
             text = json.dumps(msgspec.to_builtins(manifest), separators=(",", ":"))
-            signatures = [CatalogSignature(kid=s.kid, sig=s.sig) for s in sign(keys, text.encode())]
-            self._signed = (now, SignedCatalog(manifest=text, signatures=signatures))
+            self._signed = (now, SignedCatalog(manifest=text, signatures=sign(keys, text.encode())))
         return self._signed[1]
 
     def file(self, name: str) -> Path | None:

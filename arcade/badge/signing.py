@@ -17,7 +17,6 @@ import asyncio
 import fcntl
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +26,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from arcade.sdk.durable import write_atomically
 from arcade.sdk.errors import ArcadeError
+from arcade.sdk.models import CatalogSignature
 from arcade.sdk.store import Store
 
 KEYS_FILE = "badge-signing-keys.json"
@@ -40,23 +40,17 @@ class BadgeKeyError(ArcadeError):
     """The stored set cannot be used; it is left in place."""
 
 
-@dataclass(frozen=True)
-class Signature:
-    kid: str
-    sig: str
-    """The RSASSA-PKCS1-v1_5 SHA-256 signature, hex."""
-
-
 def public(key: RSAKey) -> dict:
     """What a badge keeps of a key: its id and modulus (hex); the exponent is always 65537."""
     numbers = key.public_key.public_numbers()
     return {"kid": key.kid, "n": f"{numbers.n:x}"}
 
 
-def sign(keys: list[RSAKey], payload: bytes) -> list[Signature]:
-    """``payload`` signed by each key, the signing key first."""
+def sign(keys: list[RSAKey], payload: bytes) -> list[CatalogSignature]:
+    """``payload`` signed by each key (RSASSA-PKCS1-v1_5, SHA-256), the signing key first."""
     return [
-        Signature(key.kid, key.private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256()).hex()) for key in keys
+        CatalogSignature(kid=key.kid, sig=key.private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256()).hex())
+        for key in keys
     ]
 
 
