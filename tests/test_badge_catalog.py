@@ -94,3 +94,14 @@ def test_deploy_writes_the_public_keys_onto_the_badge(make_server, badge_build):
     )
     assert result.returncode == 0, result.stderr
     assert keys[0]["kid"] in result.stdout and keys[0]["n"] in result.stdout
+
+
+def test_a_damaged_badge_key_stops_only_the_games_over_the_air(make_app, caplog):
+    app = make_app()
+    (app.folder / "arcade-data").mkdir(exist_ok=True)
+    (app.folder / "arcade-data" / "badge-signing-keys.json").write_text("{not json")
+    with app.connect() as client:
+        info = client.get("/api/v1/badge")
+    assert info.status_code == 200 and info.json()["catalog"] is None  # the badge can still log in
+    assert "badge-signing-keys.json is not valid JSON" in caplog.text
+    assert "delete it to make a new key (then deploy every badge again" in caplog.text

@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from arcade.badge.build import BuildError, Module, compile_module, find_program, mpy_version
-from arcade.badge.signing import BadgeKeys, public, sign
+from arcade.badge.signing import BadgeKeyError, BadgeKeys, public, sign
 from arcade.sdk.durable import write_atomically
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import SignedCatalog
@@ -95,6 +95,9 @@ class Catalog:
                 try:
                     compile_module(compiler, Module(temporary, f"games/{game.id}.py"), temporary.with_suffix(".mpy"))
                     write_atomically(compiled, temporary.with_suffix(".mpy").read_bytes(), mode=0o644)
+                except BuildError as error:  # this game only: the others still go
+                    log.warning("game %s is not offered to badges: %s", game.id, error)
+                    continue
                 finally:
                     temporary.unlink(missing_ok=True)
                     temporary.with_suffix(".mpy").unlink(missing_ok=True)
@@ -123,7 +126,11 @@ class Catalog:
             return None
         now = time.monotonic()
         if self._signed is None or now - self._signed[0] > REFRESH_S:
-            keys = await self.keys.keys()
+            try:
+                keys = await self.keys.keys()
+            except BadgeKeyError as error:  # logins still work; the badges get no games until it is fixed
+                log.error("games over the air are off: %s", error)
+                return None
             manifest = CatalogManifest(mpy=self.mpy, games=games, keys=[public(key) for key in keys])
             text = json.dumps(msgspec.to_builtins(manifest), separators=(",", ":"))
             self._signed = (now, SignedCatalog(manifest=text, signatures=sign(keys, text.encode())))
