@@ -38,8 +38,7 @@ class Launcher:
         self.badge = badge
         _installed("recover")
         self.games = _installed("games", _read_games())
-        self.config = storage.read_json(CONFIG, {})
-        self.server = (self.config.get("server") or "").rstrip("/")
+        self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
         self.session = Session(badge)
         self.index = 0
 
@@ -75,7 +74,8 @@ class Launcher:
 
         try:
             built = [game["id"] for game in _read_games()]
-            if getgames.run(self.badge, self.server, self.games, built, self.config.get("games_keys") or []):
+            keys = storage.read_json(CONFIG, {}).get("games_keys") or []  # read here: not held in the heap
+            if getgames.run(self.badge, self.server, self.games, built, keys):
                 self.games = _installed("games", _read_games())
         finally:
             _unload("getgames", "signature", "install")
