@@ -59,7 +59,9 @@ async def submission_budget(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise TooManyAttempts(error.retry_after, "too many scores sent in a minute; keep this one and send it later")
 
 
-def dependencies(arcade: Arcade, live: LiveScores, replays: Replays) -> dict[str, Provide]:
+def dependencies(arcade: Arcade, live: LiveScores, replays: Replays, **parts) -> dict[str, Provide]:
+    """``parts``: the pages' helpers by name (``pictures``, ``view``, ``ticker``)."""
+
     def provide_game(game_id: FromPath[str]) -> GameInfo:
         return find_game(arcade, game_id)
 
@@ -73,4 +75,5 @@ def dependencies(arcade: Arcade, live: LiveScores, replays: Replays) -> dict[str
         "live": constant(live),
         "replays": constant(replays),
         "game": Provide(provide_game, sync_to_thread=False),
+        **{name: constant(part) for name, part in parts.items()},
     }
