@@ -1,12 +1,13 @@
 """The leaderboard pages: every game, one game, one player (live), and the event screen."""
 
 from pathlib import Path
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 from litestar.response import ServerSentEvent, Template
 
 from arcade.platform.assembly import Arcade
@@ -135,15 +136,15 @@ class PagesController(Controller):
         view: NamedDependency[BoardView],
         live: NamedDependency[LiveScores],
         ticker: NamedDependency[Ticker],
-        game: FromQuery[str | None] = None,
+        pinned: Annotated[str | None, QueryParameter(name="game")] = None,
         seconds: FromQuery[int] = SCREEN_SECONDS,
     ) -> Template:
-        """Every game in turn, ``seconds`` each, or only ``game``; the latest scores; how to join."""
+        """Every game in turn, ``seconds`` each, or only ``?game=``; the latest scores; how to join."""
         games = arcade.ordered_games()
-        if game is not None:
-            games = [game_ for game_ in games if game_.id == game]
+        if pinned is not None:
+            games = [game for game in games if game.id == pinned]
             if not games:
-                raise NotFoundException(f"no game {game!r} on this arcade; /screen without ?game= shows them all")
+                raise NotFoundException(f"no game {pinned!r} on this arcade; /screen without ?game= shows them all")
         boards = []
         for shown in games:
             board = await store.leaderboard(shown, SCREEN_ROWS)
