@@ -57,4 +57,10 @@ class BoardView:
         moves the rows it beats down one itself) and the score for the tickers."""
         latest = await self.row(record.game, record.rank, record.player, record.score, record.at)
         row = await self.accepted(record) if record.new_best else None
-        return {"game": record.game, "players": players, "row": row, "latest": latest}
+        return {
+            "game": record.game,
+            "submission_id": record.submission_id,
+            "players": players,
+            "row": row,
+            "latest": latest,
+        }
