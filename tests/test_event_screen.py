@@ -181,7 +181,9 @@ def test_live_updates_leave_each_page_with_the_rows_the_server_renders(server, b
         assert live == rows_of(fresh, selectors[path]), path
         fresh.context.close()
     assert [url for url in requests if "/rows" in url or url.endswith("/balloon")] == []
-    assert pages["/screen"].locator("#ticker li").first.text_content().startswith("cat 13"), pages["/screen"].locator("#ticker").inner_html()
+    assert pages["/screen"].locator("#ticker li").first.text_content().startswith("cat 13"), (
+        pages["/screen"].locator("#ticker").inner_html()
+    )
     assert pages["/screen"].locator("#ticker li").count() == len(plays)
 
 
@@ -196,3 +198,15 @@ def test_a_page_open_while_the_server_restarts_fetches_what_it_missed(server, br
     for path, page in pages.items():
         page.locator("[data-board=balloon] > [data-player]").filter(has_text="zoe").wait_for(timeout=30_000)
         assert page.locator("[data-players=balloon]").first.inner_text() == "2", path
+
+
+def test_the_code_entry_page_fits_a_phone_390_px_wide_with_the_longest_name(seeded, browser):
+    """It did not: the code's box kept its font's width and pushed the page 39 px past the screen."""
+    page = open_page(browser, f"{seeded.url}/device", 390, 844)
+    page.fill("#sign-up-username", "u" * 32)
+    page.fill("#sign-up-name", "Maximiliane_Alexandra_Wolkenstein_Rodeck")  # 40, the most, and no space to wrap at
+    page.fill("#sign-up-password", "correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_selector("#code")
+    assert not overflows(page)
+    page.context.close()
