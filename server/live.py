@@ -73,7 +73,7 @@ class LiveScores:
         self.remember = remember
         self.epoch = secrets.token_hex(4)
         self.sent = 0
-        self._recent: deque[tuple[int, str, str]] = deque(maxlen=REPLAYED)
+        self._recent: deque[tuple[int, str, Encoded]] = deque(maxlen=REPLAYED)
         self._accepted: deque[ScoreAccepted] = deque(maxlen=ACCEPTED_WAITING)
         self._wake = asyncio.Event()
         self._worker: asyncio.Task | None = None
@@ -109,8 +109,8 @@ class LiveScores:
                     log.exception("live event for a score in %s could not be made", record.game)
                     continue
                 self.sent += 1
-                self._recent.append((self.sent, record.game, data))
-                message = (self.last_id, data)
+                message = Encoded(ServerSentEventMessage(event="score", data=data, id=self.last_id))
+                self._recent.append((self.sent, record.game, message))
                 for topic in (record.game, EVERY_GAME):
                     for queue in self._listeners.get(topic, ()):
                         if queue.full():  # a stalled page loses the oldest event, never blocks a score
@@ -136,7 +136,7 @@ class LiveScores:
             raise TooManyStreams(f"{self.per_address} live pages are open from your address; this one polls instead")
         return self._stream(topic, address, after)
 
-    def _missed(self, topic: str, after: str | None) -> list[tuple[str, str]] | None:
+    def _missed(self, topic: str, after: str | None) -> list["Encoded"] | None:
         """The events of ``topic`` after ``after``, or None when this process cannot tell them all."""
         if after is None:
             return []
@@ -146,9 +146,7 @@ class LiveScores:
         seen = int(number)
         if seen < self.sent and (not self._recent or self._recent[0][0] > seen + 1):
             return None
-        return [
-            (f"{self.epoch}.{n}", data) for n, game, data in self._recent if n > seen and topic in (game, EVERY_GAME)
-        ]
+        return [message for n, game, message in self._recent if n > seen and topic in (game, EVERY_GAME)]
 
     async def _stream(self, topic: str, address: str, after: str | None) -> AsyncIterator[ServerSentEventMessage]:
         """Counted from its first message to its end, so a stream never started holds no place."""
@@ -163,8 +161,8 @@ class LiveScores:
             yield ServerSentEventMessage(event="live", data="{}", id=caught_up, retry=3000)
             if missed is None:
                 yield ServerSentEventMessage(event="reset", data="{}", id=self.last_id)
-            for event_id, data in missed or ():
-                yield ServerSentEventMessage(event="score", data=data, id=event_id)
+            for message in missed or ():
+                yield message
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
@@ -173,12 +171,22 @@ class LiveScores:
                     continue
                 if message is None:
                     return
-                yield ServerSentEventMessage(event="score", data=message[1], id=message[0])
+                yield message
         finally:
             listeners.discard(queue)
             self.open[address] -= 1
             if not self.open[address]:
                 del self.open[address]
+
+
+class Encoded(ServerSentEventMessage):
+    """A message encoded once, for all the pages it goes to."""
+
+    def __init__(self, message: ServerSentEventMessage):
+        self.encoded = message.encode()
+
+    def encode(self) -> bytes:
+        return self.encoded
 
 
 async def _as_dict(record: ScoreAccepted) -> dict:

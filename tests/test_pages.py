@@ -82,3 +82,10 @@ def test_avatars_and_the_sign_in_stylesheet_tell_browsers_to_cache_them(app):
     assert avatar.headers["cache-control"] == "max-age=86400"
     assert app.get("/device/style.css").headers["cache-control"] == "max-age=3600"
     assert app.get("/.well-known/jwks.json").headers["cache-control"] == "max-age=60"
+
+
+def test_times_are_shown_in_the_events_time_zone(make_app):
+    app = make_app('[event]\ntime_zone = "America/New_York"\n')
+    app.post_score(app.token("ann"), 10, "ann-run-01")
+    html = app.get("/games/balloon").text
+    assert re.search(r'<time data-field="when" datetime="[^"]+">\d\d \w\w\w \d\d:\d\d E[SD]T</time>', html)
