@@ -1,5 +1,6 @@
 """The leaderboard pages: every game, one game, one player (live), and the event screen."""
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ PAGE_SIZE = 50
 TOP = 5
 SCREEN_ROWS = 10
 SCREEN_SECONDS = 20
+HASH = re.compile(r"[0-9a-f]{32}")
 PICTURE_CACHE = CacheControlHeader(max_age=365 * 86400, public=True, immutable=True)
 
 
@@ -122,7 +124,7 @@ class PagesController(Controller):
     async def picture(self, name: FromPath[str], pictures: NamedDependency[Pictures]) -> Response[bytes]:
         """A player's picture as the arcade fetched and redrew it; its name is its content's hash."""
         digest, _, extension = name.partition(".")
-        picture = await pictures.served(digest) if extension == "jpg" and digest.isalnum() else None
+        picture = await pictures.served(digest) if extension == "jpg" and HASH.fullmatch(digest) else None
         if picture is None:
             raise NotFoundException(f"no picture {name!r}")
         return Response(picture, media_type="image/jpeg")

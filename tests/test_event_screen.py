@@ -57,6 +57,8 @@ def seeded(tmp_path_factory, fixture_games, importable_games):
         server, [(game, long_name(i), 100 - i * 3) for game in ("balloon", "dino", "maze", "tiles") for i in range(14)]
     )
     server.start()
+    for number, (name, score) in enumerate([("Grace", 12), ("Linus T.", 30), ("ada", 21), ("Katherine Johnson", 40)]):
+        assert server.post_score(server.token(name), score, f"ticker-{number:04d}").status_code == 201  # the ticker's
     yield server
     servers.stop_all()
 
@@ -97,6 +99,7 @@ def test_the_event_screen_fills_a_big_screen_with_ten_rows_of_long_names(seeded,
     board = ".screen-board:not([hidden]) .screen-rows > li"
     assert fully_visible(page, board) == 10
     assert fully_visible(page, ".screen-join .screen-qr svg") == 1 and fully_visible(page, ".screen-ticker") == 1
+    assert page.locator("#ticker li").first.text_content().startswith("Katherine Johnson 40 Balloon")
     assert not overflows(page)
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     cut = page.evaluate(
