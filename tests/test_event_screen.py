@@ -199,7 +199,7 @@ def test_a_page_open_while_the_server_restarts_fetches_what_it_missed(server, br
     seed(server, [("balloon", "zoe, while the server was down", 50)])  # as another process would
     server.start()
     for path, page in pages.items():
-        page.locator("[data-board=balloon] > [data-player]").filter(has_text="zoe").wait_for(timeout=30_000)
+        page.locator("[data-board=balloon] > [data-player]").filter(has_text="zoe").wait_for(timeout=60_000)
         assert page.locator("[data-players=balloon]").first.inner_text() == "2", path
 
 
