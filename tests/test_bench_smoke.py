@@ -44,3 +44,18 @@ def test_the_scale_benchmark_prints_its_plans_and_its_table(postgres_schema):
     for row in ("rank, last place median ms", "around p99 ms", "scores/s, 2 workers"):
         assert re.search(rf"^{row} +[\d.,]+ ", result.stdout, re.MULTILINE), f"no {row}:\n{result.stdout}"
     assert re.search(r"^2 workers / 1 worker +x\d+\.\d\d ", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_the_live_benchmark_prints_both_ways_and_their_ratio():
+    live = BENCH.with_name("live.py")
+    result = subprocess.run(
+        [sys.executable, str(live), "--pages", "20", "--updates", "2"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for way in ("re-fetch rows (before)", "change in the event (now)"):
+        assert re.search(rf"^{re.escape(way)} +[\d.]+% +[\d.]+% ", result.stdout, re.MULTILINE), result.stdout
+    assert "server CPU per page reached, before/now: " in result.stdout
