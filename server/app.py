@@ -24,10 +24,13 @@ from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
+from arcade.server.board_view import BoardView
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
+from arcade.server.pictures import Pictures
 from arcade.server.schema_page import ApiReference
 from arcade.server.security_headers import security_headers
+from arcade.server.ticker import Ticker
 
 HERE = Path(__file__).parent
 
@@ -52,7 +55,16 @@ async def follow_scores(store: Store, live: LiveScores) -> None:
 def create_app(arcade: Arcade) -> Litestar:
     """The app serving ``arcade``; its lifespan opens the store and closes it after the last request."""
     limits = arcade.settings.server
-    live = LiveScores(limits.live_pages_per_address)
+    pictures = Pictures(arcade.store, arcade.settings.pictures, arcade.settings.public_url)
+    view = BoardView(pictures, arcade.settings.event.zone)
+    ticker = Ticker(arcade.store)
+
+    async def describe(record):
+        game = arcade.games.get(record.game)
+        players = (await arcade.store.leaderboard(game, 1)).players if game is not None else 0
+        return await view.event(record, players)
+
+    live = LiveScores(limits.live_pages_per_address, describe=describe, remember=ticker.remember)
     arcade.manager.register(live, name="live-pages")
     replays = Replays(limits.replay_workers, limits.replays_waiting, limits.replays_per_player)
     catalog = Catalog(arcade.ordered_games(), arcade.context.data_dir, BadgeKeys(arcade.context.data_dir, arcade.store))
@@ -66,11 +78,13 @@ def create_app(arcade: Arcade) -> Litestar:
             ),
             *arcade.routes,
         ],
-        dependencies=wiring.dependencies(arcade, live, replays, catalog),
+        dependencies=wiring.dependencies(
+            arcade, live, replays, catalog=catalog, pictures=pictures, view=view, ticker=ticker
+        ),
         exception_handlers=errors.HANDLERS,
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
-        on_startup=[arcade.start, partial(follow_scores, arcade.store, live)],
-        on_shutdown=[arcade.stop, replays.close],
+        on_startup=[arcade.start, pictures.start, partial(follow_scores, arcade.store, live)],
+        on_shutdown=[pictures.close, arcade.stop, replays.close],
         logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
         template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

@@ -11,7 +11,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: https: http:",  # player pictures come from their providers
+        "img-src 'self' data:",  # players' pictures too: the arcade serves them itself (pictures.py)
         "connect-src 'self'",
         "form-action 'self'",
         "base-uri 'none'",

@@ -12,7 +12,6 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
-from arcade.badge.catalog import Catalog
 from arcade.platform.assembly import Arcade
 from arcade.scoring.replay import Replays
 from arcade.sdk import budgets
@@ -60,7 +59,9 @@ async def submission_budget(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise TooManyAttempts(error.retry_after, "too many scores sent in a minute; keep this one and send it later")
 
 
-def dependencies(arcade: Arcade, live: LiveScores, replays: Replays, catalog: Catalog) -> dict[str, Provide]:
+def dependencies(arcade: Arcade, live: LiveScores, replays: Replays, **parts) -> dict[str, Provide]:
+    """``parts``: the pages' helpers by name (``catalog``, ``pictures``, ``view``, ``ticker``)."""
+
     def provide_game(game_id: FromPath[str]) -> GameInfo:
         return find_game(arcade, game_id)
 
@@ -73,6 +74,6 @@ def dependencies(arcade: Arcade, live: LiveScores, replays: Replays, catalog: Ca
         "identity": constant(arcade.identity),
         "live": constant(live),
         "replays": constant(replays),
-        "catalog": constant(catalog),
         "game": Provide(provide_game, sync_to_thread=False),
+        **{name: constant(part) for name, part in parts.items()},
     }

@@ -52,3 +52,18 @@ def test_the_badge_signature_benchmark_verifies_under_micropython_and_prints_its
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"verify the signature \(sha256 included\) +\d+ us +[\d.]+ x sha256", result.stdout), result.stdout
+
+
+def test_the_live_benchmark_prints_both_ways_and_their_ratio():
+    live = BENCH.with_name("live.py")
+    result = subprocess.run(
+        [sys.executable, str(live), "--pages", "20", "--updates", "2"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for way in ("re-fetch rows (before)", "change in the event (now)"):
+        assert re.search(rf"^{re.escape(way)} +[\d.]+% +[\d.]+% ", result.stdout, re.MULTILINE), result.stdout
+    assert "server CPU per page reached, before/now: " in result.stdout

@@ -116,3 +116,8 @@ def test_the_readmes_example_settings_are_valid_settings(tmp_path):
     settings = config.load(tmp_path / "arcade.toml", environ={})
     assert settings.server.scores_per_minute == 30
     assert settings.table("plugins", "webhook").raw["urls"] == ["https://example.org/arcade-hook"]
+
+
+def test_an_unknown_time_zone_names_the_setting_and_how_to_write_one(check_error):
+    check_error('[event]\ntime_zone = "Mars/Olympus"\n', "arcade.toml: event.time_zone: 'Mars/Olympus' is no time zone")
+    check_error("", "ARCADE_EVENT__TIME_ZONE (environment): event.time_zone", env={"ARCADE_EVENT__TIME_ZONE": "CEST+2"})

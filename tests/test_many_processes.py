@@ -143,11 +143,11 @@ def live_scores(server: RunningServer, game: str = "balloon"):
     stream = client.send(client.build_request("GET", f"{server.url}/games/{game}/events"), stream=True)
     assert stream.status_code == 200
     lines = stream.iter_lines()
-    assert next(lines) == ": live"
+    assert "event: live" in (next(lines), next(lines))  # after the event's id
 
     def events():
         for line in lines:
-            if line.startswith("data: {"):  # a score's; the stream's first message has an empty data line
+            if line.startswith('data: {"'):  # a score's; the stream's first message has an empty object
                 yield json.loads(line.removeprefix("data: "))["submission_id"]
 
     return events(), stream, client

@@ -6,22 +6,22 @@ import re
 import pytest
 
 
-def test_the_front_page_lists_every_game_with_its_top_three(app):
-    for name, score in [("ann", 10), ("ben", 40), ("cat", 30), ("dan", 20)]:
+def test_the_front_page_lists_every_game_with_its_top_five(app):
+    for name, score in [("ann", 10), ("ben", 40), ("cat", 30), ("dan", 20), ("eve", 5), ("fay", 1)]:
         app.post_score(app.token(name), score, f"{name}-run-01")
     html = app.get("/").text
-    assert "Dino" in html and "Balloon" in html and "4 players" in html
-    podium = re.findall(r'class="name">([^<]+)</span></a><span class="score">(\d+)', html)
-    assert podium == [("ben", "40"), ("cat", "30"), ("dan", "20")]
+    assert "Dino" in html and "Balloon" in html and '"balloon">6</span> players' in html
+    podium = re.findall(r'class="name">([^<]+)</span></a><span data-field="score" class="score">(\d+)', html)
+    assert podium == [("ben", "40"), ("cat", "30"), ("dan", "20"), ("ann", "10"), ("eve", "5")]
 
 
 def test_the_game_page_shows_rank_name_picture_best_and_when(app):
     app.post_score(app.token("ann"), 10, "ann-run-01")
     app.post_score(app.token("ben"), 10, "ben-run-01")
     html = app.get("/games/balloon").text
-    rows = re.findall(r'<td class="rank">(\d+)</td>.*?class="name">([^<]+)<.*?class="score">(\d+)', html, re.S)
+    rows = re.findall(r'class="rank">(\d+)</td>.*?class="name">([^<]+)<.*?class="score">(\d+)', html, re.S)
     assert rows == [("1", "ann", "10"), ("1", "ben", "10")]
-    assert html.count('/avatar.svg"') == 2 and html.count("<time datetime=") == 2
+    assert html.count('/avatar.svg"') == 2 and html.count('<time data-field="when" datetime=') == 2
     assert app.get("/games/nope").status_code == 404
     bad_page = app.get("/games/balloon", params={"cursor": "not-ours"})
     assert bad_page.status_code == 404 and "it starts at /games/balloon" in bad_page.text
@@ -82,3 +82,10 @@ def test_avatars_and_the_sign_in_stylesheet_tell_browsers_to_cache_them(app):
     assert avatar.headers["cache-control"] == "max-age=86400"
     assert app.get("/device/style.css").headers["cache-control"] == "max-age=3600"
     assert app.get("/.well-known/jwks.json").headers["cache-control"] == "max-age=60"
+
+
+def test_times_are_shown_in_the_events_time_zone(make_app):
+    app = make_app('[event]\ntime_zone = "America/New_York"\n')
+    app.post_score(app.token("ann"), 10, "ann-run-01")
+    html = app.get("/games/balloon").text
+    assert re.search(r'<time data-field="when" datetime="[^"]+">\d\d \w\w\w \d\d:\d\d E[SD]T</time>', html)

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -56,6 +57,31 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Runs of one player replayed or waiting at once; one more is a 429 with ``Retry-After``."""
 
 
+# --- The event (issue 12, branch `screen`): its name and time zone on the pages and the big screen.
+class EventSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] = "Badge Arcade"
+    """Shown on the event screen (``/screen``) and in the pages' titles."""
+    time_zone: str = "UTC"
+    """An IANA zone (``Europe/Berlin``): the times the pages show are in it."""
+    join_url: str | None = None
+    """Where the event screen's QR code leads: by default the built-in provider's verification page."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+# --- Pictures players bring (issue 12, branch `screen`): fetched by the server within these limits.
+class PictureSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=16 * 1024 * 1024)] = 2 * 1024 * 1024
+    """The most a picture may weigh as sent; a larger one is refused and the avatar shown."""
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    """The whole fetch, redirects included."""
+    private_addresses: bool = False
+    """Fetch from loopback and private addresses too: for tests and a picture host on the event's own
+    network only, since otherwise a player could make the server probe its neighbours."""
+
+
 class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The keys of ``[plugins]`` itself; its tables ``[plugins.<name>]`` are each plugin's own."""
 
@@ -73,6 +99,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     identity: dict[str, Any] = {}
     """``plugin = "builtin"`` picks the identity provider; ``[identity.<name>]`` its settings."""
     plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
+    event: EventSettings = msgspec.field(default_factory=EventSettings)
+    pictures: PictureSettings = msgspec.field(default_factory=PictureSettings)
     source: str = "defaults"
     """Where the settings came from, for error messages (set by :func:`load`)."""
     origins: dict[str, str] = {}
@@ -157,6 +185,14 @@ def load(
     except msgspec.ValidationError as error:
         raise ConfigError(describe(error, source, origins)) from None
     settings.source, settings.origins, settings.plugin_tables = source, origins, tables
+    try:
+        settings.event.zone
+    except (ZoneInfoNotFoundError, ValueError):
+        where = origins.get("event.time_zone", source)
+        raise ConfigError(
+            f"{where}: event.time_zone: {settings.event.time_zone!r} is no time zone; give an IANA name like "
+            '"Europe/Berlin" or "UTC"'
+        ) from None
     if settings.server.public_url is not None:
         problem = _public_url_problem(settings.server.public_url)
         if problem:
