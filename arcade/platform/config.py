@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from arcade.platform.windows import EventSettings, windows_of
 from arcade.sdk.errors import ConfigError
 from arcade.sdk.settings import PluginSettings, describe, located
 
@@ -73,6 +74,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     identity: dict[str, Any] = {}
     """``plugin = "builtin"`` picks the identity provider; ``[identity.<name>]`` its settings."""
     plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
+    event: EventSettings = msgspec.field(default_factory=EventSettings)
+    """The event's time zone and its time-window boards (``arcade/platform/windows.py``)."""
     source: str = "defaults"
     """Where the settings came from, for error messages (set by :func:`load`)."""
     origins: dict[str, str] = {}
@@ -93,6 +96,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 f"reach this machine at, like http://{_outward_address()}:{port}"
             )
         return f"http://{_bracketed(host)}:{port}"
+
+    @property
+    def windows(self):
+        """The event's time-window boards (checked by :func:`load`)."""
+        return windows_of(self.event, self.source, self.origins)
 
     def selected(self, kind: str, default: str) -> tuple[str, PluginSettings]:
         """The plugin chosen for ``kind`` ("store" or "identity") and its settings table."""
@@ -157,6 +165,7 @@ def load(
     except msgspec.ValidationError as error:
         raise ConfigError(describe(error, source, origins)) from None
     settings.source, settings.origins, settings.plugin_tables = source, origins, tables
+    windows_of(settings.event, source, origins)  # a bad window stops every command, not only serve
     if settings.server.public_url is not None:
         problem = _public_url_problem(settings.server.public_url)
         if problem:
