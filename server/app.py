@@ -22,6 +22,7 @@ from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
+from arcade.server.boards import BoardsController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
 from arcade.server.schema_page import ApiReference
@@ -57,6 +58,7 @@ def create_app(arcade: Arcade) -> Litestar:
     app = Litestar(
         route_handlers=[
             ApiController,
+            BoardsController,
             PagesController,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]

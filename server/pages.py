@@ -14,6 +14,7 @@ from arcade.sdk import budgets
 from arcade.sdk.game import GameInfo
 from arcade.sdk.store import Store
 from arcade.server.avatars import identicon_svg
+from arcade.server.boards import board_windows, find_archive, find_window, window_board
 from arcade.server.live import LiveScores
 
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
@@ -32,12 +33,36 @@ class PagesController(Controller):
     @get("/games/{game_id:str}")
     async def game(
         self,
+        arcade: NamedDependency[Arcade],
+        game: NamedDependency[GameInfo],
+        store: NamedDependency[SkipValidation[Store]],
+        cursor: FromQuery[str | None] = None,
+        window: FromQuery[str | None] = None,
+    ) -> Template:
+        chosen = find_window(arcade, window)
+        board = await window_board(store, game, chosen, PAGE_SIZE, cursor)
+        context = {
+            "game": game,
+            "board": board,
+            "first_page": cursor is None,
+            "window": chosen,
+            "windows": board_windows(arcade),
+            "archives": await store.archives(game),
+        }
+        return Template("game.html", context=context)
+
+    @get("/games/{game_id:str}/archives/{archive:int}")
+    async def archive(
+        self,
+        archive: FromPath[int],
         game: NamedDependency[GameInfo],
         store: NamedDependency[SkipValidation[Store]],
         cursor: FromQuery[str | None] = None,
     ) -> Template:
-        board = await store.leaderboard(game, PAGE_SIZE, cursor)
-        return Template("game.html", context={"game": game, "board": board, "first_page": cursor is None})
+        """An archived board, browsable as it was, each entry with how its run verified."""
+        found = await find_archive(store, game, archive)
+        board = await store.archived_board(game, archive, PAGE_SIZE, cursor)
+        return Template("archive.html", context={"game": game, "board": board, "archive": found})
 
     @get("/games/{game_id:str}/rows")
     async def rows(self, game: NamedDependency[GameInfo], store: NamedDependency[SkipValidation[Store]]) -> Template:

@@ -7,8 +7,9 @@ was played in both show it. Windows are read from ``[event]`` in ``arcade.toml``
 ended stays browsable (it is computed from the stored scores, which are never thrown away).
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -19,13 +20,13 @@ from arcade.sdk.settings import located
 EVENT = "event"
 """The id of the whole event's window: the board every page shows by default."""
 MAX_DAYS = 366
-WindowName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+WINDOW_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 class SessionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``[[event.windows]]``: a named session, its times local to the event's time zone."""
 
-    name: WindowName
+    name: str
     """The window's id in URLs (``?window=keynote``): lowercase letters, digits and hyphens."""
     title: str | None = None
     """What the pages call it; the name if not given."""
@@ -115,6 +116,12 @@ def windows_of(event: EventSettings, source: str = "defaults", origins: dict[str
     taken[EVENT] = "the whole event's window"
     for index, session in enumerate(event.windows):
         key = f"event.windows[{index}]"
+        if not WINDOW_NAME.fullmatch(session.name):
+            raise error(
+                f"{key}.name",
+                f"{session.name!r} cannot name a window in a URL (?window=...): use 1 to 40 lowercase "
+                "letters, digits and hyphens, like 'keynote' or 'day-2-finals'",
+            )
         if session.name in taken:
             raise error(
                 f"{key}.name", f"{session.name!r} is already {taken[session.name]}; give each window its own name"

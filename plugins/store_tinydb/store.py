@@ -69,6 +69,8 @@ WINDOWS_KEPT = 32
 NO_ADJUDICATION = {"version": "", "through": 0, "changes": [], "archives": []}
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+BATCH = "together"
+"""The journal line of changes staged together (:meth:`TinyDBStore._change_together`)."""
 META_TABLE = "journal"
 """The table recording which journal generation the file already holds, and the last score's sequence."""
 
@@ -199,6 +201,10 @@ class TinyDBStore:
 
     def _replay(self, table: str, key, document: bytes) -> None:
         """Apply a change read back at start-up (blocking: may read the ledger)."""
+        if table == BATCH:
+            for inner, inner_key, inner_document in msgspec.json.decode(document, type=list[_Change]):
+                self._replay(inner, tuple(inner_key) if isinstance(inner_key, list) else inner_key, bytes(inner_document))
+            return
         encoded = None if document == b"null" else document
         if table != "scores":
             expires_at = None if encoded is None else msgspec.json.decode(encoded).get("expires_at")
@@ -409,6 +415,16 @@ class TinyDBStore:
             self._tables[table].put(key, document, expires_at)
         raw = msgspec.Raw(b"null" if document is None else document)
         self._pending.append([table, list(key) if isinstance(key, tuple) else key, raw])
+
+    def _change_together(self, changes: list[tuple[str, Any, bytes | None]]) -> None:
+        """Stage changes that a crash must not part (a re-adjudication): visible at once, and journaled
+        as one line, which a start-up replays whole or, torn, not at all."""
+        lines = []
+        for table, key, document in changes:
+            self._tables[table].put(key, document)
+            raw = msgspec.Raw(b"null" if document is None else document)
+            lines.append([table, list(key) if isinstance(key, tuple) else key, raw])
+        self._pending.append([BATCH, None, msgspec.Raw(msgspec.json.encode(lines))])
 
     def _request_write(self) -> asyncio.Future:
         """The future of the next durable write, which will include everything staged so far."""
@@ -756,8 +772,8 @@ class TinyDBStore:
         self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
     ) -> Archive:
         """The archive file is written (and synced) first; then the new values, the bests they change and
-        the archive's listing are staged at once, with no await between, and written in one journal
-        batch: a reader in this process sees the old board or the new one."""
+        the archive's listing are staged at once, with no await between, and journaled as one line: a
+        reader sees the old board or the new one, and a crash leaves one or the other."""
         timeline = await self._read_timeline()
         ranking = self._ranking(game)
         document = dict(self._adjudication_of(game.id))
@@ -785,14 +801,15 @@ class TinyDBStore:
             value = merged.get(seq, score)
             if value is not None and (player not in best or (game.ordered(value), seq) < best[player][0]):
                 best[player] = ((game.ordered(value), seq), value, at)
+        together = []
         for player in owners:
             beaten = ranking.seq_of(player)
             if beaten is not None:
-                self._change("bests", (game.id, player, beaten), None)
+                together.append(("bests", (game.id, player, beaten), None))
             if player in best:
                 (_, seq), value, at = best[player]
                 reached = {"game": game.id, "player": player, "score": value, "seq": seq, "at": at.isoformat()}
-                self._change("bests", (game.id, player, seq), msgspec.json.encode(reached))
+                together.append(("bests", (game.id, player, seq), msgspec.json.encode(reached)))
         document.update(
             game=game.id,
             version=version,
@@ -801,7 +818,8 @@ class TinyDBStore:
             changes=sorted(merged.items()),
             archives=[*document["archives"], msgspec.to_builtins(archive)],
         )
-        self._change("adjudications", game.id, msgspec.json.encode(document))
+        together.append(("adjudications", game.id, msgspec.json.encode(document)))
+        self._change_together(together)
         self._rankings.pop(game.id, None)
         self._window_rankings.clear()
         await asyncio.shield(self._request_write())
