@@ -12,7 +12,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
+from litestar.params import FromQuery, PathParameter, QueryParameter, SkipValidation
 from litestar.response import Stream
 
 from arcade.platform import board_files
@@ -27,8 +27,9 @@ from arcade.server.wiring import game_exists
 
 MAX_PAGE = 100
 NO_GAME = "no game with this id (GET /api/v1/games lists them)"
-NO_WINDOW = "no time window with this id: the answer lists the windows of [event] (GET .../windows too)"
-ArchiveId = Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+NOT_EXPORTED = "no game with this id, no time window with this id (the answer lists them), or no such archived board"
+EXPORT_REFUSED = "the archive number is out of range, or both window and archive were given"
+MAX_ARCHIVE = 2**62
 
 
 class BoardWindow(msgspec.Struct, kw_only=True):
@@ -97,7 +98,7 @@ class BoardsController(Controller):
         """The event's time-window boards (``[event]`` of arcade.toml); pass an id as ``window=``."""
         return board_windows(arcade)
 
-    @get("/archives", responses=errors({404: NO_GAME}))
+    @get("/archives", operation_class=NoBadRequest, responses=errors({404: NO_GAME}))
     async def archives(
         self, game: NamedDependency[GameInfo], store: NamedDependency[SkipValidation[Store]]
     ) -> list[Archive]:
@@ -116,7 +117,7 @@ class BoardsController(Controller):
     )
     async def archived_board(
         self,
-        archive: FromPath[ArchiveId],
+        archive: Annotated[int, PathParameter(ge=1, le=MAX_ARCHIVE)],
         game: NamedDependency[GameInfo],
         store: NamedDependency[SkipValidation[Store]],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 25,
@@ -127,37 +128,55 @@ class BoardsController(Controller):
         return await store.archived_board(game, archive, limit, cursor)
 
     @get(
-        "/export",
+        "/board.csv",
+        media_type="text/csv",
         operation_class=NoBadRequest,
-        responses=errors(
-            {
-                404: "no game with this id, no window with this id, or no archived board with this number",
-                422: "the format is not csv or json, the archive number is out of range, or both window and "
-                "archive were given",
-            }
-        ),
-        response_description="the board as CSV or JSON (docs/running-an-event.md, Exports), as an attachment",
+        responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
+        response_description="the board as CSV (docs/running-an-event.md, Exports), as an attachment",
     )
-    async def export(
+    async def board_csv(
         self,
         arcade: NamedDependency[Arcade],
         game: NamedDependency[GameInfo],
         store: NamedDependency[SkipValidation[Store]],
-        format: FromQuery[Literal["csv", "json"]] = "csv",
         window: FromQuery[str | None] = None,
-        archive: FromQuery[ArchiveId | None] = None,
+        archive: Annotated[int | None, QueryParameter(ge=1, le=MAX_ARCHIVE)] = None,
     ) -> Stream:
-        """The whole board of the event, a window or an archive as a file, each entry with its
-        verification; streamed, so a board of any size is served in the same memory."""
-        if archive is not None and window is not None:
-            raise invalid("archive", "cannot be combined with window", "query", "export a window or an archive")
-        if archive is not None:
-            source = board_files.Source.of_archive(await find_archive(store, game, archive))
-        else:
-            source = board_files.Source.of_window(find_window(arcade, window))
-        name = board_files.file_name(game, source, format)
-        return Stream(
-            board_files.write(store, game, source, format),
-            media_type=board_files.MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        """The board of the event, a window or an archive as CSV, each entry with its verification;
+        text cells a spreadsheet would run as a formula start with ``'``."""
+        return await board_file(arcade, store, game, window, archive, "csv")
+
+    @get(
+        "/board.json",
+        media_type="application/json",
+        operation_class=NoBadRequest,
+        responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
+        response_description="the board as JSON, format badge-arcade.board/1 (docs/running-an-event.md, Exports)",
+    )
+    async def board_json(
+        self,
+        arcade: NamedDependency[Arcade],
+        game: NamedDependency[GameInfo],
+        store: NamedDependency[SkipValidation[Store]],
+        window: FromQuery[str | None] = None,
+        archive: Annotated[int | None, QueryParameter(ge=1, le=MAX_ARCHIVE)] = None,
+    ) -> Stream:
+        """The board of the event, a window or an archive as JSON, each entry with its verification."""
+        return await board_file(arcade, store, game, window, archive, "json")
+
+
+async def board_file(
+    arcade: Arcade, store: Store, game: GameInfo, window: str | None, archive: int | None, kind: str
+) -> Stream:
+    """The file, streamed a page of the store at a time, so a board of any size is served in the same memory."""
+    if archive is not None and window is not None:
+        raise invalid("archive", "cannot be combined with window", "query", "export a window or an archive")
+    if archive is not None:
+        source = board_files.Source.of_archive(await find_archive(store, game, archive))
+    else:
+        source = board_files.Source.of_window(find_window(arcade, window))
+    name = board_files.file_name(game, source, kind)
+    return Stream(
+        board_files.write(store, game, source, kind),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -202,7 +202,7 @@ def test_a_board_file_from_the_command_and_from_the_api_hold_the_same(make_serve
     for name, score in [('=HYPERLINK("http://evil")', 30), ("+1", 20), ("-2", 20), ("@sum", 10), ("ann", 5)]:
         server.post_score(server.token(name), score, f"run-{score}-{len(name)}-0001")
 
-    served_csv = server.get("/api/v1/games/balloon/export", params={"format": "csv", "window": "now"})
+    served_csv = server.get("/api/v1/games/balloon/board.csv", params={"window": "now"})
     assert served_csv.status_code == 200 and served_csv.headers["content-type"].startswith("text/csv")
     assert served_csv.headers["content-disposition"] == 'attachment; filename="balloon-now.csv"'
     rows = list(csv.reader(io.StringIO(served_csv.text)))
@@ -210,7 +210,7 @@ def test_a_board_file_from_the_command_and_from_the_api_hold_the_same(make_serve
     assert [row[2] for row in rows[1:]] == ['\'=HYPERLINK("http://evil")', "'+1", "'-2", "'@sum", "ann"]
     assert [(row[0], row[3], row[6]) for row in rows[1:3]] == [("1", "30", "verified"), ("2", "20", "verified")]
 
-    served_json = server.get("/api/v1/games/balloon/export", params={"format": "json"}).json()
+    served_json = server.get("/api/v1/games/balloon/board.json").json()
     assert served_json["format"] == "badge-arcade.board/1" and served_json["players"] == 5
     assert served_json["game"] == {
         "id": "balloon",
@@ -224,9 +224,11 @@ def test_a_board_file_from_the_command_and_from_the_api_hold_the_same(make_serve
     assert first["player"]["name"] == '=HYPERLINK("http://evil")' and first["verification"] == "verified"
     assert set(first) == {"rank", "player", "score", "reached_at", "verification"}
 
-    assert server.get("/api/v1/games/balloon/export", params={"window": "lunch"}).status_code == 404
-    assert server.get("/api/v1/games/balloon/export", params={"format": "xls"}).status_code == 422
-    assert server.get("/api/v1/games/balloon/export", params={"archive": 1}).status_code == 404
+    assert server.get("/api/v1/games/balloon/board.csv", params={"window": "lunch"}).status_code == 404
+    assert server.get("/api/v1/games/balloon/board.csv", params={"archive": 1}).status_code == 404
+    assert server.get("/api/v1/games/balloon/board.json", params={"archive": 0}).status_code == 422
+    both = server.get("/api/v1/games/balloon/board.json", params={"archive": 1, "window": "now"})
+    assert both.status_code == 422 and "cannot be combined with window" in both.text
 
     refused = run_arcade("export-board", "balloon", cwd=server.folder, env=server.env)
     assert refused.returncode == 2 and "Stop the server" in refused.stderr  # TinyDB: one process at a time

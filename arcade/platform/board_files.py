@@ -24,8 +24,6 @@ from arcade.sdk.models import LeaderboardEntry, LeaderboardPage
 from arcade.sdk.store import Archive, Store
 
 FORMAT = "badge-arcade.board/1"
-FORMATS = ("csv", "json")
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 PAGE = 500
 """Entries read from the store at a time."""
 COLUMNS = ["rank", "player_id", "player_name", "score", "unit", "reached_at", "verification"]
