@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/transfer.py
+	$(BIN)/python bench/windows.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

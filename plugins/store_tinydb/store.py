@@ -203,7 +203,9 @@ class TinyDBStore:
         """Apply a change read back at start-up (blocking: may read the ledger)."""
         if table == BATCH:
             for inner, inner_key, inner_document in msgspec.json.decode(document, type=list[_Change]):
-                self._replay(inner, tuple(inner_key) if isinstance(inner_key, list) else inner_key, bytes(inner_document))
+                self._replay(
+                    inner, tuple(inner_key) if isinstance(inner_key, list) else inner_key, bytes(inner_document)
+                )
             return
         encoded = None if document == b"null" else document
         if table != "scores":
@@ -728,10 +730,12 @@ class TinyDBStore:
         heads = await asyncio.to_thread(self._ledger.heads, snapshot, lambda *key: key in recent or key[0] not in known)
         if self._backlog is not backlog:  # forgotten meanwhile (an issuer moved): read again
             return
-        timeline = Timeline()
         held = [msgspec.json.decode(document, type=Head) for _, document in recent.values()]
-        for head in sorted(heads + [head for head in held if head.player in known], key=lambda head: head.seq):
-            timeline.add(head.game, head.player, head.score, head.seq, datetime.fromisoformat(head.at))
+        heads += [head for head in held if head.player in known]
+        rows = ((head.game, head.player, head.score, head.seq, datetime.fromisoformat(head.at)) for head in heads)
+        timeline = await asyncio.to_thread(Timeline.of, rows)  # sorted once, off the loop
+        if self._backlog is not backlog:
+            return
         for score in backlog:
             timeline.add(*score)
         self._timeline, self._backlog = timeline, None

@@ -32,13 +32,30 @@ class Timeline:
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
 
-    def add(self, game: str, player: str, score: int, seq: int, at: datetime) -> None:
-        """Add a score; in place when it is not the latest (a restored one), else appended."""
-        times, seqs, scores, players = self._games.setdefault(game, (array("q"), array("q"), array("q"), array("l")))
+    @classmethod
+    def of(cls, scores) -> "Timeline":
+        """A timeline of ``(game, player, score, seq, at)`` in any order, sorted once (blocking: run it off the loop)."""
+        timeline, rows = cls(), {}
+        for game, player, score, seq, at in scores:
+            number = timeline._number(player)
+            rows.setdefault(game, []).append((microseconds(at), seq, score, number))
+        for game, entries in rows.items():
+            entries.sort()
+            times, seqs, scores_, players = zip(*entries)
+            timeline._games[game] = (array("q", times), array("q", seqs), array("q", scores_), array("l", players))
+        return timeline
+
+    def _number(self, player: str) -> int:
         number = self._index.get(player)
         if number is None:
             number = self._index[player] = len(self._ids)
             self._ids.append(player)
+        return number
+
+    def add(self, game: str, player: str, score: int, seq: int, at: datetime) -> None:
+        """Add a score; in place when it is not the latest (a restored one), else appended."""
+        times, seqs, scores, players = self._games.setdefault(game, (array("q"), array("q"), array("q"), array("l")))
+        number = self._number(player)
         when = microseconds(at)
         where = len(times) if not times or times[-1] <= when else bisect_right(times, when)
         for column, value in zip((times, seqs, scores, players), (when, seq, score, number)):
