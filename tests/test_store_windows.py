@@ -124,3 +124,22 @@ async def test_publishing_an_adjudication_archives_the_old_board_and_ranks_the_n
     assert [(e.player.name, e.score, e.verification) for e in page.entries][0] == ("bob", 80, "verified")
     assert (await window(store, later))[1] == [(1, "bob", 80)]
     assert timedelta(0) <= datetime.now(UTC) - archive.at < timedelta(minutes=5)
+
+
+async def test_a_reader_sees_the_old_board_or_the_new_never_half(store):
+    for number in range(60):
+        await store.submit_score(POINTS, person(f"p{number:02d}"), submission(number, f"p{number:02d}-run-1"))
+    seqs = [item.seq async for item in store.export() if hasattr(item, "seq")]
+    old = await store.leaderboard(POINTS, 100)
+    changes = {seq: (None if index % 3 == 0 else 100 + index) for index, seq in enumerate(seqs)}
+    publishing = asyncio.ensure_future(store.publish_adjudication(POINTS, "2", max(seqs), changes))
+    seen = []
+    while not publishing.done():
+        seen.append(await store.leaderboard(POINTS, 100))
+        await asyncio.sleep(0)  # a read that never waits (the TinyDB store's) lets the publish go on
+    await publishing
+    assert seen  # the board was read while the re-adjudication was under way
+    new = await store.leaderboard(POINTS, 100)
+    assert new.players == 40 and old.players == 60
+    shapes = {(page.players, tuple(entry.score for entry in page.entries)) for page in seen}
+    assert shapes <= {(page.players, tuple(entry.score for entry in page.entries)) for page in (old, new)}
