@@ -1,5 +1,6 @@
 """The ``arcade`` command: serve the arcade, upgrade its database, move an event to another store,
-list plugins, sign a local token, build, simulate and deploy the badge firmware, and start a new game."""
+re-adjudicate a game and export its boards, list plugins, sign a local token, build, simulate and
+deploy the badge firmware, and start a new game."""
 
 import argparse
 import asyncio
