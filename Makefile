@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/transfer.py
 	$(BIN)/python bench/live.py
+	$(BIN)/python bench/windows.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

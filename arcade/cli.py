@@ -1,5 +1,6 @@
 """The ``arcade`` command: serve the arcade, upgrade its database, move an event to another store,
-list plugins, sign a local token, build, simulate and deploy the badge firmware, and start a new game."""
+re-adjudicate a game and export its boards, list plugins, sign a local token, build, simulate and
+deploy the badge firmware, and start a new game."""
 
 import argparse
 import asyncio
@@ -110,6 +111,26 @@ def _parser() -> argparse.ArgumentParser:
         "import", _import, "Load a file arcade export wrote into this arcade's store, which must be empty."
     )
     import_.add_argument("file", metavar="FILE", help="the export file")
+
+    readjudicate = command(
+        "readjudicate",
+        _readjudicate,
+        "Replay every stored run of a game with its current rules and show what changes on its board; "
+        "--publish makes that the board, the old one archived.",
+    )
+    readjudicate.add_argument("game", metavar="GAME", help="the game's id (arcade plugins lists them)")
+    readjudicate.add_argument("--publish", action="store_true", help="publish the new board (default: only show)")
+    export_board = command(
+        "export-board", _export_board, "Write a game's board (or a window's, or an archived one) as CSV or JSON."
+    )
+    export_board.add_argument("game", metavar="GAME", help="the game's id (arcade plugins lists them)")
+    which = export_board.add_mutually_exclusive_group()
+    which.add_argument("--window", metavar="WINDOW", help="a time window of [event] (default: the whole event)")
+    which.add_argument("--archive", type=int, metavar="N", help="an archived board (arcade readjudicate makes them)")
+    export_board.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="the file's format (default csv)"
+    )
+    export_board.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
 
     plugins = command("plugins", _plugins, "List the loaded plugins with their versions and hooks.")
     plugins.add_argument("--json", action="store_true", help="print JSON")
@@ -300,6 +321,151 @@ class _ProgressLine:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+
+# -- running an event: re-adjudication and board files ------------------------------------------
+
+
+def _readjudicate(args) -> int:
+    from arcade.platform.assembly import assemble
+    from arcade.scoring import readjudicate
+
+    arcade = assemble(_settings(args))
+    game = _game(arcade, args.game)
+
+    async def work():
+        found = await readjudicate.diff(arcade.store, game, _ReplayProgress())
+        _print_diff(arcade, found, await _names(arcade.store, found))
+        return found, (await readjudicate.publish(arcade.store, found)) if args.publish else None
+
+    found, archive = _with_the_store(arcade, work, "arcade readjudicate")
+    if not found.changes:
+        print(f"nothing changed under {game.id} {game.version}: nothing to publish")
+    elif archive is not None:
+        print(
+            f"published: the board of {game.id} is re-adjudicated under {game.version}; the old board is archive "
+            f"{archive.id} (/games/{game.id}/archives/{archive.id})"
+        )
+    else:
+        print(f"nothing published: run arcade readjudicate {game.id} --publish to make this the board")
+    return 0
+
+
+class _ReplayProgress:
+    def __init__(self):
+        self.line = _ProgressLine()
+
+    def __call__(self, replayed: int) -> None:
+        self.line("replaying", replayed, None, replayed)
+
+
+SHOWN_CHANGES = 20
+"""Changes of each kind listed by arcade readjudicate; the counts cover them all."""
+
+
+async def _names(store, found) -> dict[str, str]:
+    shown = [change.player for changes in _kinds(found).values() for change in changes[:SHOWN_CHANGES]]
+    return {player: (await store.player(player) or _Nobody).name for player in set(shown)}
+
+
+class _Nobody:
+    name = "(player gone)"
+
+
+def _kinds(found) -> dict:
+    return {
+        "scores that move": found.moved,
+        "runs that no longer verify": found.no_longer_verify,
+        "runs that verify again": found.verify_again,
+    }
+
+
+def _print_diff(arcade, found, names: dict[str, str]) -> None:
+    game = found.game
+    print(f"replayed {found.replayed:,} stored runs of {game.id} with its rules at version {game.version}")
+    kinds = _kinds(found)
+    for kind, changes in kinds.items():
+        print(f"  {kind:<28} {len(changes):,}")
+    for kind, changes in kinds.items():
+        if not changes:
+            continue
+        print(f"{kind}:")
+        for change in changes[:SHOWN_CHANGES]:
+            before = "-" if change.before is None else f"{change.before:,}"
+            now = "no longer verifies" if change.now is None else f"{change.now:,} {game.unit}"
+            reason = f"  ({change.reason})" if change.reason else ""
+            print(f"  {names[change.player]} ({change.player}), run {change.submission_id}: {before} -> {now}{reason}")
+        if len(changes) > SHOWN_CHANGES:
+            print(f"  ... and {len(changes) - SHOWN_CHANGES:,} more")
+
+
+def _export_board(args) -> int:
+    from arcade.platform import board_files
+    from arcade.platform.assembly import assemble
+
+    settings = _settings(args)
+    arcade = assemble(settings)
+    game = _game(arcade, args.game)
+    window = None
+    if args.archive is None:
+        window = settings.windows.get(args.window)
+        if window is None:
+            raise CommandError(
+                f"no window {args.window!r} in [event]; the windows are: {', '.join(settings.windows.ids())}"
+            )
+
+    async def work():
+        if window is not None:
+            source = board_files.Source.of_window(window)
+        else:
+            archive = next((found for found in await arcade.store.archives(game) if found.id == args.archive), None)
+            if archive is None:
+                raise CommandError(f"{game.id} has no archived board {args.archive} (arcade readjudicate makes them)")
+            source = board_files.Source.of_archive(archive)
+        out = open(args.out, "xb") if args.out else sys.stdout.buffer
+        try:
+            async for chunk in board_files.write(arcade.store, game, source, args.format):
+                out.write(chunk)
+        finally:
+            if args.out:
+                out.close()
+
+    try:
+        _with_the_store(arcade, work, "arcade export-board")
+    except FileExistsError:
+        raise CommandError(f"{args.out} exists already: give a new file, or move that one away") from None
+    return 0
+
+
+def _game(arcade, game_id: str):
+    game = arcade.games.get(game_id)
+    if game is None:
+        raise CommandError(f"no game {game_id!r} on this arcade; its games are: {', '.join(sorted(arcade.games))}")
+    return game
+
+
+def _with_the_store(arcade, work, command: str):
+    """Run the coroutine function ``work`` with the arcade started, as one more process of it: beside
+    the servers when the store is shared; a store of one process must not be served meanwhile."""
+    from arcade.sdk.store import StoreError
+
+    async def run():
+        try:
+            await arcade.start()
+        except StoreError as error:
+            if arcade.store.shareable:
+                raise
+            raise CommandError(
+                f"{command} needs the {arcade.active()['store']} store, which one process holds at a time: {error}. "
+                "Stop the server, run the command, and start the server again; with PostgreSQL it runs beside "
+                "the servers"
+            ) from None
+        try:
+            return await work()
+        finally:
+            await arcade.stop()
+
+    return asyncio.run(run())
 
 
 def _plugins(args) -> int:

@@ -29,6 +29,7 @@ from arcade.sdk.models import (
 )
 from arcade.sdk.store import Store
 from arcade.sdk.web import TOKEN_REFUSED, bearer_token, errors, safe_picture, score_scope
+from arcade.server.boards import find_window, window_board
 from arcade.server.errors import NoBadRequest, invalid
 from arcade.server.wiring import game_exists, submission_budget
 
@@ -177,13 +178,14 @@ class ApiController(Controller):
         operation_class=NoBadRequest,
         responses=errors(
             {
-                404: NO_GAME,
+                404: NO_GAME + ", or no time window with this id (the answer lists them)",
                 422: "limit is out of range, the cursor was not handed out, or both cursor and around were given",
             }
         ),
     )
     async def leaderboard(
         self,
+        arcade: NamedDependency[Arcade],
         game: NamedDependency[GameInfo],
         store: NamedDependency[SkipValidation[Store]],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 25,
@@ -191,15 +193,16 @@ class ApiController(Controller):
         around: Annotated[
             str | None, QueryParameter(description="a player id: the page with them in the middle")
         ] = None,
+        window: Annotated[
+            str | None,
+            QueryParameter(description="a time window's id (GET .../windows lists them); default: the whole event"),
+        ] = None,
     ) -> LeaderboardPage:
-        """The best score per player, best first; page with ``cursor``, or centre on ``around``."""
-        if around is not None:
-            if cursor is not None:
-                raise invalid(
-                    "around", "cannot be combined with cursor", "query", "use either cursor or around, not both"
-                )
-            return await store.around(game, around, limit)
-        return await store.leaderboard(game, limit, cursor)
+        """The best score per player, best first; page with ``cursor``, or centre on ``around``; within
+        a time ``window``, the best of the scores accepted in it."""
+        if around is not None and cursor is not None:
+            raise invalid("around", "cannot be combined with cursor", "query", "use either cursor or around, not both")
+        return await window_board(store, game, find_window(arcade, window), limit, cursor, around)
 
     @get("/players/{player:str}", operation_class=NoBadRequest, responses=errors({404: "no player with this id"}))
     async def player(

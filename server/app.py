@@ -25,6 +25,7 @@ from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.api import ApiController
 from arcade.server.board_view import BoardView
+from arcade.server.boards import BoardsController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
 from arcade.server.pictures import Pictures
@@ -72,6 +73,7 @@ def create_app(arcade: Arcade) -> Litestar:
     app = Litestar(
         route_handlers=[
             ApiController,
+            BoardsController,
             PagesController,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]

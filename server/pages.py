@@ -21,6 +21,7 @@ from arcade.server.join_code import qr_svg
 from arcade.server.live import EVERY_GAME, LiveScores
 from arcade.server.pictures import Pictures
 from arcade.server.ticker import Ticker
+from arcade.server.boards import board_windows, find_archive, find_window, window_board
 
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 PAGE_SIZE = 50
@@ -51,17 +52,43 @@ class PagesController(Controller):
     @get("/games/{game_id:str}")
     async def game(
         self,
+        arcade: NamedDependency[Arcade],
         game: NamedDependency[GameInfo],
         store: NamedDependency[SkipValidation[Store]],
         view: NamedDependency[BoardView],
         live: NamedDependency[LiveScores],
         cursor: FromQuery[str | None] = None,
+        window: FromQuery[str | None] = None,
     ) -> Template:
-        board = await store.leaderboard(game, PAGE_SIZE, cursor)
-        context = {"game": game, "board": board, "rows": await view.rows(game.id, board.entries)}
-        return Template(
-            "game.html", context={**context, "first_page": cursor is None, "after": live.last_id, "size": PAGE_SIZE}
-        )
+        chosen = find_window(arcade, window)
+        board = await window_board(store, game, chosen, PAGE_SIZE, cursor)
+        context = {
+            "game": game,
+            "board": board,
+            "rows": await view.rows(game.id, board.entries),
+            "first_page": cursor is None,
+            "after": live.last_id,
+            "size": PAGE_SIZE,
+            "window": chosen,
+            "windows": board_windows(arcade),
+            "archives": await store.archives(game),
+        }
+        return Template("game.html", context=context)
+
+    @get("/games/{game_id:str}/archives/{archive:int}")
+    async def archive(
+        self,
+        archive: FromPath[int],
+        game: NamedDependency[GameInfo],
+        store: NamedDependency[SkipValidation[Store]],
+        view: NamedDependency[BoardView],
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        """An archived board, browsable as it was, each entry with how its run verified."""
+        found = await find_archive(store, game, archive)
+        board = await store.archived_board(game, archive, PAGE_SIZE, cursor)
+        rows = zip(await view.rows(game.id, board.entries), board.entries, strict=True)
+        return Template("archive.html", context={"game": game, "board": board, "rows": rows, "archive": found})
 
     @get("/games/{game_id:str}/rows")
     async def rows(

@@ -67,3 +67,19 @@ def test_the_live_benchmark_prints_both_ways_and_their_ratio():
     for way in ("re-fetch rows (before)", "change in the event (now)"):
         assert re.search(rf"^{re.escape(way)} +[\d.]+% +[\d.]+% ", result.stdout, re.MULTILINE), result.stdout
     assert "server CPU per page reached, before/now: " in result.stdout
+
+
+def test_the_windows_benchmark_prints_both_stores_ratios_and_the_plan(postgres_schema):
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("windows.py")), "--quick"],
+        env={**os.environ, "BENCH_POSTGRES_DSN": POSTGRES},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for store in ("TinyDB", "PostgreSQL"):
+        assert f"{store}, 10,000 scores: first read of a day's board" in result.stdout
+    assert len(re.findall(r"^one day .* (\d+\.\d)x$", result.stdout, re.MULTILINE)) == 2, result.stdout
+    assert "Index Cond: ((game = 'dino'::text) AND (at >=" in result.stdout  # a range of scores_by_time

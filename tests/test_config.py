@@ -119,5 +119,5 @@ def test_the_readmes_example_settings_are_valid_settings(tmp_path):
 
 
 def test_an_unknown_time_zone_names_the_setting_and_how_to_write_one(check_error):
-    check_error('[event]\ntime_zone = "Mars/Olympus"\n', "arcade.toml: event.time_zone: 'Mars/Olympus' is no time zone")
+    check_error('[event]\ntime_zone = "Mars/Olympus"\n', "arcade.toml: event.time_zone: 'Mars/Olympus' is no time zone this machine knows")
     check_error("", "ARCADE_EVENT__TIME_ZONE (environment): event.time_zone", env={"ARCADE_EVENT__TIME_ZONE": "CEST+2"})

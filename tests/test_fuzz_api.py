@@ -13,6 +13,7 @@ Bounded and deterministic: a fixed number of examples an operation, derandomized
 database.
 """
 
+import asyncio
 import collections
 import itertools
 import json
@@ -29,10 +30,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from arcade.sdk.game import GameInfo
 from arcade.server.http_limits import MAX_HEAD
 from tests.conftest import connect
 from tests.people import Person
 from tests.runs import balloon_run
+from tests.stores import Stores
+
+BALLOON = GameInfo(id="balloon", title="Balloon", version="1.2.0", package="balloon")
 
 EXAMPLES = 40
 FORM_EXAMPLES = 20
@@ -120,6 +125,20 @@ def full_disk(server):
         aside.rename(journal)
 
 
+def archive_a_board(server) -> None:
+    """An archived board of Balloon, as `arcade readjudicate --publish` leaves one (with the server
+    stopped, as the TinyDB store asks)."""
+
+    async def publish():
+        store = await Stores("tinydb", server.data).open()
+        await store.publish_adjudication(BALLOON, "1.2.0", 1, {})
+        await store.close()
+
+    server.stop()
+    asyncio.run(publish())
+    server.start()
+
+
 def test_every_documented_answer_happens_and_conforms(make_server):
     server = make_server(
         "scores_per_minute = 2\n[identity.builtin.limits]\n"
@@ -158,6 +177,7 @@ def test_every_documented_answer_happens_and_conforms(make_server):
     tokens = login.json()
     scorer, flooder = next(player_tokens), next(player_tokens)
     accepted = score(scorer)
+    archive_a_board(server)
     elsewhere = {"Origin": "http://elsewhere.test"}
     huge_form = {"client_id": client_id, "token": "x" * 20_000}
     bogus_refresh = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": "no.such"}
@@ -183,6 +203,19 @@ def test_every_documented_answer_happens_and_conforms(make_server):
         ("GET /api/v1/games/{game_id}/leaderboard", 200): request("GET", "/api/v1/games/balloon/leaderboard"),
         ("GET /api/v1/games/{game_id}/leaderboard", 404): request("GET", "/api/v1/games/no-such-game/leaderboard"),
         ("GET /api/v1/games/{game_id}/leaderboard", 422): request("GET", "/api/v1/games/balloon/leaderboard?limit=0"),
+        ("GET /api/v1/games/{game_id}/windows", 200): request("GET", "/api/v1/games/balloon/windows"),
+        ("GET /api/v1/games/{game_id}/windows", 404): request("GET", "/api/v1/games/no-such-game/windows"),
+        ("GET /api/v1/games/{game_id}/archives", 200): request("GET", "/api/v1/games/balloon/archives"),
+        ("GET /api/v1/games/{game_id}/archives", 404): request("GET", "/api/v1/games/no-such-game/archives"),
+        ("GET /api/v1/games/{game_id}/archives/{archive}", 200): request("GET", "/api/v1/games/balloon/archives/1"),
+        ("GET /api/v1/games/{game_id}/archives/{archive}", 404): request("GET", "/api/v1/games/balloon/archives/2"),
+        ("GET /api/v1/games/{game_id}/archives/{archive}", 422): request("GET", "/api/v1/games/balloon/archives/0"),
+        ("GET /api/v1/games/{game_id}/board.csv", 200): request("GET", "/api/v1/games/balloon/board.csv"),
+        ("GET /api/v1/games/{game_id}/board.csv", 404): request("GET", "/api/v1/games/balloon/board.csv?window=x"),
+        ("GET /api/v1/games/{game_id}/board.csv", 422): request("GET", "/api/v1/games/balloon/board.csv?archive=0"),
+        ("GET /api/v1/games/{game_id}/board.json", 200): request("GET", "/api/v1/games/balloon/board.json?archive=1"),
+        ("GET /api/v1/games/{game_id}/board.json", 404): request("GET", "/api/v1/games/balloon/board.json?archive=2"),
+        ("GET /api/v1/games/{game_id}/board.json", 422): request("GET", "/api/v1/games/balloon/board.json?archive=x"),
         ("GET /api/v1/players/{player}", 200): request("GET", f"/api/v1/players/{accepted.json()['player']['id']}"),
         ("GET /api/v1/players/{player}", 404): request("GET", "/api/v1/players/nobody"),
         ("GET /.well-known/jwks.json", 200): request("GET", "/.well-known/jwks.json"),

@@ -321,3 +321,29 @@ async def test_a_file_from_before_the_ledger_is_adopted_with_its_scores_and_best
     stores.opened.remove(store)
     assert "scores" not in json.loads((tmp_path / "arcade.json").read_text())
     assert len(json.loads((tmp_path / "arcade.scores.json").read_text())["scores"]) == 4
+
+
+# -- re-adjudication ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("torn", [False, True])
+async def test_a_crash_after_a_re_adjudication_leaves_the_old_board_or_the_new_never_half(stores, tmp_path, torn):
+    store = await stores.open()
+    for index in range(4):
+        await store.submit_score(POINTS, person(f"p{index}"), submission(10 + index, f"p{index}-run"))
+    seqs = [item.seq async for item in store.export() if hasattr(item, "seq")]
+    await store.publish_adjudication(POINTS, "2", max(seqs), {seqs[0]: 99, seqs[3]: None})
+    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
+    shutil.copytree(tmp_path, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
+    (journal,) = crashed.glob("arcade.json.journal.*")
+    if torn:  # the power went while the re-adjudication's line was being written
+        lines = journal.read_bytes().split(b"\n")
+        assert lines[-2].startswith(b'["together"')
+        journal.write_bytes(b"\n".join(lines[:-2]) + b"\n" + lines[-2][: len(lines[-2]) // 2])
+    survivor = await Stores("tinydb", crashed).open()
+    if torn:
+        assert await board(survivor) == [(1, "p3", 13), (2, "p2", 12), (3, "p1", 11), (4, "p0", 10)]
+        assert await survivor.adjudication(POINTS) is None
+    else:
+        assert await board(survivor) == [(1, "p0", 99), (2, "p2", 12), (3, "p1", 11)]
+    await survivor.close()

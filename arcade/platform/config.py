@@ -17,10 +17,10 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from arcade.platform.windows import EventSettings, windows_of
 from arcade.sdk.errors import ConfigError
 from arcade.sdk.settings import PluginSettings, describe, located
 
@@ -57,22 +57,9 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Runs of one player replayed or waiting at once; one more is a 429 with ``Retry-After``."""
 
 
-# --- The event (issue 12, branch `screen`): its name and time zone on the pages and the big screen.
-class EventSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] = "Badge Arcade"
-    """Shown on the event screen (``/screen``) and in the pages' titles."""
-    time_zone: str = "UTC"
-    """An IANA zone (``Europe/Berlin``): the times the pages show are in it."""
-    join_url: str | None = None
-    """Where the event screen's QR code leads: by default the built-in provider's verification page."""
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
-
-
-# --- Pictures players bring (issue 12, branch `screen`): fetched by the server within these limits.
 class PictureSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``[pictures]``: the limits within which the server fetches the pictures players bring."""
+
     max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=16 * 1024 * 1024)] = 2 * 1024 * 1024
     """The most a picture may weigh as sent; a larger one is refused and the avatar shown."""
     timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
@@ -100,6 +87,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``plugin = "builtin"`` picks the identity provider; ``[identity.<name>]`` its settings."""
     plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
     event: EventSettings = msgspec.field(default_factory=EventSettings)
+    """The event's time zone and its time-window boards (``arcade/platform/windows.py``)."""
     pictures: PictureSettings = msgspec.field(default_factory=PictureSettings)
     source: str = "defaults"
     """Where the settings came from, for error messages (set by :func:`load`)."""
@@ -121,6 +109,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 f"reach this machine at, like http://{_outward_address()}:{port}"
             )
         return f"http://{_bracketed(host)}:{port}"
+
+    @property
+    def windows(self):
+        """The event's time-window boards (checked by :func:`load`)."""
+        return windows_of(self.event, self.source, self.origins)
 
     def selected(self, kind: str, default: str) -> tuple[str, PluginSettings]:
         """The plugin chosen for ``kind`` ("store" or "identity") and its settings table."""
@@ -185,14 +178,7 @@ def load(
     except msgspec.ValidationError as error:
         raise ConfigError(describe(error, source, origins)) from None
     settings.source, settings.origins, settings.plugin_tables = source, origins, tables
-    try:
-        settings.event.zone
-    except (ZoneInfoNotFoundError, ValueError):
-        where = origins.get("event.time_zone", source)
-        raise ConfigError(
-            f"{where}: event.time_zone: {settings.event.time_zone!r} is no time zone; give an IANA name like "
-            '"Europe/Berlin" or "UTC"'
-        ) from None
+    windows_of(settings.event, source, origins)  # a bad window stops every command, not only serve
     if settings.server.public_url is not None:
         problem = _public_url_problem(settings.server.public_url)
         if problem:

@@ -110,12 +110,19 @@ class ScoreAccepted(msgspec.Struct, kw_only=True):
     at: datetime
 
 
+Verification = Literal["verified", "readjudicated", "no_longer_verifies"]
+"""How an entry's score was checked: replayed when it was accepted; replayed again by a
+re-adjudication under the game's newer rules (its score may have moved); or, in an archived board
+only, its run no longer verifies under the rules of the re-adjudication that archived it."""
+
+
 class LeaderboardEntry(msgspec.Struct, kw_only=True):
     rank: int
     player: PlayerRef
     score: int
     at: datetime
     """When the player first reached this best score."""
+    verification: Verification = "verified"
 
 
 class LeaderboardPage(msgspec.Struct, kw_only=True):

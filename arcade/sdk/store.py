@@ -89,6 +89,28 @@ class StoredCounter(msgspec.Struct, frozen=True, kw_only=True, tag="counter"):
     """(unix second, amount), oldest first."""
 
 
+class Adjudication(msgspec.Struct, frozen=True, kw_only=True):
+    """What the re-adjudications of one game changed: the game version the last one replayed with,
+    the last score it replayed (``through``, a seq: scores up to it count as re-adjudicated), and
+    every score whose value it changed, by seq (None: its run no longer verifies, it is on no board)."""
+
+    version: str
+    through: int
+    at: datetime
+    changes: dict[int, int | None] = {}
+
+
+class Archive(msgspec.Struct, frozen=True, kw_only=True):
+    """A board as it was before a re-adjudication replaced it."""
+
+    id: int
+    game: str
+    at: datetime
+    version: str
+    """The game version of the re-adjudication that archived it."""
+    players: int
+
+
 Stored = StoredPlayer | StoredScore | StoredRecord | StoredCounter
 """Everything a store holds, one item at a time: what moves an event from one store to another."""
 
@@ -199,6 +221,37 @@ class Store(Protocol):
         versions after the restored ones. Raises :class:`StoreError` for a score of a game not
         in ``games``.
         """
+
+    # -- time windows and re-adjudication ---------------------------------------------------
+
+    async def leaderboard_between(
+        self, game: GameInfo, start: datetime, end: datetime, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage:
+        """:meth:`leaderboard` of the scores accepted from ``start`` until before ``end``: each
+        player's best of those, ranked the same way. Reads the scores of the range, never all of them."""
+
+    async def around_between(
+        self, game: GameInfo, start: datetime, end: datetime, player_id: str, limit: int
+    ) -> LeaderboardPage:
+        """:meth:`around` within the window ``[start, end)``."""
+
+    async def adjudication(self, game: GameInfo) -> Adjudication | None:
+        """What the re-adjudications of this game changed, or None if it was never re-adjudicated."""
+
+    async def publish_adjudication(
+        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+    ) -> Archive:
+        """Archive the game's board, then make ``changes`` (new values by seq, None: no longer
+        verifies) and recompute the bests of the players they touch, atomically: a reader sees the
+        old board or the new one, never half. Answers the archive of the old board."""
+
+    async def archives(self, game: GameInfo) -> list[Archive]:
+        """The game's archived boards, oldest first."""
+
+    async def archived_board(
+        self, game: GameInfo, archive_id: int, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage | None:
+        """A page of an archived board as it was (None if there is no such archive)."""
 
 
 @runtime_checkable

@@ -131,6 +131,41 @@ MIGRATIONS = (
     CREATE TRIGGER standings_removed AFTER DELETE ON bests REFERENCING OLD TABLE AS removed
         FOR EACH STATEMENT EXECUTE FUNCTION count_standings();
     """,
+    """
+    -- Re-adjudication: a score whose value a replay under newer rules changed keeps what was claimed
+    -- (a retried submission is answered as before); 'void' is a run that no longer verifies.
+    ALTER TABLE scores ADD COLUMN claimed bigint, ADD COLUMN verdict text CHECK (verdict IN ('moved', 'void'));
+
+    -- Time-window boards: each player's best among the scores accepted in a range of time is a range
+    -- of this index (only-index: it holds what ranking needs), never a scan of every score.
+    CREATE INDEX scores_by_time ON scores (game, at) INCLUDE (player, ordered, seq, score, verdict);
+    CREATE TABLE adjudications (
+        game text PRIMARY KEY,
+        version text NOT NULL,
+        through bigint NOT NULL,
+        at timestamptz NOT NULL
+    );
+    CREATE TABLE archives (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        game text NOT NULL,
+        version text NOT NULL,
+        at timestamptz NOT NULL,
+        players bigint NOT NULL
+    );
+    CREATE INDEX archives_of_game ON archives (game, id);
+    CREATE TABLE archived_entries (
+        archive bigint NOT NULL REFERENCES archives (id),
+        position bigint NOT NULL,
+        rank bigint NOT NULL,
+        player text NOT NULL,
+        name text NOT NULL,
+        picture text,
+        score bigint NOT NULL,
+        at timestamptz NOT NULL,
+        verification text NOT NULL,
+        PRIMARY KEY (archive, position)
+    );
+    """,
 )
 VERSION = len(MIGRATIONS)
 """The schema version this code reads and writes."""

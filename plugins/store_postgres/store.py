@@ -27,6 +27,7 @@ import secrets
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -45,6 +46,8 @@ from arcade.sdk.models import (
     player_id,
 )
 from arcade.sdk.store import (
+    Adjudication,
+    Archive,
     BadCursor,
     Record,
     Stored,
@@ -111,7 +114,8 @@ ANSWER = f"""
     RETURNING s.game, s.score, s.best, s.rank, s.new_best, s.at
 """
 STORED_ANSWER = """
-    SELECT game, score, best, rank, new_best, at FROM scores WHERE player = $1 AND submission_id = $2
+    SELECT game, coalesce(claimed, score) AS score, best, rank, new_best, at FROM scores
+    WHERE player = $1 AND submission_id = $2
 """
 PAGE = """
     SELECT b.player, b.score, b.at, b.ordered, b.seq, p.name, p.picture
@@ -123,6 +127,7 @@ PAGE = """
 PAGE_FROM, PAGE_AFTER = PAGE.format(after=">="), PAGE.format(after=">")
 BEFORE = """
     SELECT (SELECT players FROM boards WHERE game = $1) AS players, better,
+           (SELECT through FROM adjudications WHERE game = $1) AS through,
            better + (SELECT count(*) FROM bests WHERE game = $1 AND ordered = $2 AND seq < $3) AS before
     FROM (SELECT coalesce(sum(players), 0)::bigint AS better FROM standings WHERE game = $1 AND ordered < $2) AS s
 """
@@ -165,8 +170,71 @@ DROP_BESTS = "DELETE FROM bests WHERE player = ANY($1::text[]) OR player = ANY($
 RANK_AGAIN = """
     INSERT INTO bests (game, player, ordered, seq, score, at)
     SELECT DISTINCT ON (player, game) game, player, ordered, seq, score, at
-    FROM scores WHERE player = ANY($1::text[])
+    FROM scores WHERE player = ANY($1::text[]) AND verdict IS DISTINCT FROM 'void'
     ORDER BY player, game, ordered, seq
+"""
+
+# time windows: each player's best of the window's scores (a range of scores_by_time), ranked.
+WINDOW = """
+    WITH window_bests AS (
+        SELECT DISTINCT ON (player) player, ordered, seq, score, at FROM scores
+        WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void'
+        ORDER BY player, ordered, seq
+    ), ranked AS (
+        SELECT *, rank() OVER (ORDER BY ordered) AS rank, row_number() OVER (ORDER BY ordered, seq) AS position,
+               count(*) OVER () AS players
+        FROM window_bests
+    )
+    SELECT r.*, p.name, p.picture, (SELECT through FROM adjudications WHERE game = $1) AS through
+    FROM ranked AS r JOIN players AS p ON p.id = r.player
+"""
+WINDOW_PAGE = WINDOW + "WHERE (r.ordered, r.seq) > ($4, $5) ORDER BY r.ordered, r.seq LIMIT $6"
+WINDOW_AROUND = (
+    WINDOW
+    + """WHERE r.position >= (SELECT position - $5 FROM ranked WHERE player = $4) ORDER BY r.ordered, r.seq LIMIT $6"""
+)
+WINDOW_PLAYERS = "SELECT count(DISTINCT player) FROM scores WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void'"
+
+# re-adjudication, in one transaction with the score tables locked against writes (reads go on)
+ARCHIVE = "INSERT INTO archives (game, version, at, players) VALUES ($1, $2, $3, $4) RETURNING id"
+ARCHIVE_ENTRIES = """
+    INSERT INTO archived_entries (archive, position, rank, player, name, picture, score, at, verification)
+    SELECT $2, row_number() OVER (ORDER BY b.ordered, b.seq), rank() OVER (ORDER BY b.ordered), b.player, p.name,
+           p.picture, b.score, b.at,
+           CASE WHEN b.seq = ANY($3::bigint[]) THEN 'no_longer_verifies'
+                WHEN b.seq <= $4 THEN 'readjudicated' ELSE 'verified' END
+    FROM bests AS b JOIN players AS p ON p.id = b.player
+    WHERE b.game = $1
+"""
+APPLY_VERDICTS = """
+    UPDATE scores AS s
+    SET claimed = coalesce(s.claimed, s.score),
+        score = coalesce(c.value, coalesce(s.claimed, s.score)),
+        ordered = coalesce(c.ordered, s.ordered),
+        verdict = CASE WHEN c.value IS NULL THEN 'void' WHEN c.value = coalesce(s.claimed, s.score) THEN NULL
+                  ELSE 'moved' END
+    FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS c (seq, value, ordered)
+    WHERE s.seq = c.seq AND s.game = $1
+    RETURNING s.player
+"""
+RANK_PLAYERS_AGAIN = """
+    INSERT INTO bests (game, player, ordered, seq, score, at)
+    SELECT DISTINCT ON (player) game, player, ordered, seq, score, at
+    FROM scores WHERE game = $1 AND player = ANY($2::text[]) AND verdict IS DISTINCT FROM 'void'
+    ORDER BY player, ordered, seq
+"""
+ADJUDICATED = """
+    INSERT INTO adjudications AS a (game, version, through, at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (game) DO UPDATE
+        SET version = EXCLUDED.version, through = greatest(a.through, EXCLUDED.through), at = EXCLUDED.at
+"""
+CHANGED = """
+    SELECT seq, CASE WHEN verdict = 'void' THEN NULL ELSE score END AS value FROM scores
+    WHERE game = $1 AND verdict IS NOT NULL
+"""
+ARCHIVED_PAGE = """
+    SELECT rank, player, name, picture, score, at, verification FROM archived_entries
+    WHERE archive = $1 AND position > $2 ORDER BY position LIMIT $3
 """
 
 LIVE = "(expires_at IS NULL OR expires_at > $3)"
@@ -202,7 +270,8 @@ ADD = """
 # export and restore: rows in code point order (COLLATE "C"), whatever the database's collation.
 EXPORT_PLAYERS = 'SELECT id, issuer, subject, name, picture FROM players ORDER BY id COLLATE "C"'
 EXPORT_SCORES = """
-    SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best FROM scores ORDER BY seq
+    SELECT game, player, submission_id, coalesce(claimed, score) AS score, run, seq, at, best, rank, new_best
+    FROM scores ORDER BY seq
 """
 EXPORT_RECORDS = """
     SELECT kind, key, value, version, expires_at FROM records WHERE expires_at IS NULL OR expires_at > $1
@@ -437,7 +506,10 @@ class PostgresStore:
             elif row["ordered"] != rows[index - 1]["ordered"]:
                 rank = counts["before"] + index + 1
             player = PlayerRef(id=row["player"], name=row["name"], picture=row["picture"])
-            entries.append(LeaderboardEntry(rank=rank, player=player, score=row["score"], at=row["at"]))
+            verification = "readjudicated" if row["seq"] <= (counts["through"] or 0) else "verified"
+            entries.append(
+                LeaderboardEntry(rank=rank, player=player, score=row["score"], at=row["at"], verification=verification)
+            )
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
@@ -560,6 +632,112 @@ class PostgresStore:
                 await connection.execute("DELETE FROM counters WHERE key = ANY($1::text[])", [c.key for c in counters])
             if buckets:
                 await connection.execute(RESTORE_COUNTERS, *map(list, zip(*buckets)))
+
+    # -- time windows and re-adjudication ---------------------------------------------------
+
+    async def leaderboard_between(
+        self, game: GameInfo, start: datetime, end: datetime, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage:
+        after = _decode_cursor(cursor) if cursor else FIRST
+        async with self._snapshot() as connection:
+            rows = await connection.fetch(WINDOW_PAGE, game.id, start, end, *after, limit + 1)
+            return await self._window_page(connection, game, start, end, rows, limit)
+
+    async def around_between(
+        self, game: GameInfo, start: datetime, end: datetime, player_id: str, limit: int
+    ) -> LeaderboardPage:
+        async with self._snapshot() as connection:
+            rows = await connection.fetch(WINDOW_AROUND, game.id, start, end, player_id, (limit - 1) // 2, limit)
+            return await self._window_page(connection, game, start, end, rows, limit)
+
+    async def _window_page(self, connection, game: GameInfo, start, end, rows, limit: int) -> LeaderboardPage:
+        """The rows carry their rank and the window's count of players (counted apart for an empty page)."""
+        players = rows[0]["players"] if rows else await connection.fetchval(WINDOW_PLAYERS, game.id, start, end)
+        entries = [
+            LeaderboardEntry(
+                rank=row["rank"],
+                player=PlayerRef(id=row["player"], name=row["name"], picture=row["picture"]),
+                score=row["score"],
+                at=row["at"],
+                verification="readjudicated" if row["seq"] <= (row["through"] or 0) else "verified",
+            )
+            for row in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = f"{last['ordered']}~{last['seq']}"
+        return LeaderboardPage(game=game.id, players=players, entries=entries, next_cursor=next_cursor)
+
+    async def adjudication(self, game: GameInfo) -> Adjudication | None:
+        async with self._snapshot() as connection:
+            row = await connection.fetchrow("SELECT version, through, at FROM adjudications WHERE game = $1", game.id)
+            if row is None:
+                return None
+            changes = {seq: value for seq, value in await connection.fetch(CHANGED, game.id)}
+        return Adjudication(**row, changes=changes)
+
+    async def publish_adjudication(
+        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+    ) -> Archive:
+        """One transaction: the old board is copied into the archive, the new values written and the
+        touched players ranked again; submissions wait for it (the tables are locked against writes),
+        and readers see the old board until it commits."""
+        seqs = list(changes)
+        values = [changes[seq] for seq in seqs]
+        ordered = [None if value is None else game.ordered(value) for value in values]
+        void = [seq for seq in seqs if changes[seq] is None]
+        async with self._transaction() as connection:
+            await connection.execute("LOCK TABLE scores, bests IN SHARE ROW EXCLUSIVE MODE")
+            now = await connection.fetchval("SELECT clock_timestamp()")
+            players = await connection.fetchval(
+                "SELECT coalesce((SELECT players FROM boards WHERE game = $1), 0)", game.id
+            )
+            archive = await connection.fetchval(ARCHIVE, game.id, version, now, players)
+            before = await connection.fetchval(
+                "SELECT coalesce(max(through), 0) FROM adjudications WHERE game = $1", game.id
+            )
+            await connection.execute(ARCHIVE_ENTRIES, game.id, archive, void, before)
+            touched = list(
+                {row["player"] for row in await connection.fetch(APPLY_VERDICTS, game.id, seqs, values, ordered)}
+            )
+            await connection.execute("DELETE FROM bests WHERE game = $1 AND player = ANY($2::text[])", game.id, touched)
+            await connection.execute(RANK_PLAYERS_AGAIN, game.id, touched)
+            await connection.execute(ADJUDICATED, game.id, version, through, now)
+        return Archive(id=archive, game=game.id, at=now, version=version, players=players)
+
+    async def archives(self, game: GameInfo) -> list[Archive]:
+        async with self._connection() as connection:
+            rows = await connection.fetch(
+                "SELECT id, game, at, version, players FROM archives WHERE game = $1 ORDER BY id", game.id
+            )
+        return [Archive(**row) for row in rows]
+
+    async def archived_board(
+        self, game: GameInfo, archive_id: int, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage | None:
+        if cursor and (not cursor.isdigit() or len(cursor) > 12):
+            raise BadCursor(f"cursor {cursor!r} was not handed out by this archived board")
+        after = int(cursor or 0)
+        async with self._snapshot() as connection:
+            players = await connection.fetchval(
+                "SELECT players FROM archives WHERE game = $1 AND id = $2", game.id, archive_id
+            )
+            if players is None:
+                return None
+            rows = await connection.fetch(ARCHIVED_PAGE, archive_id, after, limit + 1)
+        entries = [
+            LeaderboardEntry(
+                rank=row["rank"],
+                player=PlayerRef(id=row["player"], name=row["name"], picture=row["picture"]),
+                score=row["score"],
+                at=row["at"],
+                verification=row["verification"],
+            )
+            for row in rows[:limit]
+        ]
+        next_cursor = str(after + limit) if len(rows) > limit else None
+        return LeaderboardPage(game=game.id, players=players, entries=entries, next_cursor=next_cursor)
 
     # -- scores accepted elsewhere ----------------------------------------------------------
 

@@ -50,6 +50,17 @@ class _Head(msgspec.Struct):
     seq: int
 
 
+class Head(msgspec.Struct):
+    """A score document without its run."""
+
+    game: str
+    player: str
+    submission_id: str
+    score: int
+    seq: int
+    at: str
+
+
 def key_hash(player: str, submission_id: str) -> int:
     """A stable 64-bit hash of a submission's key; equal hashes are told apart by reading the documents."""
     digest = hashlib.blake2b(f"{player}\n{submission_id}".encode(), digest_size=8).digest()
@@ -181,15 +192,23 @@ class Ledger:
         Each answer packs ``seq << 64 | position``: an int a score, not a document, so a million
         scores fit.
         """
-        hashes, positions, end = snapshot
-        found = []
-        for offset, document in self._documents(end):
-            head = msgspec.json.decode(document, type=_Head)
-            position = offset << _LENGTH_BITS | len(document)
-            if not leave_out(head.player, head.submission_id) and self._is_latest(hashes, positions, head, position):
-                found.append(head.seq << 64 | position)
+        found = [head.seq << 64 | position for head, position in self._latest(snapshot, leave_out, _Head)]
         found.sort()  # the file is in seq order but for scores moved from another issuer: nearly sorted
         return found
+
+    def heads(self, snapshot: tuple[array, array, int], leave_out) -> list["Head"]:
+        """What ranking needs of the latest document of each key of a :meth:`snapshot` (never the runs),
+        for the store's timeline of scores; ``leave_out`` as for :meth:`latest` (blocking)."""
+        return [head for head, _ in self._latest(snapshot, leave_out, Head)]
+
+    def _latest(self, snapshot: tuple[array, array, int], leave_out, type):
+        """Each latest document a snapshot covers, decoded as ``type`` (which has the key and seq), and where it is."""
+        hashes, positions, end = snapshot
+        for offset, document in self._documents(end):
+            head = msgspec.json.decode(document, type=type)
+            position = offset << _LENGTH_BITS | len(document)
+            if not leave_out(head.player, head.submission_id) and self._is_latest(hashes, positions, head, position):
+                yield head, position
 
     def _is_latest(self, hashes: array, positions: array, key: _Head, position: int) -> bool:
         """No later document of the ledger has this key (an index entry with its hash and a later

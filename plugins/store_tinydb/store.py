@@ -27,9 +27,10 @@ from typing import Any
 
 import msgspec
 from arcade.plugins.store_tinydb.journal import Journal, JournalDamaged
-from arcade.plugins.store_tinydb.ledger import Ledger, LedgerDamaged
+from arcade.plugins.store_tinydb.ledger import Head, Ledger, LedgerDamaged
 from arcade.plugins.store_tinydb.ranking import Ranking, decode_cursor, encode_cursor
 from arcade.plugins.store_tinydb.tables import EncodedTable, database_bytes
+from arcade.plugins.store_tinydb.timeline import Timeline
 
 from arcade.sdk.durable import write_atomically
 from arcade.sdk.game import GameInfo
@@ -43,6 +44,8 @@ from arcade.sdk.models import (
     player_id,
 )
 from arcade.sdk.store import (
+    Adjudication,
+    Archive,
     BadCursor,
     Record,
     Stored,
@@ -61,6 +64,13 @@ FOLD_SHARE = 8
 """A fold waits for at least one change per this many documents held, so its cost per change stays level."""
 FOLD_BYTES = 16 * 2**20
 """Scores (with their runs) held in memory after which a fold moves them to the ledger."""
+WINDOWS_KEPT = 32
+"""Time-window rankings kept up to date in memory; one more drops the least recently made."""
+NO_ADJUDICATION = {"version": "", "through": 0, "changes": [], "archives": []}
+EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+BATCH = "together"
+"""The journal line of changes staged together (:meth:`TinyDBStore._change_together`)."""
 META_TABLE = "journal"
 """The table recording which journal generation the file already holds, and the last score's sequence."""
 
@@ -107,7 +117,15 @@ class TinyDBStore:
             "bests": EncodedTable("bests", lambda doc: (doc["game"], doc["player"], doc["seq"])),
             "records": EncodedTable("records", lambda doc: (doc["kind"], doc["key"])),
             "counters": EncodedTable("counters", lambda doc: doc["key"]),
+            "adjudications": EncodedTable("adjudications", lambda doc: doc["game"]),
         }
+        self._archives = self.path.with_name(f"{self.path.stem}.archives")
+        """One JSON Lines file per archived board, written before the re-adjudication that archives it."""
+        self._timeline: Timeline | None = None
+        self._timeline_task: asyncio.Task | None = None
+        self._backlog: list | None = None
+        """Scores accepted while the timeline is read from the ledger, added once it is."""
+        self._window_rankings: dict[tuple[str, datetime, datetime], Ranking] = {}
         self._recent: dict[tuple[str, str], tuple[int, bytes]] = {}
         """Scores not yet in the ledger: (seq, document) by (player, submission_id)."""
         self._recent_bytes = 0
@@ -183,6 +201,12 @@ class TinyDBStore:
 
     def _replay(self, table: str, key, document: bytes) -> None:
         """Apply a change read back at start-up (blocking: may read the ledger)."""
+        if table == BATCH:
+            for inner, inner_key, inner_document in msgspec.json.decode(document, type=list[_Change]):
+                self._replay(
+                    inner, tuple(inner_key) if isinstance(inner_key, list) else inner_key, bytes(inner_document)
+                )
+            return
         encoded = None if document == b"null" else document
         if table != "scores":
             expires_at = None if encoded is None else msgspec.json.decode(encoded).get("expires_at")
@@ -291,6 +315,7 @@ class TinyDBStore:
         self._change("scores", key, encoded)
         if new_best:
             self._replace_best(document, beaten)
+        self._note_score(game, player.id, submission.score, self._seq, now)
         written = self._in_flight[key] = self._request_write()
         await asyncio.shield(written)
         if self._in_flight.get(key) is written:
@@ -349,6 +374,7 @@ class TinyDBStore:
             games |= await self._merge(player, moved, scores[player.id], bests[player.id])
         for game in games:  # ranked again from the bests at next use
             self._rankings.pop(game, None)
+        self._forget_timeline()
         await asyncio.shield(self._request_write())
         return len(movers)
 
@@ -391,6 +417,16 @@ class TinyDBStore:
             self._tables[table].put(key, document, expires_at)
         raw = msgspec.Raw(b"null" if document is None else document)
         self._pending.append([table, list(key) if isinstance(key, tuple) else key, raw])
+
+    def _change_together(self, changes: list[tuple[str, Any, bytes | None]]) -> None:
+        """Stage changes that a crash must not part (a re-adjudication): visible at once, and journaled
+        as one line, which a start-up replays whole or, torn, not at all."""
+        lines = []
+        for table, key, document in changes:
+            self._tables[table].put(key, document)
+            raw = msgspec.Raw(b"null" if document is None else document)
+            lines.append([table, list(key) if isinstance(key, tuple) else key, raw])
+        self._pending.append([BATCH, None, msgspec.Raw(msgspec.json.encode(lines))])
 
     def _request_write(self) -> asyncio.Future:
         """The future of the next durable write, which will include everything staged so far."""
@@ -513,6 +549,7 @@ class TinyDBStore:
                     beaten = ranking.seq_of(item.player)
                     if ranking.offer(item.player, item.score, item.seq, item.at):
                         self._replace_best(document, beaten)
+                    self._forget_timeline()  # restored scores come in any order of time: read again
             elif isinstance(item, StoredRecord):
                 if item.expires_at is None or item.expires_at > now:
                     self._record_version = max(self._record_version, item.version)
@@ -604,9 +641,16 @@ class TinyDBStore:
         more = len(rows) > limit
         rows = rows[:limit]
         players = self._tables["players"]
+        through = self._adjudication_of(game.id)["through"]
         entries = [
-            LeaderboardEntry(rank=rank, player=players.get(pid, Player).ref(), score=score, at=at)
-            for rank, pid, score, at, _ in rows
+            LeaderboardEntry(
+                rank=rank,
+                player=players.get(pid, Player).ref(),
+                score=score,
+                at=at,
+                verification="readjudicated" if key[1] <= through else "verified",
+            )
+            for rank, pid, score, at, key in rows
         ]
         next_cursor = encode_cursor(rows[-1][4]) if more else None
         return LeaderboardPage(game=game.id, players=len(ranking), entries=entries, next_cursor=next_cursor)
@@ -625,6 +669,202 @@ class TinyDBStore:
             self._rankings[game.id] = ranking
         return ranking
 
+    # -- time windows and re-adjudication ---------------------------------------------------
+
+    async def leaderboard_between(
+        self, game: GameInfo, start: datetime, end: datetime, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage:
+        ranking = await self._window_ranking(game, start, end)
+        first = 0
+        if cursor:
+            try:
+                first = ranking.index_after(*decode_cursor(cursor))
+            except ValueError:
+                raise BadCursor(f"cursor {cursor!r} was not handed out by this leaderboard") from None
+        return self._page(game, ranking, first, limit)
+
+    async def around_between(
+        self, game: GameInfo, start: datetime, end: datetime, player_id: str, limit: int
+    ) -> LeaderboardPage:
+        ranking = await self._window_ranking(game, start, end)
+        position = ranking.position(player_id)
+        if position is None:
+            return LeaderboardPage(game=game.id, players=len(ranking), entries=[])
+        return self._page(game, ranking, position - (limit - 1) // 2, limit)
+
+    async def _window_ranking(self, game: GameInfo, start: datetime, end: datetime) -> Ranking:
+        """Each player's best of the window, ranked once from the timeline and then kept up to date by
+        the scores that arrive (a few windows are kept: the event's boards are few)."""
+        key = (game.id, start, end)
+        ranking = self._window_rankings.get(key)
+        if ranking is None:
+            timeline = await self._read_timeline()
+            changes = self._changes_of(game.id)
+            candidates = (
+                (player, changes.get(seq, score), seq, at)
+                for player, score, seq, at in timeline.between(game.id, start, end)
+                if changes.get(seq, score) is not None
+            )
+            ranking, _ = Ranking.of_bests(game, candidates)
+            if self._timeline is timeline:  # not forgotten meanwhile
+                if len(self._window_rankings) >= WINDOWS_KEPT:
+                    del self._window_rankings[next(iter(self._window_rankings))]
+                self._window_rankings[key] = ranking
+        return ranking
+
+    async def _read_timeline(self) -> Timeline:
+        """The timeline, read from the ledger once (in a thread, from a snapshot taken on the loop, as
+        :meth:`export` does); scores accepted meanwhile wait in the backlog."""
+        while self._timeline is None:
+            if self._timeline_task is None or self._timeline_task.done():
+                self._timeline_task = asyncio.create_task(self._build_timeline())
+            await asyncio.shield(self._timeline_task)
+        return self._timeline
+
+    async def _build_timeline(self) -> None:
+        if self._folder is not None:
+            await asyncio.shield(self._folder)
+        recent, snapshot = dict(self._recent), self._ledger.snapshot()
+        known = set(self._tables["players"])
+        backlog = self._backlog = []
+        heads = await asyncio.to_thread(self._ledger.heads, snapshot, lambda *key: key in recent or key[0] not in known)
+        if self._backlog is not backlog:  # forgotten meanwhile (an issuer moved): read again
+            return
+        held = [msgspec.json.decode(document, type=Head) for _, document in recent.values()]
+        heads += [head for head in held if head.player in known]
+        rows = ((head.game, head.player, head.score, head.seq, datetime.fromisoformat(head.at)) for head in heads)
+        timeline = await asyncio.to_thread(Timeline.of, rows)  # sorted once, off the loop
+        if self._backlog is not backlog:
+            return
+        for score in backlog:
+            timeline.add(*score)
+        self._timeline, self._backlog = timeline, None
+
+    def _note_score(self, game: GameInfo, player: str, score: int, seq: int, at: datetime) -> None:
+        """A score just accepted joins the timeline (or its backlog) and the windows it falls in."""
+        if self._timeline is not None:
+            self._timeline.add(game.id, player, score, seq, at)
+        elif self._backlog is not None:
+            self._backlog.append((game.id, player, score, seq, at))
+        for (game_id, start, end), ranking in self._window_rankings.items():
+            if game_id == game.id and start <= at < end:
+                ranking.offer(player, score, seq, at)
+
+    def _forget_timeline(self) -> None:
+        """Scores changed under the timeline (moved, restored, re-adjudicated): read it again at next use."""
+        self._timeline, self._backlog = None, None
+        self._window_rankings.clear()
+
+    def _adjudication_of(self, game_id: str) -> dict:
+        return self._tables["adjudications"].get(game_id) or NO_ADJUDICATION
+
+    def _changes_of(self, game_id: str) -> dict[int, int | None]:
+        return {seq: value for seq, value in self._adjudication_of(game_id)["changes"]}
+
+    async def adjudication(self, game: GameInfo) -> Adjudication | None:
+        document = self._tables["adjudications"].get(game.id)
+        if document is None:
+            return None
+        return Adjudication(
+            version=document["version"],
+            through=document["through"],
+            at=datetime.fromisoformat(document["at"]),
+            changes=self._changes_of(game.id),
+        )
+
+    async def publish_adjudication(
+        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+    ) -> Archive:
+        """The archive file is written (and synced) first; then the new values, the bests they change and
+        the archive's listing are staged at once, with no await between, and journaled as one line: a
+        reader sees the old board or the new one, and a crash leaves one or the other."""
+        timeline = await self._read_timeline()
+        ranking = self._ranking(game)
+        document = dict(self._adjudication_of(game.id))
+        now = datetime.now(UTC)
+        archive = Archive(
+            id=1 + max((entry["id"] for entry in document["archives"]), default=0),
+            game=game.id,
+            at=now,
+            version=version,
+            players=len(ranking),
+        )
+        void = {seq for seq, value in changes.items() if value is None}
+        rows = self._page(game, ranking, 0, len(ranking)).entries
+        seqs = [key[1] for *_, key in ranking.entries(0, len(ranking))]
+        lines = [msgspec.json.encode(archive)]
+        for entry, seq in zip(rows, seqs):
+            if seq in void:
+                entry.verification = "no_longer_verifies"
+            lines.append(msgspec.json.encode(entry))
+        await asyncio.to_thread(self._write_archive, game.id, archive.id, lines)
+        owners = {player for player, _, seq, _ in timeline.between(game.id, EPOCH_START, FAR_FUTURE) if seq in changes}
+        merged = {**self._changes_of(game.id), **changes}
+        best: dict[str, tuple] = {}
+        for player, score, seq, at in timeline.of_players(game.id, owners):
+            value = merged.get(seq, score)
+            if value is not None and (player not in best or (game.ordered(value), seq) < best[player][0]):
+                best[player] = ((game.ordered(value), seq), value, at)
+        together = []
+        for player in owners:
+            beaten = ranking.seq_of(player)
+            if beaten is not None:
+                together.append(("bests", (game.id, player, beaten), None))
+            if player in best:
+                (_, seq), value, at = best[player]
+                reached = {"game": game.id, "player": player, "score": value, "seq": seq, "at": at.isoformat()}
+                together.append(("bests", (game.id, player, seq), msgspec.json.encode(reached)))
+        document.update(
+            game=game.id,
+            version=version,
+            through=max(through, document["through"]),
+            at=now.isoformat(),
+            changes=sorted(merged.items()),
+            archives=[*document["archives"], msgspec.to_builtins(archive)],
+        )
+        together.append(("adjudications", game.id, msgspec.json.encode(document)))
+        self._change_together(together)
+        self._rankings.pop(game.id, None)
+        self._window_rankings.clear()
+        await asyncio.shield(self._request_write())
+        return archive
+
+    def _write_archive(self, game_id: str, archive_id: int, lines: list[bytes]) -> None:
+        self._archives.mkdir(exist_ok=True)
+        write_atomically(self._archives / f"{game_id}.{archive_id}.jsonl", b"\n".join(lines) + b"\n")
+
+    async def archives(self, game: GameInfo) -> list[Archive]:
+        return [msgspec.convert(entry, Archive) for entry in self._adjudication_of(game.id)["archives"]]
+
+    async def archived_board(
+        self, game: GameInfo, archive_id: int, limit: int, cursor: str | None = None
+    ) -> LeaderboardPage | None:
+        """Reads the archive's file line by line up to the page (archives are browsed, not polled)."""
+        known = {archive.id: archive for archive in await self.archives(game)}
+        if archive_id not in known:
+            return None
+        first = _position(cursor)
+        lines = await asyncio.to_thread(self._archive_lines, game.id, archive_id, first, limit + 1)
+        entries = [msgspec.json.decode(line, type=LeaderboardEntry) for line in lines[:limit]]
+        more = len(lines) > limit
+        return LeaderboardPage(
+            game=game.id,
+            players=known[archive_id].players,
+            entries=entries,
+            next_cursor=str(first + limit) if more else None,
+        )
+
+    def _archive_lines(self, game_id: str, archive_id: int, first: int, count: int) -> list[bytes]:
+        found = []
+        with open(self._archives / f"{game_id}.{archive_id}.jsonl", "rb") as lines:
+            next(lines)  # the archive's own description
+            for number, line in enumerate(lines):
+                if number >= first + count:
+                    break
+                if number >= first:
+                    found.append(line)
+        return found
+
     def _answer(self, document: dict) -> ScoreAccepted:
         return ScoreAccepted(
             game=document["game"],
@@ -636,6 +876,15 @@ class TinyDBStore:
             new_best=document["new_best"],
             at=datetime.fromisoformat(document["at"]),
         )
+
+
+def _position(cursor: str | None) -> int:
+    """The entry an archived board's cursor points at: its position."""
+    if not cursor:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 12:
+        raise BadCursor(f"cursor {cursor!r} was not handed out by this archived board")
+    return int(cursor)
 
 
 def _best(document: dict) -> dict:

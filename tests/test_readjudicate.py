@@ -1,0 +1,120 @@
+"""Re-adjudication as an organiser meets it: a game's rules change, `arcade readjudicate` replays every
+stored run with them, shows the diff, publishes it at once with --publish (the old board archived and
+browsable), and publishes nothing the second time; on each store, across a restart."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import FIXTURES, install, run_arcade
+from tests.runs import balloon_run
+from tests.stores import STORES, postgres_settings
+
+
+@pytest.fixture(scope="session")
+def newer_balloon(tmp_path_factory):
+    """Balloon 1.3.0 installed in a folder of its own: a bank under 10 pumps now scores double, and every
+    balloon bursts by 40 pumps (so a run banking more no longer verifies)."""
+    source = tmp_path_factory.mktemp("balloon-1.3") / "arcade-game-balloon"
+    shutil.copytree(FIXTURES / "arcade-game-balloon", source)
+    rules = source / "balloon" / "badge.py"
+    text = rules.read_text()
+    text = text.replace("self.score = self.size\n", "self.score = self.size * 2 if self.size < 10 else self.size\n")
+    text = text.replace("if self.size >= self.bursts_at:", "if self.size >= min(self.bursts_at, 40):")
+    rules.write_text(text)
+    for name in ("pyproject.toml", "balloon/__init__.py"):
+        path = source / name
+        path.write_text(path.read_text().replace("1.2.0", "1.3.0"))
+    target = source.parent / "site-packages"
+    install(source, target)
+    return target
+
+
+@pytest.fixture(params=STORES)
+def served(request, make_server):
+    if request.param == "postgres":
+        return make_server(postgres_settings(request.getfixturevalue("postgres_schema")))
+    return make_server()
+
+
+def board(server, path="/api/v1/games/balloon/leaderboard"):
+    answer = server.get(path)
+    assert answer.status_code == 200, answer.text
+    return [(e["rank"], e["player"]["name"], e["score"], e["verification"]) for e in answer.json()["entries"]]
+
+
+def test_a_rules_change_is_replayed_shown_published_at_once_and_archived(served, newer_balloon):
+    for name, score in [("ann", 5), ("ben", 15), ("cy", 50), ("dee", 45)]:
+        assert served.post_score(served.token(name), score, f"{name}-run-0001").status_code == 201
+    before = board(served)
+    assert before == [
+        (1, "cy", 50, "verified"),
+        (2, "dee", 45, "verified"),
+        (3, "ben", 15, "verified"),
+        (4, "ann", 5, "verified"),
+    ]
+    newer = {**served.env, "PYTHONPATH": str(newer_balloon)}
+
+    def readjudicate(*flags):
+        return run_arcade("readjudicate", "balloon", *flags, cwd=served.folder, env=newer, timeout=120)
+
+    shared = "postgres" in (served.folder / "arcade.toml").read_text()
+    if not shared:  # the TinyDB store is the running server's: it says so, and changes nothing
+        refused = readjudicate("--publish")
+        assert refused.returncode == 2
+        assert "Stop the server, run the command, and start the server again" in refused.stderr
+        assert board(served) == before
+        served.stop()
+
+    shown = readjudicate()
+    assert shown.returncode == 0, shown.stderr
+    assert "replayed 4 stored runs of balloon with its rules at version 1.3.0" in shown.stdout
+    assert "scores that move             1" in shown.stdout
+    assert "runs that no longer verify   2" in shown.stdout
+    assert "ann (" in shown.stdout and ": 5 -> 10 pumps" in shown.stdout
+    assert ": 50 -> no longer verifies  (the game of this run is over after 40 ticks" in shown.stdout
+    assert "nothing published" in shown.stdout
+
+    published = readjudicate("--publish")
+    assert published.returncode == 0, published.stderr
+    assert "the old board is archive 1 (/games/balloon/archives/1)" in published.stdout
+    if not shared:
+        served.start()
+    after = [(1, "ben", 15, "readjudicated"), (2, "ann", 10, "readjudicated")]
+    assert board(served) == after  # on PostgreSQL, served all along by the running server
+    archived = [
+        (1, "cy", 50, "no_longer_verifies"),
+        (2, "dee", 45, "no_longer_verifies"),
+        (3, "ben", 15, "verified"),
+        (4, "ann", 5, "verified"),
+    ]
+    assert board(served, "/api/v1/games/balloon/archives/1") == archived
+    (listed,) = served.get("/api/v1/games/balloon/archives").json()
+    assert (listed["id"], listed["version"], listed["players"]) == (1, "1.3.0", 4)
+
+    if not shared:
+        served.stop()
+    again = readjudicate("--publish")
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed under balloon 1.3.0: nothing to publish" in again.stdout
+
+    served.env["PYTHONPATH"] = str(newer_balloon)  # the server upgraded to the new rules
+    served.restart()
+    assert len(served.get("/api/v1/games/balloon/archives").json()) == 1
+    assert board(served) == after
+    assert board(served, "/api/v1/games/balloon/archives/1") == archived
+    page = served.get("/games/balloon/archives/1", headers={"Accept": "text/html"}).text
+    assert page.count("no longer verifies") == 2 and "before the re-adjudication under version 1.3.0" in page
+    assert 'href="/games/balloon/archives/1"' in served.get("/games/balloon", headers={"Accept": "text/html"}).text
+    newer_run = served.post_score(served.token("ann"), 12, "ann-run-0002", run=balloon_run(6))  # 6 pumps bank 12
+    assert newer_run.status_code == 201, newer_run.text
+    assert board(served)[1] == (2, "ann", 12, "verified")
+
+    if not shared:
+        served.stop()
+    exported = run_arcade("export-board", "balloon", "--archive", "1", "--format", "json", cwd=served.folder, env=newer)
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert document["board"]["archive"] == 1 and document["board"]["archived_version"] == "1.3.0"
+    assert [entry["verification"] for entry in document["entries"]] == [e[3] for e in archived]
