@@ -67,6 +67,7 @@ class PagesController(Controller):
             "board": board,
             "rows": await view.rows(game.id, board.entries),
             "first_page": cursor is None,
+            "live_board": cursor is None and chosen.start is None,  # only the whole event's first page is live
             "after": live.last_id,
             "size": PAGE_SIZE,
             "window": chosen,
