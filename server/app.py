@@ -21,6 +21,8 @@ from arcade.scoring.replay import Replays
 from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
+from arcade.server.account import account_router
+from arcade.server.admin.routes import admin_router
 from arcade.server.api import ApiController
 from arcade.server.live import LiveScores
 from arcade.server.pages import PagesController
@@ -62,6 +64,8 @@ def create_app(arcade: Arcade) -> Litestar:
                 path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]
             ),
             *arcade.routes,
+            admin_router(arcade.settings.public_url),
+            account_router(arcade.settings.public_url),
         ],
         dependencies=wiring.dependencies(arcade, live, replays),
         exception_handlers=errors.HANDLERS,

@@ -1,12 +1,14 @@
 """Moderation, refused runs and a player's deletion: the store contract, run against every store."""
 
+import shutil
 from datetime import UTC, datetime
 
 import pytest
+from arcade.plugins.store_tinydb.ledger import Ledger
 
 from arcade.sdk.models import neutral_name
-from arcade.sdk.store import REFUSED_PER_PLAYER, Moderation, NotStored, PlayerBanned, RefusedRun
-from tests.stores import MOVES, POINTS, board, person, submission
+from arcade.sdk.store import REFUSED_PER_PLAYER, Moderation, NotStored, PlayerBanned, RefusedRun, StoreUnavailable
+from tests.stores import MOVES, POINTS, Stores, board, person, submission
 
 pytestmark = pytest.mark.anyio
 GAMES = [POINTS, MOVES]
@@ -155,3 +157,58 @@ def refused(name: str, claimed: int) -> RefusedRun:
         inputs=[(0, 1), (5, 0)],
         seed=1,
     )
+
+
+# -- the TinyDB store's files ---------------------------------------------------------------------
+
+
+async def test_tinydb_a_crash_keeps_every_acknowledged_moderation(tmp_path):
+    store = await Stores("tinydb", tmp_path).open()
+    await seed(store)
+    await store.moderate(change("hide", "ada", submission_id="ada-run-1"), GAMES)
+    await store.moderate(change("ban", "bob", reason="bot"), GAMES)
+    crashed = tmp_path / "after-crash"  # as a power cut leaves the folder: the journal, no fold
+    crashed.mkdir()
+    for path in tmp_path.glob("arcade*"):
+        shutil.copy(path, crashed / path.name)
+    survivor = await Stores("tinydb", crashed).open()
+    assert await board(survivor) == [(1, "cy", 70), (2, "ada", 50)]
+    assert [entry.action for entry in await survivor.audit_log(10)] == ["ban", "hide"]
+    await survivor.close()
+    await store.close()
+
+
+async def test_tinydb_a_deleted_players_runs_leave_every_file_when_the_delete_answers(tmp_path):
+    stores = Stores("tinydb", tmp_path)
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-secret-1"))
+    await store.submit_score(POINTS, person("bob"), submission(30, "bob-run-1"))
+    store = await stores.reopen(store)  # ada's first run is in the ledger now
+    await store.submit_score(POINTS, person("ada"), submission(50, "ada-secret-2"))  # in the journal
+    await store.keep_refused_run(refused("ada", 7))
+    assert await store.delete_player(person("ada").id)
+    files = {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()}
+    assert [name for name, content in files.items() if b"ada-secret" in content or b"ada-refused" in content] == []
+    store = await stores.reopen(store)
+    assert await board(store) == [(1, "bob", 30)]
+    answer, stored = await store.submit_score(POINTS, person("ada"), submission(10, "ada-secret-1"))
+    assert (stored, answer.rank) == (True, 2)
+    await store.close()
+
+
+async def test_tinydb_an_erase_cut_short_is_finished_by_the_next_start(tmp_path, monkeypatch):
+    stores = Stores("tinydb", tmp_path)
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-secret-1"))
+    store = await stores.reopen(store)
+    monkeypatch.setattr(Ledger, "erase", lambda self, players: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(StoreUnavailable, match="next fold erases them"):
+        await store.delete_player(person("ada").id)
+    assert await board(store) == []
+    monkeypatch.undo()
+    stores.opened.remove(store)  # as after kill -9: never closed
+    store._unlock()
+    survivor = await stores.open()
+    assert await board(survivor) == [] and await survivor.player(person("ada").id) is None
+    assert not [path for path in tmp_path.iterdir() if path.is_file() and b"ada-secret" in path.read_bytes()]
+    await survivor.close()

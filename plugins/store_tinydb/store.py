@@ -647,7 +647,11 @@ class TinyDBStore:
         for chunk in _chunks(heapq.merge(in_ledger, held, key=lambda entry: entry[0]), 1000):
             for document in await asyncio.to_thread(_documents, self._ledger, chunk):
                 score = msgspec.json.decode(document, type=StoredScore)
-                yield msgspec.structs.replace(score, hidden=True) if (score.player, score.submission_id) in hidden else score
+                yield (
+                    msgspec.structs.replace(score, hidden=True)
+                    if (score.player, score.submission_id) in hidden
+                    else score
+                )
         for _, document in records:
             record = msgspec.json.decode(document, type=StoredRecord)
             if record.expires_at is None or record.expires_at > now:
