@@ -692,6 +692,7 @@ class TinyDBStore:
                         self._change("hidden", key, _hidden(document))
                         moderated = True
                         continue
+                    moderated |= item.player in self._banned  # offered below, then left out again
                     ranking = self._ranking(game)
                     beaten = ranking.seq_of(item.player)
                     if ranking.offer(item.player, item.score, item.seq, item.at):
