@@ -23,7 +23,7 @@ from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
 
-JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/schema/")
+JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/schema/", "/admin/api/")
 TITLES = {
     400: "That request did not make sense",
     401: "Please log in",
