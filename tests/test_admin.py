@@ -140,4 +140,3 @@ def test_refused_runs_are_listed_for_admins_with_claimed_and_replayed_scores(arc
     assert "scores 2, not 9" in run["reason"]
     text = visible_text(boss.browser.get("/admin/refused").text)
     assert "eve 3" in text and "scores 2, not 9" in text
-

@@ -46,16 +46,16 @@ def test_the_result_screen_shows_the_rank_once_the_score_is_on_the_leaderboard(b
     assert result.last("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]  # nothing left unsent
 
 
-def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_back(
-    badge_build, make_server, tmp_path
-):
+def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_back(badge_build, make_server, tmp_path):
     server = make_server(start=False)
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
 
     offline = badge.play(PLAY)
 
     score = int(offline.last("result").text.split(" | ")[2].split()[0])
-    assert "Saved on the badge: the server cannot be reached; it will be sent at the next" in offline.last("result").said
+    assert (
+        "Saved on the badge: the server cannot be reached; it will be sent at the next" in offline.last("result").said
+    )
     [queued] = badge.queued()
     kept = tmp_path / "kept.json"
     shutil.copyfile(tmp_path / "flash" / "state" / "queue" / queued, kept)
