@@ -24,7 +24,7 @@ def write_and_sync(descriptor: int, payload: bytes) -> None:
     """Write all of ``payload`` (``os.write`` may write less) and fsync it."""
     view = memoryview(payload)
     while view:
-        view = view[os.write(descriptor, view) :]
+        view = view[os.write(descriptor, view):]
     os.fsync(descriptor)
 
 

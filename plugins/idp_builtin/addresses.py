@@ -41,7 +41,6 @@ def _addresses_we_had(issuers: list[str]) -> list[str]:
     Other providers' issuers mostly carry a path or end in ``/``; it runs once, on
     the first start without a record, when nothing else tells which were ours.
     """
-
     def shaped(issuer: str) -> bool:
         parts = urlsplit(issuer)
         return parts.scheme in ("http", "https") and bool(parts.netloc) and issuer == f"{parts.scheme}://{parts.netloc}"

@@ -4,7 +4,7 @@ import re
 
 from arcade.sdk.errors import ArcadeError
 
-_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+_NOT_ALLOWED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
 """RFC 6749 §5.2: descriptions are printable ASCII without the double quote and the backslash."""
 
 

@@ -70,7 +70,9 @@ class DeviceGrants:
         self.interval = interval
         self.grace = grace
 
-    async def start(self, client_id: str, scope: str, device_name: str | None, address: str) -> tuple[str, DeviceGrant]:
+    async def start(
+        self, client_id: str, scope: str, device_name: str | None, address: str
+    ) -> tuple[str, DeviceGrant]:
         """A new pending grant and its device code, with a user code no live grant has."""
         device_code = new_secret()
         key = digest(device_code)
