@@ -287,6 +287,7 @@ def _print_counts(summary) -> None:
         ("scores", f"{summary.counts['score']:,}"),
         ("records", f"{summary.counts['record']:,}" + (f"  ({kinds})" if kinds else "")),
         ("counters", f"{summary.counts['counter']:,}"),
+        ("audit entries", f"{summary.counts['audit']:,}"),
         ("signing keys", f"{summary.signing_keys:,}"),
     ]
     print("\n".join(f"  {name:<13} {count}" for name, count in rows))

@@ -175,6 +175,9 @@ class Launcher:
             return
         if not (confirm or refused):
             return
+        if scores.banned:
+            ui.message(self.badge, "banned", "Banned", _banned(scores.banned))
+            return
         titles = dict((game["id"], game["title"]) for game in self.games)
         lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
         for answer in answers.values():
@@ -259,7 +262,14 @@ def _outcome(answer, problem, saved):
         return "Rank #%d, best %d." % (answer["rank"], answer["best"])
     if problem:
         return ("Saved on the badge: " if saved else "Waits in memory: ") + _PROBLEMS.get(problem, problem)
+    if scores.banned:
+        return _banned(scores.banned)
     return "Refused by the server: see state/rejected/."
+
+
+def _banned(detail):
+    """The server's reason, as the badge says it: the scores are set aside, not sent again."""
+    return "Banned: %s%s. Not sent again; kept in state/rejected/." % (detail[0].upper(), detail[1:].rstrip("."))
 
 
 def _status(badge, text, hint):

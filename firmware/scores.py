@@ -23,6 +23,8 @@ REJECTED = storage.STATE + "/rejected"
 BESTS = storage.STATE + "/bests.json"
 _MAX_UNSAVED = const(8)
 _unsaved = {}  # file name -> body, for the runs the flash had no room for
+_BANNED = "this player is banned"
+banned = None  # the server's word when the last delivery found the player banned, else None
 
 
 def new_submission_id():
@@ -72,8 +74,10 @@ def deliver(server, session):
     """Sends every waiting run. Answers (answers by submission_id, refused, problem): refused
     counts the runs set aside for good; problem says why some runs still wait ("offline",
     "slow", "server", "garbled", "busy", "login") or is None."""
+    global banned
     answers = {}
     refused = 0
+    banned = None
     for game, name in waiting():
         submission_id = name.split(".")[1]
         try:
@@ -109,7 +113,10 @@ def deliver(server, session):
             return answers, refused, "server"
         elif not answer:
             return answers, refused, "garbled"  # not the arcade's refusal (another web server's page)
-        else:
+        else:  # refused for good: set aside, never sent again (a banned player's runs too)
+            detail = answer.get("detail")
+            if status == 403 and isinstance(detail, str) and detail.startswith(_BANNED):
+                banned = detail
             _reject(name, status, answer)
             refused += 1
     return answers, refused, None

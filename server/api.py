@@ -1,7 +1,9 @@
 """The v1 JSON API the badges talk to (docs/architecture.md, "The badge ↔ server API")."""
 
 import asyncio
+import logging
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -13,7 +15,7 @@ from litestar.response import File
 
 from arcade.badge.catalog import Catalog
 from arcade.platform.assembly import Arcade
-from arcade.scoring.replay import Replays
+from arcade.scoring.replay import Replays, RunRefused
 from arcade.sdk.game import GameInfo
 from arcade.sdk.identity import IdentityProvider, Principal
 from arcade.sdk.models import (
@@ -25,9 +27,10 @@ from arcade.sdk.models import (
     PlayerDetail,
     ScoreAccepted,
     ScoreSubmission,
+    display_name,
     player_id,
 )
-from arcade.sdk.store import Store
+from arcade.sdk.store import REFUSED_INPUTS, RefusedRun, Store, StoreError
 from arcade.sdk.web import TOKEN_REFUSED, bearer_token, errors, safe_picture, score_scope
 from arcade.server.boards import find_window, window_board
 from arcade.server.errors import NoBadRequest, invalid
@@ -38,6 +41,8 @@ MAX_PAGE = 100
 MAX_BODY = 512 * 1024
 """Bytes a score submission may have: the longest run the models allow is about 300 KiB."""
 NO_GAME = "no game with this id (GET /api/v1/games lists them)"
+
+log = logging.getLogger("arcade.api")
 
 
 def summary(game: GameInfo) -> GameSummary:
@@ -124,7 +129,8 @@ class ApiController(Controller):
             {
                 400: "the body is not JSON, or is nested too deeply to read",
                 401: TOKEN_REFUSED,
-                403: "the access token does not carry the scope to post scores",
+                403: "the access token does not carry the scope to post scores, or the organisers banned this "
+                "player (the detail says why)",
                 404: NO_GAME,
                 409: "this submission_id was sent before with another score or run",
                 413: "the body is over 512 KiB",
@@ -163,7 +169,11 @@ class ApiController(Controller):
             )
         principal = request.user
         who = player_id(principal.issuer, principal.subject)
-        await replays.verify(game, data, who)
+        try:
+            await replays.verify(game, data, who)
+        except RunRefused as refusal:
+            await keep_as_evidence(store, game, principal, data, refusal)
+            raise
         profile = await identity.profile(principal, request.auth)
         player = Player.of(principal, profile, safe_picture(profile.picture))
         answer, stored = await store.submit_score(game, player, data)
@@ -214,3 +224,29 @@ class ApiController(Controller):
             raise NotFoundException(f"no player {player!r}")
         bests = await store.player_bests(player, arcade.ordered_games())
         return PlayerDetail(player=found.ref(), bests=bests)
+
+
+# -- refused runs, kept for the admins (docs/running-an-event.md) ---------------------------------
+
+
+async def keep_as_evidence(
+    store: Store, game: GameInfo, principal: Principal, data: ScoreSubmission, refusal: RunRefused
+) -> None:
+    """Keep a refused run for the admins; the badge gets its 422 whether or not it could be kept."""
+    run = RefusedRun(
+        game=game.id,
+        player=player_id(principal.issuer, principal.subject),
+        name=display_name(str(principal.claims.get("name") or principal.subject)) or "player",
+        submission_id=data.submission_id,
+        claimed=data.score,
+        replayed=refusal.replayed,
+        reason=str(refusal),
+        at=datetime.now(UTC),
+        ticks=data.run.ticks,
+        inputs=data.run.inputs if len(data.run.inputs) <= REFUSED_INPUTS else None,
+        seed=data.run.seed,
+    )
+    try:
+        await store.keep_refused_run(run)
+    except StoreError as error:
+        log.warning("could not keep a refused run of player %s as evidence: %s", run.player, error)

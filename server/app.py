@@ -23,6 +23,8 @@ from arcade.scoring.replay import Replays
 from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
+from arcade.server.account import account_router
+from arcade.server.admin.routes import admin_router
 from arcade.server.api import ApiController
 from arcade.server.board_view import BoardView
 from arcade.server.boards import BoardsController
@@ -79,6 +81,8 @@ def create_app(arcade: Arcade) -> Litestar:
                 path="/static", directories=[HERE / "static"], include_in_schema=False, guards=[wiring.plain_path]
             ),
             *arcade.routes,
+            admin_router(arcade.settings.public_url),
+            account_router(arcade.settings.public_url),
         ],
         dependencies=wiring.dependencies(
             arcade, live, replays, catalog=catalog, pictures=pictures, view=view, ticker=ticker

@@ -16,14 +16,14 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from arcade.scoring.replay import ReplayTooSlow, RunRefused
 from arcade.sdk.budgets import TooManyAttempts
 from arcade.sdk.models import player_id
-from arcade.sdk.store import BadCursor, StoreUnavailable, SubmissionConflict
+from arcade.sdk.store import BadCursor, PlayerBanned, StoreUnavailable, SubmissionConflict
 from arcade.sdk.web import ErrorBody
 from arcade.server.access_log import shown_path
 from arcade.server.live import TooManyStreams
 
 log = logging.getLogger("arcade.errors")
 
-JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/schema/")
+JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/schema/", "/admin/api/")
 TITLES = {
     400: "That request did not make sense",
     401: "Please log in",
@@ -120,6 +120,11 @@ def submission_conflict(request: Request, error: SubmissionConflict) -> Response
     return answer(request, 409, str(error))
 
 
+def banned(request: Request, error: PlayerBanned) -> Response:
+    """The badge shows this and stops sending the score: retrying cannot help."""
+    return answer(request, 403, f"this player is banned from the arcade's boards: {error}; ask the organisers")
+
+
 def bad_cursor(request: Request, error: BadCursor) -> Response:
     """On a page, a cursor is part of the address (404); in the API it is a parameter (422)."""
     if wants_page(request):
@@ -150,6 +155,7 @@ HANDLERS = {
     TooManyStreams: busy,
     StoreUnavailable: store_unavailable,
     SubmissionConflict: submission_conflict,
+    PlayerBanned: banned,
     BadCursor: bad_cursor,
     TooManyAttempts: too_many,
     RecursionError: too_deep,

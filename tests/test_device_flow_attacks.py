@@ -39,7 +39,9 @@ class AttackerSite:
             def do_GET(self):
                 self.send_response(200)
                 self.send_header("content-type", "text/html")
-                self.send_header("set-cookie", f"arcade_csrf={cookie}; Path=/device; HttpOnly; SameSite=Lax")
+                self.send_header(
+                    "set-cookie", f"arcade_csrf={cookie}; Path=/; HttpOnly; SameSite=Lax"
+                )  # the arcade's path
                 self.end_headers()
                 self.wfile.write(page)
 

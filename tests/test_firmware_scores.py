@@ -9,6 +9,8 @@ import threading
 import httpx
 import pytest
 
+from arcade.sdk.models import player_id
+from tests.people import Person
 from tests.simulator import Badge, logged_in_badge
 
 PLAY = """
@@ -44,16 +46,16 @@ def test_the_result_screen_shows_the_rank_once_the_score_is_on_the_leaderboard(b
     assert result.last("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]  # nothing left unsent
 
 
-def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_back(
-    badge_build, make_server, tmp_path
-):
+def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_back(badge_build, make_server, tmp_path):
     server = make_server(start=False)
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
 
     offline = badge.play(PLAY)
 
     score = int(offline.last("result").text.split(" | ")[2].split()[0])
-    assert "Saved on the badge: the server cannot be reached; it will be sent at the next" in offline.last("result").said
+    assert (
+        "Saved on the badge: the server cannot be reached; it will be sent at the next" in offline.last("result").said
+    )
     [queued] = badge.queued()
     kept = tmp_path / "kept.json"
     shutil.copyfile(tmp_path / "flash" / "state" / "queue" / queued, kept)
@@ -170,3 +172,26 @@ def test_a_score_over_the_players_budget_stays_queued_on_the_badge(badge_build, 
     assert "Saved on the badge: the server asks to wait a minute; it will be sent later." in result.last("result").said
     assert len(badge.queued()) == 1
     assert not (tmp_path / "flash" / "state" / "rejected").exists()
+
+
+def test_a_banned_players_badge_says_so_and_does_not_send_that_score_again(badge_build, make_server, tmp_path):
+    server = make_server('[admins]\naccounts = ["boss"]\n')
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
+    assert badge.play(PLAY).returncode == 0
+    boss = Person(server, "boss")
+    boss.sign_up(boss.browser.get("/admin"))
+    token = boss.browser.get("/admin/api/session").json()["csrf_token"]
+    ban = {"action": "ban", "player": player_id("urn:arcade:builtin", "ada"), "reason": "played with a script"}
+    assert boss.browser.post("/admin/api/moderations", json=ban, headers={"x-csrf-token": token}).status_code == 201
+
+    result = badge.play(PLAY)
+
+    said = result.last("result").said
+    assert "Banned: This player is banned from the arcade's boards: played with a script" in said
+    assert "Not sent again" in said
+    assert badge.queued() == []
+    (reason,) = (tmp_path / "flash" / "state" / "rejected").glob("*.reason.json")
+    assert json.loads(reason.read_text())["status"] == 403
+    again = badge.play("wait menu\nexit\n")
+    assert again.names() == ["menu"]  # nothing waits: the refused score is not sent again
+    assert leaderboard(server) == []

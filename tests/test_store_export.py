@@ -9,7 +9,16 @@ import time
 
 import pytest
 
-from arcade.sdk.store import StoredCounter, StoredPlayer, StoredRecord, StoredScore, StoreError
+from arcade.sdk.store import (
+    Moderation,
+    PlayerBanned,
+    StoredAudit,
+    StoredCounter,
+    StoredPlayer,
+    StoredRecord,
+    StoredScore,
+    StoreError,
+)
 from tests.stores import MOVES, POINTS, STORES, Stores, board, drop_schema, new_schema, person, submission
 
 pytestmark = pytest.mark.anyio
@@ -166,3 +175,31 @@ async def test_an_export_is_of_the_moment_it_began(stores):
     await store.put_record("account", "zed", {"name": "Zed"}, version=0)
     await store.add_to_counter("wrong-codes:ada", now=int(time.time()), window=600)
     assert [first, *[item async for item in export]] == items
+
+
+async def test_moderation_moves_with_the_event_hidden_scores_bans_names_and_the_audit_log(stores, targets):
+    store, _ = await an_event(stores)
+    ada, cy = person("ada", NEW).id, person("cy", NEW).id
+
+    def change(action, player, **fields):
+        return Moderation(action=action, player=player, actor="organiser", reason=f"{action} for the test", **fields)
+
+    await store.moderate(change("hide", ada, submission_id="ada-run-1"), GAMES)
+    await store.moderate(change("ban", cy), GAMES)
+    await store.moderate(change("rename", person("bob", NEW).id, value="Player B"), GAMES)
+    items = await exported(store)
+    assert [type(item) for item in items][-3:] == [StoredAudit] * 3
+    assert [item.hidden for item in items if isinstance(item, StoredScore) and item.submission_id == "ada-run-1"] == [
+        True
+    ]
+    target = await restored(targets, items)
+    assert await exported(target) == items
+    for game in GAMES:
+        assert await board(target, game) == await board(store, game)
+    assert await board(target) == [(1, "Player B", 50), (1, "ada", 50)]  # ada: her later 50, reached after bob
+    assert await target.audit_log(10) == await store.audit_log(10)
+    with pytest.raises(PlayerBanned, match="ban for the test"):
+        await target.submit_score(POINTS, person("cy", NEW), submission(99, "cy-run-9"))
+    await target.moderate(change("unban", cy), GAMES)
+    assert (await target.audit_log(1))[0].seq == 4  # after the restored ones
+    assert (1, "cy", 40) not in await board(target) and (3, "cy", 40) in await board(target)

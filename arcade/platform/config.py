@@ -78,6 +78,19 @@ class PluginsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Stop at start-up when a third-party plugin is broken, instead of leaving it out with a warning."""
 
 
+class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``[admins]``: who may moderate (docs/running-an-event.md). Anyone matching one entry is an admin."""
+
+    accounts: list[str] = []
+    """Usernames of the built-in provider's accounts."""
+    players: list[str] = []
+    """Player ids (as on /players/<id>), whatever the provider."""
+    claim: str | None = None
+    """A claim of an external provider's ID token, such as ``groups`` or ``https://arcade/roles``..."""
+    claim_value: str | None = None
+    """...and the value it must be, or hold (a list): e.g. ``arcade-admins``."""
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data_dir: str = "arcade-data"
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -89,6 +102,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     event: EventSettings = msgspec.field(default_factory=EventSettings)
     """The event's time zone and its time-window boards (``arcade/platform/windows.py``)."""
     pictures: PictureSettings = msgspec.field(default_factory=PictureSettings)
+    admins: AdminSettings = msgspec.field(default_factory=AdminSettings)
     source: str = "defaults"
     """Where the settings came from, for error messages (set by :func:`load`)."""
     origins: dict[str, str] = {}

@@ -33,6 +33,7 @@ from arcade.sdk.store import (
     Stored,
     StoredCounter,
     StoredPlayer,
+    StoredAudit,
     StoredRecord,
     StoredScore,
 )
@@ -75,7 +76,13 @@ class End(msgspec.Struct, kw_only=True, tag="end"):
 Line = Header | SigningKeys | Stored | End
 _encode = msgspec.json.Encoder(order="deterministic").encode
 _decode = msgspec.json.Decoder(Line).decode
-KINDS = {StoredPlayer: "player", StoredScore: "score", StoredRecord: "record", StoredCounter: "counter"}
+KINDS = {
+    StoredPlayer: "player",
+    StoredScore: "score",
+    StoredRecord: "record",
+    StoredCounter: "counter",
+    StoredAudit: "audit",
+}
 ITEMS = tuple(KINDS)
 
 
@@ -331,6 +338,8 @@ def _order(item: Stored) -> tuple:
         return (1, item.seq)
     if isinstance(item, StoredRecord):
         return (2, item.kind, item.key)
+    if isinstance(item, StoredAudit):
+        return (4, item.seq)
     return (3, item.key)
 
 
@@ -358,6 +367,8 @@ def _describe(item: Stored) -> str:
         return f"score {item.seq} ({item.score} in {item.game} by player {item.player})"
     if isinstance(item, StoredRecord):
         return f"a record of kind {item.kind!r}"
+    if isinstance(item, StoredAudit):
+        return f"audit entry {item.seq} ({item.action} of player {item.player})"
     return f"counter {item.key!r}"
 
 

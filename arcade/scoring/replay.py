@@ -34,6 +34,11 @@ PLAYER_RETRY_AFTER_S = 5
 class RunRefused(ArcadeError):
     """The run does not reach the score sent, or cannot be a run of this game; says why."""
 
+    def __init__(self, message: str, replayed: int | None = None):
+        super().__init__(message)
+        self.replayed = replayed
+        """What the replay scored, when it played the run to its end."""
+
 
 class ReplayTooSlow(ArcadeError):
     """The replay did not finish within its time budget: the server is busy, try later."""
@@ -68,7 +73,7 @@ class Replays:
             if not self.in_flight[player]:
                 del self.in_flight[player]
         if score != submission.score:
-            raise RunRefused(f"the replay of this run scores {score}, not {submission.score}")
+            raise RunRefused(f"the replay of this run scores {score}, not {submission.score}", replayed=score)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,6 +1,6 @@
 """The contract of an identity-provider plugin, and the values it exchanges."""
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -68,3 +68,44 @@ class IdentityProvider(Protocol):
 
     async def profile(self, principal: Principal, token: str) -> Profile:
         """The player's display name and picture (cached per player by the provider)."""
+
+
+# -- signing in on the arcade's own pages (admins, a player's own data) ---------------------------
+
+
+class WebUser(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is signed in on the arcade's web pages, through the active provider."""
+
+    principal: Principal
+    """As a badge's token of the same person would say: the player is ``player_id(issuer, subject)``;
+    ``claims`` are the provider's (an ID token's, for an external one)."""
+    name: str
+    account: str | None = None
+    """The provider's own account name (the built-in provider's username), for ``[admins] accounts``."""
+
+
+@runtime_checkable
+class SignsInOnTheWeb(Protocol):
+    """What a provider offers for the arcade's web pages: a real sign-in with a server-side session,
+    and the CSRF token that session gives the pages' forms. The admin pages and a player's own
+    account page are built on it, whichever provider is active."""
+
+    def sign_in_url(self, then: str) -> str:
+        """Where a signed-out visitor goes to sign in; afterwards they come back to ``then`` (a path)."""
+
+    async def web_user(self, connection: Any) -> WebUser | None:
+        """Who this browser's session is of, or None."""
+
+    async def form_token(self, connection: Any) -> tuple[str, Any]:
+        """The CSRF token for the forms of a page and a cookie to set with it (a Litestar ``Cookie``), or None."""
+
+    async def form_token_matches(self, connection: Any, token: str) -> bool:
+        """Whether a posted form's ``token`` is this browser's, as :meth:`form_token` gave it."""
+
+    async def rename(self, user: WebUser, name: str) -> None:
+        """The person chose a new display name (cleaned) on their account page: a provider that keeps
+        names (the built-in one) keeps this one; an external provider keeps its own and does nothing."""
+
+    async def forget(self, connection: Any, user: WebUser) -> list[Any]:
+        """The person deleted their account: remove what the provider keeps of them, end their
+        session and every login of their badges; answer the cookies that clear the browser's."""

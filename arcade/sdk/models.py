@@ -64,9 +64,27 @@ class Player(msgspec.Struct, kw_only=True):
     subject: str
     name: str
     picture: str | None = None
+    banned: str | None = None
+    """Why the organisers banned the player (shown to them), or None: their scores are on no board."""
+    name_locked: bool = False
+    """The name was set in the arcade (by the player or an admin): the provider's no longer replaces it."""
+    picture_locked: bool = False
+    """The picture was set in the arcade (an admin reset it): the provider's no longer replaces it."""
 
     def ref(self) -> PlayerRef:
         return PlayerRef(id=self.id, name=self.name, picture=self.picture)
+
+    def refreshed(self, fresh: "Player") -> "Player":
+        """This stored player with what ``fresh`` (from the provider) says, except what the arcade set:
+        a locked name or picture and a ban stay."""
+        return msgspec.structs.replace(
+            fresh,
+            name=self.name if self.name_locked else fresh.name,
+            picture=self.picture if self.picture_locked else fresh.picture,
+            banned=self.banned,
+            name_locked=self.name_locked,
+            picture_locked=self.picture_locked,
+        )
 
     @classmethod
     def of(cls, principal: Principal, profile: Profile, picture: str | None) -> "Player":
@@ -75,7 +93,7 @@ class Player(msgspec.Struct, kw_only=True):
         Whatever a provider sends: the id comes from the subject exactly as sent, so it stays the
         same player; the name loses its control characters (a NUL, which PostgreSQL's text cannot
         hold, a newline, an escape), and the stored issuer and subject their NULs."""
-        name = _printable(profile.name)[:NAME_LENGTH] or _printable(principal.subject)[:NAME_LENGTH] or "player"
+        name = display_name(profile.name) or display_name(principal.subject) or "player"
         return cls(
             id=player_id(principal.issuer, principal.subject),
             issuer=principal.issuer.replace("\x00", "\ufffd"),
@@ -88,6 +106,17 @@ class Player(msgspec.Struct, kw_only=True):
 NAME_LENGTH = 64
 """The most characters of a name a leaderboard shows."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def display_name(text: str) -> str:
+    """``text`` as a board shows a name: control characters gone, spaces folded, at most
+    :data:`NAME_LENGTH` characters; empty if nothing printable is left."""
+    return _printable(text)[:NAME_LENGTH]
+
+
+def neutral_name(player: str) -> str:
+    """The name an admin's reset gives a player: says nothing, and stays the same for the same player."""
+    return f"Player {player[:6].upper()}"
 
 
 def _printable(text: str) -> str:

@@ -7,7 +7,7 @@ records and counters have theirs in ``tests/test_store_records.py``.
 
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -31,6 +31,14 @@ class SubmissionConflict(StoreError):
 
 class BadCursor(StoreError):
     """A leaderboard cursor that this store did not hand out."""
+
+
+class PlayerBanned(StoreError):
+    """A banned player sent a score; the message says why the organisers banned them."""
+
+
+class NotStored(StoreError):
+    """A moderation names a player or a score the store does not hold."""
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +76,8 @@ class StoredScore(msgspec.Struct, frozen=True, kw_only=True, tag="score"):
     best: int
     rank: int
     new_best: bool
+    hidden: bool = False
+    """An admin hid it: it counts on no board, and is kept (unhide brings it back)."""
 
 
 class StoredRecord(msgspec.Struct, frozen=True, kw_only=True, tag="record"):
@@ -111,7 +121,71 @@ class Archive(msgspec.Struct, frozen=True, kw_only=True):
     players: int
 
 
-Stored = StoredPlayer | StoredScore | StoredRecord | StoredCounter
+# -- moderation ---------------------------------------------------------------------------------
+
+Action = Literal["hide", "unhide", "ban", "unban", "rename", "picture"]
+
+
+class Moderation(msgspec.Struct, frozen=True, kw_only=True):
+    """What an admin (or a player, about themselves) asks a store to change; every one is undone by
+    another: hide by unhide, ban by unban, a rename or a picture by one giving back the audit entry's
+    ``before``."""
+
+    action: Action
+    player: str
+    """The player's public id."""
+    actor: str
+    """Who asked: an admin's name, or ``player`` for a player's own change."""
+    reason: str
+    submission_id: str | None = None
+    """hide, unhide: the score."""
+    value: str | None = None
+    """rename: the new name (already cleaned); picture: the new picture URL, None for the generated avatar."""
+
+
+class StoredAudit(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
+    """A moderation as the audit log keeps it: when, and what was there before (a name, a picture,
+    a ban's reason) so that it can be given back."""
+
+    seq: int
+    at: datetime
+    action: Action
+    player: str
+    actor: str
+    reason: str
+    submission_id: str | None = None
+    game: str | None = None
+    value: str | None = None
+    before: str | None = None
+
+
+class RefusedRun(msgspec.Struct, frozen=True, kw_only=True):
+    """A run the replay refused (a 422), kept as evidence for the admins."""
+
+    game: str
+    player: str
+    name: str
+    submission_id: str
+    claimed: int
+    replayed: int | None
+    """What the replay scored; None when the run could not be replayed at all."""
+    reason: str
+    at: datetime
+    ticks: int
+    inputs: list[tuple[int, int]] | None
+    """The run's inputs, None when there were more than :data:`REFUSED_INPUTS` (the seed and ticks stay)."""
+    seed: int
+
+
+REFUSED_PER_PLAYER = 10
+"""Refused runs a store keeps per player: the newest replace the oldest."""
+REFUSED_TOTAL = 500
+"""Refused runs a store keeps in all: the newest replace the oldest, so a flooder cannot fill the disk."""
+REFUSED_INPUTS = 512
+"""Inputs of a refused run kept with it (about 6 KiB): a longer run is kept without them."""
+
+
+Stored = StoredPlayer | StoredScore | StoredRecord | StoredCounter | StoredAudit
 """Everything a store holds, one item at a time: what moves an event from one store to another."""
 
 
@@ -195,11 +269,41 @@ class Store(Protocol):
         every server process.
         """
 
+    # -- moderation and players' own data (docs/running-an-event.md) ---------------------------
+
+    async def moderate(self, change: Moderation, games: list[GameInfo]) -> StoredAudit:
+        """Make the change and write its audit entry, durably, in one step; answer the entry.
+
+        hide/unhide: the score leaves, or is offered again to, its player's best (``games`` say
+        which way is better). ban/unban: every board, rank, around and best leaves out, or shows
+        again, the player's scores; while banned, :meth:`submit_score` raises :class:`PlayerBanned`
+        with the reason. rename/picture: the player's name or picture, locked against the
+        provider's. Raises :class:`NotStored` for a player or score it does not hold.
+        """
+
+    async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:
+        """The newest ``limit`` audit entries (with a ``seq`` under ``before``), newest first."""
+
+    async def scores_of(self, player_id: str, limit: int) -> list[StoredScore]:
+        """The player's newest ``limit`` scores, hidden ones too, newest first."""
+
+    async def delete_player(self, player_id: str) -> bool:
+        """Remove the player, their scores (runs and answers), bests and refused runs from every board and
+        from the store's files, durably, before answering; their audit entries keep only the player's id.
+        Answers whether there was such a player."""
+
+    async def keep_refused_run(self, run: RefusedRun) -> None:
+        """Keep a refused run, durably: at most :data:`REFUSED_PER_PLAYER` per player and
+        :data:`REFUSED_TOTAL` in all, the oldest dropped first."""
+
+    async def refused_runs(self, limit: int) -> list[RefusedRun]:
+        """The newest ``limit`` refused runs kept, newest first."""
+
     def export(self) -> AsyncIterator[Stored]:
         """Everything the store holds as of the call, for ``arcade export``, in one stable order.
 
         Players by id, then scores by ``seq``, then records by (kind, key), then counters by key
-        (strings in code point order), so two stores holding the same yield the same items in the
+        (strings in code point order), then audit entries by ``seq``, so two stores holding the same yield the same items in the
         same order. Expired records and the seconds of a counter that no longer count are left
         out (a bucket counts while ``second + window`` has not passed). Memory does not grow with
         the number of scores: they are read as they are yielded.

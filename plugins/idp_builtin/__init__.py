@@ -2,7 +2,7 @@
 
 from arcade.plugins.idp_builtin import addresses, keys
 from arcade.plugins.idp_builtin.oauth import OAuth
-from arcade.plugins.idp_builtin.origins import posts_from
+from arcade.sdk.origins import posts_from
 from arcade.plugins.idp_builtin.pages import device_router
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 from arcade.plugins.idp_builtin.routes import Discovery

@@ -102,6 +102,21 @@ async def find(store: Store, key: str) -> Account | None:
     return None if record is None else msgspec.convert(record.value, Account)
 
 
+async def rename(store: Store, key: str, name: str) -> None:
+    """Give the account a new display name, which the tokens of its next logins and refreshes carry."""
+    while (record := await store.get_record(KIND, key)) is not None:
+        value = {**record.value, "name": name}
+        if await store.put_record(KIND, key, value, version=record.version) is not None:
+            return
+
+
+async def delete(store: Store, key: str) -> None:
+    """Remove the account (a person deleting their own): its username can be signed up again."""
+    while (record := await store.get_record(KIND, key)) is not None:
+        if await store.put_record(KIND, key, record.value, version=record.version, expires_at=0) is not None:
+            return
+
+
 async def _hash(password: str) -> str:
     salt = os.urandom(16)
     derived = await _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)

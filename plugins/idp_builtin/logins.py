@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
-from arcade.plugins.idp_builtin import replays
+from arcade.plugins.idp_builtin import accounts, replays
 from arcade.plugins.idp_builtin.codes import digest, new_secret
 from arcade.plugins.idp_builtin.errors import OAuthError
 
@@ -98,8 +98,11 @@ class Logins:
         raise OAuthError("invalid_grant", "this login is changing too fast; log in again on the badge")
 
     async def is_active(self, sid: str) -> bool:
+        """Not revoked, and its account still exists: deleting an account ends every login of it."""
         record = await self.store.get_record(KIND, sid)
-        return record is not None and not record.value["revoked"]
+        if record is None or record.value["revoked"]:
+            return False
+        return await accounts.find(self.store, record.value["account"]) is not None
 
     async def revoke(self, sid: str) -> None:
         """End a login and every token it issued (RFC 7009); unknown logins are already gone."""

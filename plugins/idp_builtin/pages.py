@@ -19,7 +19,7 @@ from arcade.plugins.idp_builtin.codes import (
     show_user_code,
 )
 from arcade.plugins.idp_builtin.grants import FoundGrant
-from arcade.plugins.idp_builtin.origins import SAFE_METHODS
+from arcade.sdk.origins import SAFE_METHODS
 from arcade.plugins.idp_builtin.provider import BuiltinProvider, BuiltinSettings
 from arcade.plugins.idp_builtin.web_sessions import FORM_FIELD, PATH, WebSessions
 from litestar import Controller, Request, Response, Router, get, post
@@ -123,6 +123,12 @@ def password_budgets(provider: BuiltinProvider, request: Request, account: str, 
     )
 
 
+def then_of(fields: dict) -> str | None:
+    """Where a sign-in asked to return (``then``): only a path of this arcade, never another site."""
+    then = fields.get("then") or ""
+    return then if then.startswith("/") and not then.startswith("//") and "\\" not in then else None
+
+
 def here(link: str | None) -> str:
     """The page a form under ``link`` (or under none) is on."""
     return PATH if link is None else f"{PATH}/{link}"
@@ -140,6 +146,7 @@ async def render(
         "csrf": token,
         "form": {key: value for key, value in typed.items() if "password" not in key},
         "active_form": "sign-up" if "sign_up_error" in context else "log-in",
+        "then": then_of({**request.query_params, **typed}),
     }
     cookies = [cookie] if cookie else []
     return Template(template, context={**common, **context}, status_code=status_code, headers=headers, cookies=cookies)
@@ -279,7 +286,7 @@ class DevicePages(Controller):
         cookies = [await provider.sessions.begin(account)]
         if device is None:
             cookies.append(await provider.sessions.remember_device(account))
-        return Redirect(here(link), status_code=303, cookies=cookies)
+        return Redirect(then_of(form) or here(link), status_code=303, cookies=cookies)
 
     @post(["/sign-up", "/{link:str}/sign-up"])
     async def sign_up(
@@ -311,7 +318,7 @@ class DevicePages(Controller):
                 provider, request, found, 400, sign_up_error=str(error), sign_up_field=error.field
             )
         cookies = [await provider.sessions.begin(account), await provider.sessions.remember_device(account)]
-        return Redirect(here(link), status_code=303, cookies=cookies)
+        return Redirect(then_of(form) or here(link), status_code=303, cookies=cookies)
 
     @post(["/log-out", "/{link:str}/log-out"])
     async def log_out(

@@ -3,6 +3,7 @@
 import secrets
 import time
 from typing import Annotated
+from urllib.parse import urlencode
 
 import msgspec
 from arcade.plugins.idp_builtin import accounts
@@ -12,11 +13,11 @@ from arcade.plugins.idp_builtin.grants import DeviceGrants
 from arcade.plugins.idp_builtin.keys import RECORD, KeyRing
 from arcade.plugins.idp_builtin.limits import Limits
 from arcade.plugins.idp_builtin.logins import Login, Logins
-from arcade.plugins.idp_builtin.web_sessions import WebSessions
+from arcade.plugins.idp_builtin.web_sessions import PATH, WebSessions
 from joserfc import jwt
 
 from arcade.sdk import tokens
-from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile
+from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile, WebUser
 from arcade.sdk.models import player_id
 from arcade.sdk.store import Store
 
@@ -195,3 +196,32 @@ class BuiltinProvider:
     def _sign(self, typ: str, claims: dict) -> str:
         signing_key = self.keys.current.signing
         return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": signing_key.kid}, claims, signing_key)
+
+    # -- signing in on the arcade's own pages (arcade.sdk.identity.SignsInOnTheWeb) -----------
+
+    def sign_in_url(self, then: str) -> str:
+        """The code entry page, which logs the person in first, then sends them back to ``then``."""
+        return f"{PATH}?{urlencode({'then': then})}"
+
+    async def web_user(self, connection) -> WebUser | None:
+        person = await self.sessions.person(connection)
+        if person is None:
+            return None
+        account = person[0]
+        principal = Principal(issuer=PLAYERS_ISSUER, subject=account.subject)
+        return WebUser(principal=principal, name=account.name, account=account.username)
+
+    async def form_token(self, connection):
+        return await self.sessions.form_token(connection)
+
+    async def form_token_matches(self, connection, token: str) -> bool:
+        return await self.sessions.form_token_matches(connection, token)
+
+    async def rename(self, user: WebUser, name: str) -> None:
+        await accounts.rename(self.store, user.account, name)
+
+    async def forget(self, connection, user: WebUser) -> list:
+        """The account goes; its logins stop verifying with it (``Logins.is_active``), and so do the
+        sessions of other browsers (``WebSessions.person``)."""
+        await accounts.delete(self.store, user.account)
+        return [await self.sessions.end(connection)]

@@ -19,6 +19,9 @@ from arcade.sdk.store import Record, Store
 KIND = "web_session"
 COOKIE = "arcade_session"
 PATH = "/device"
+"""The verification pages."""
+COOKIE_PATH = "/"
+"""The session reaches the arcade's own pages too: a player's account page, the admin pages."""
 DEVICE_KIND = "known_device"
 DEVICE_COOKIE = "arcade_device"
 DEVICE_TTL = 180 * 24 * 3600
@@ -30,7 +33,7 @@ FORM_FIELD = "_csrf_token"
 def cookie_place(name: str, secure: bool) -> tuple[str, str]:
     """A cookie's name and path: under https a ``__Host-`` cookie, which browsers take only from
     this very origin (never set by a sibling subdomain) and only with ``Path=/``."""
-    return (f"__Host-{name}", "/") if secure else (name, PATH)
+    return (f"__Host-{name}", "/") if secure else (name, COOKIE_PATH)
 
 
 class WebSession(msgspec.Struct, kw_only=True):

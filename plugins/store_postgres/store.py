@@ -48,9 +48,16 @@ from arcade.sdk.models import (
 from arcade.sdk.store import (
     Adjudication,
     Archive,
+    REFUSED_PER_PLAYER,
+    REFUSED_TOTAL,
     BadCursor,
+    Moderation,
+    NotStored,
+    PlayerBanned,
     Record,
+    RefusedRun,
     Stored,
+    StoredAudit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -86,9 +93,16 @@ CURSOR = re.compile(r"(-?[0-9]{1,19})~([0-9]{1,19})")
 
 SAVE_PLAYER = """
     INSERT INTO players AS p (id, issuer, subject, name, picture) VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, picture = EXCLUDED.picture
-    WHERE (p.name, p.picture) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.picture)
+    ON CONFLICT (id) DO UPDATE
+        SET name = CASE WHEN p.name_locked THEN p.name ELSE EXCLUDED.name END,
+            picture = CASE WHEN p.picture_locked THEN p.picture ELSE EXCLUDED.picture END
+    WHERE (p.name, p.picture) IS DISTINCT FROM (
+        CASE WHEN p.name_locked THEN p.name ELSE EXCLUDED.name END,
+        CASE WHEN p.picture_locked THEN p.picture ELSE EXCLUDED.picture END
+    )
 """
+SHOWN_AS = "SELECT id, name, picture, banned FROM players WHERE id = $1 FOR UPDATE"
+"""How the player is shown, and whether banned: locked against a ban in the same moment."""
 ADD_SCORE = """
     INSERT INTO scores (player, submission_id, game, score, ordered, run) VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (player, submission_id) DO NOTHING
@@ -166,11 +180,17 @@ MOVE_SCORES = """
     FROM unnest($1::text[], $2::text[]) AS m (old, new)
     WHERE s.player = m.old
 """
+RANK_IN_GAME = """
+    INSERT INTO bests (game, player, ordered, seq, score, at)
+    SELECT game, player, ordered, seq, score, at FROM scores
+    WHERE player = $1 AND game = $2 AND NOT hidden ORDER BY ordered, seq LIMIT 1
+"""
+"""A player's best in a game again, from the scores that are not hidden (after its best was removed)."""
 DROP_BESTS = "DELETE FROM bests WHERE player = ANY($1::text[]) OR player = ANY($2::text[])"
 RANK_AGAIN = """
     INSERT INTO bests (game, player, ordered, seq, score, at)
     SELECT DISTINCT ON (player, game) game, player, ordered, seq, score, at
-    FROM scores WHERE player = ANY($1::text[]) AND verdict IS DISTINCT FROM 'void'
+    FROM scores WHERE player = ANY($1::text[]) AND verdict IS DISTINCT FROM 'void' AND NOT hidden
     ORDER BY player, game, ordered, seq
 """
 
@@ -268,11 +288,14 @@ ADD = """
 """
 
 # export and restore: rows in code point order (COLLATE "C"), whatever the database's collation.
-EXPORT_PLAYERS = 'SELECT id, issuer, subject, name, picture FROM players ORDER BY id COLLATE "C"'
+PLAYER_COLUMNS = "id, issuer, subject, name, picture, banned, name_locked, picture_locked"
+EXPORT_PLAYERS = f'SELECT {PLAYER_COLUMNS} FROM players ORDER BY id COLLATE "C"'
 EXPORT_SCORES = """
-    SELECT game, player, submission_id, coalesce(claimed, score) AS score, run, seq, at, best, rank, new_best
+    SELECT game, player, submission_id, coalesce(claimed, score) AS score, run, seq, at, best, rank, new_best, hidden
     FROM scores ORDER BY seq
 """
+AUDIT_COLUMNS = "seq, at, action, player, actor, reason, submission_id, game, value, before"
+EXPORT_AUDIT = f"SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"
 EXPORT_RECORDS = """
     SELECT kind, key, value, version, expires_at FROM records WHERE expires_at IS NULL OR expires_at > $1
     ORDER BY kind COLLATE "C", key COLLATE "C"
@@ -280,25 +303,38 @@ EXPORT_RECORDS = """
 EXPORT_COUNTERS = """
     SELECT key, second, amount, expires_at FROM counters WHERE expires_at > $1 ORDER BY key COLLATE "C", second
 """
-RESTORE_PLAYERS = """
-    INSERT INTO players AS p (id, issuer, subject, name, picture)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+RESTORE_PLAYERS = f"""
+    INSERT INTO players AS p ({PLAYER_COLUMNS})
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[]
+    )
     ON CONFLICT (id) DO UPDATE
-        SET issuer = EXCLUDED.issuer, subject = EXCLUDED.subject, name = EXCLUDED.name, picture = EXCLUDED.picture
+        SET issuer = EXCLUDED.issuer, subject = EXCLUDED.subject, name = EXCLUDED.name, picture = EXCLUDED.picture,
+            banned = EXCLUDED.banned, name_locked = EXCLUDED.name_locked, picture_locked = EXCLUDED.picture_locked
+"""
+RESTORE_AUDIT = f"""
+    INSERT INTO audit ({AUDIT_COLUMNS})
+    SELECT * FROM unnest(
+        $1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $10::text[]
+    )
+    ON CONFLICT (seq) DO NOTHING
 """
 RESTORE_SCORES = """
     WITH added AS (
-        INSERT INTO scores (seq, player, submission_id, game, score, ordered, at, run, best, rank, new_best)
+        INSERT INTO scores (seq, player, submission_id, game, score, ordered, at, run, best, rank, new_best, hidden)
         OVERRIDING SYSTEM VALUE
         SELECT * FROM unnest(
             $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[],
-            $8::bytea[], $9::bigint[], $10::bigint[], $11::boolean[]
+            $8::bytea[], $9::bigint[], $10::bigint[], $11::boolean[], $12::boolean[]
         )
         ON CONFLICT (player, submission_id) DO NOTHING
-        RETURNING game, player, ordered, seq, score, at
+        RETURNING game, player, ordered, seq, score, at, hidden
     )
     INSERT INTO bests AS b (game, player, ordered, seq, score, at)
-    SELECT DISTINCT ON (game, player) * FROM added ORDER BY game, player, ordered, seq
+    SELECT DISTINCT ON (game, player) game, player, ordered, seq, score, at FROM added
+    WHERE NOT hidden AND player NOT IN (SELECT id FROM players WHERE banned IS NOT NULL)
+    ORDER BY game, player, ordered, seq
     ON CONFLICT (game, player) DO UPDATE
         SET ordered = EXCLUDED.ordered, seq = EXCLUDED.seq, score = EXCLUDED.score, at = EXCLUDED.at
         WHERE (b.ordered, b.seq) > (EXCLUDED.ordered, EXCLUDED.seq)
@@ -442,6 +478,9 @@ class PostgresStore:
     ) -> tuple[ScoreAccepted, bool]:
         async with self._transaction() as connection:
             await connection.execute(SAVE_PLAYER, player.id, player.issuer, player.subject, player.name, player.picture)
+            shown = await connection.fetchrow(SHOWN_AS, player.id)
+            if shown["banned"] is not None:
+                raise PlayerBanned(shown["banned"])
             seq = await connection.fetchval(
                 ADD_SCORE,
                 player.id,
@@ -459,7 +498,7 @@ class PostgresStore:
             answer = ScoreAccepted(
                 game=stored["game"],
                 submission_id=submission.submission_id,
-                player=player.ref(),
+                player=PlayerRef(id=shown["id"], name=shown["name"], picture=shown["picture"]),
                 score=stored["score"],
                 best=stored["best"],
                 rank=stored["rank"],
@@ -518,9 +557,7 @@ class PostgresStore:
 
     async def player(self, player_id: str) -> Player | None:
         async with self._connection() as connection:
-            row = await connection.fetchrow(
-                "SELECT id, issuer, subject, name, picture FROM players WHERE id = $1", player_id
-            )
+            row = await connection.fetchrow(f"SELECT {PLAYER_COLUMNS} FROM players WHERE id = $1", player_id)
         return None if row is None else Player(**row)
 
     async def player_bests(self, player_id: str, games: list[GameInfo]) -> list[PlayerBest]:
@@ -553,6 +590,116 @@ class PostgresStore:
             await connection.execute("DELETE FROM players WHERE id = ANY($1::text[])", olds)
         return len(movers)
 
+    # -- moderation and players' own data ---------------------------------------------------
+
+    async def moderate(self, change: Moderation, games: list[GameInfo]) -> StoredAudit:
+        """One transaction, holding the player's row: a submission of theirs waits for it (``SHOWN_AS``)."""
+        async with self._transaction() as connection:
+            player = await connection.fetchrow(
+                f"SELECT {PLAYER_COLUMNS} FROM players WHERE id = $1 FOR UPDATE", change.player
+            )
+            if player is None:
+                raise NotStored(f"no player {change.player!r} in this arcade")
+            game, before = None, None
+            if change.action in ("hide", "unhide"):
+                game = await connection.fetchval(
+                    "UPDATE scores SET hidden = $3 WHERE player = $1 AND submission_id = $2 RETURNING game",
+                    change.player,
+                    change.submission_id,
+                    change.action == "hide",
+                )
+                if game is None:
+                    raise NotStored(f"player {change.player!r} has no score {change.submission_id!r}")
+                if player["banned"] is None:
+                    await connection.execute("DELETE FROM bests WHERE game = $1 AND player = $2", game, change.player)
+                    await connection.execute(RANK_IN_GAME, change.player, game)
+            elif change.action in ("ban", "unban"):
+                before = player["banned"]
+                banned = change.reason if change.action == "ban" else None
+                await connection.execute("UPDATE players SET banned = $2 WHERE id = $1", change.player, banned)
+                if change.action == "ban":
+                    await connection.execute("DELETE FROM bests WHERE player = $1", change.player)
+                elif before is not None:
+                    await connection.execute(RANK_AGAIN, [change.player])
+            elif change.action == "rename":
+                before = player["name"]
+                await connection.execute(
+                    "UPDATE players SET name = $2, name_locked = true WHERE id = $1",
+                    change.player,
+                    change.value or player["name"],
+                )
+            else:
+                before = player["picture"]
+                await connection.execute(
+                    "UPDATE players SET picture = $2, picture_locked = true WHERE id = $1", change.player, change.value
+                )
+            row = await connection.fetchrow(
+                f"""INSERT INTO audit (action, player, actor, reason, submission_id, game, value, before)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {AUDIT_COLUMNS}""",
+                change.action,
+                change.player,
+                change.actor,
+                change.reason,
+                change.submission_id,
+                game,
+                change.value,
+                before,
+            )
+        return StoredAudit(**row)
+
+    async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:
+        async with self._connection() as connection:
+            rows = await connection.fetch(
+                f"SELECT {AUDIT_COLUMNS} FROM audit WHERE $2::bigint IS NULL OR seq < $2 ORDER BY seq DESC LIMIT $1",
+                limit,
+                before,
+            )
+        return [StoredAudit(**row) for row in rows]
+
+    async def scores_of(self, player_id: str, limit: int) -> list[StoredScore]:
+        async with self._connection() as connection:
+            rows = await connection.fetch(
+                """SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best, hidden
+                FROM scores WHERE player = $1 ORDER BY seq DESC LIMIT $2""",
+                player_id,
+                limit,
+            )
+        return [StoredScore(**{**row, "run": runs.unpack(row["run"])}) for row in rows]
+
+    async def delete_player(self, player_id: str) -> bool:
+        """One transaction; PostgreSQL reclaims the rows' space at its next (auto)vacuum."""
+        async with self._transaction() as connection:
+            if await connection.fetchval("SELECT id FROM players WHERE id = $1 FOR UPDATE", player_id) is None:
+                return False
+            await connection.execute("DELETE FROM bests WHERE player = $1", player_id)
+            await connection.execute("DELETE FROM scores WHERE player = $1", player_id)
+            await connection.execute("DELETE FROM refused_runs WHERE player = $1", player_id)
+            await connection.execute("UPDATE audit SET before = NULL, value = NULL WHERE player = $1", player_id)
+            await connection.execute("DELETE FROM players WHERE id = $1", player_id)
+        return True
+
+    async def keep_refused_run(self, run: RefusedRun) -> None:
+        async with self._transaction() as connection:
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('refused runs ' || $1))", self.schema)
+            await connection.execute(
+                "INSERT INTO refused_runs (player, run) VALUES ($1, $2)", run.player, msgspec.to_builtins(run)
+            )
+            await connection.execute(
+                """DELETE FROM refused_runs WHERE player = $1 AND seq < ALL (
+                    SELECT seq FROM refused_runs WHERE player = $1 ORDER BY seq DESC LIMIT $2)""",
+                run.player,
+                REFUSED_PER_PLAYER,
+            )
+            await connection.execute(
+                "DELETE FROM refused_runs WHERE seq < ALL (SELECT seq FROM refused_runs ORDER BY seq DESC LIMIT $1)",
+                REFUSED_TOTAL,
+            )
+
+    async def refused_runs(self, limit: int) -> list[RefusedRun]:
+        async with self._connection() as connection:
+            rows = await connection.fetch("SELECT run FROM refused_runs ORDER BY seq DESC LIMIT $1", limit)
+        return [msgspec.convert(row["run"], RefusedRun) for row in rows]
+
     # -- moving an event --------------------------------------------------------------------
 
     async def export(self):
@@ -574,6 +721,8 @@ class PostgresStore:
                 counter.buckets.append((row["second"], row["amount"]))
             if counter is not None:
                 yield counter
+            async for row in connection.cursor(EXPORT_AUDIT, prefetch=1000):
+                yield StoredAudit(**row)
 
     async def restore(self, items: list[Stored], games: list[GameInfo]) -> None:
         """One transaction; the sequences of scores and of record versions move past what was restored."""
@@ -587,6 +736,7 @@ class PostgresStore:
             if isinstance(item, StoredRecord) and (item.expires_at is None or item.expires_at > now)
         ]
         counters = [item for item in items if isinstance(item, StoredCounter)]
+        audit = [item for item in items if isinstance(item, StoredAudit)]
         unknown = {item.game for item in scores} - set(known)
         if unknown:
             raise StoreError(f"a score of {min(unknown)!r}, which is not one of the games given")
@@ -598,9 +748,7 @@ class PostgresStore:
         ]
         async with self._transaction() as connection:
             if players:
-                await connection.execute(
-                    RESTORE_PLAYERS, *_columns(players, "id", "issuer", "subject", "name", "picture")
-                )
+                await connection.execute(RESTORE_PLAYERS, *_columns(players, *PLAYER_COLUMNS.split(", ")))
             if scores:
                 try:
                     await connection.execute(
@@ -609,7 +757,7 @@ class PostgresStore:
                         [known[item.game].ordered(item.score) for item in scores],
                         [item.at for item in scores],
                         [runs.pack(item.run) for item in scores],
-                        *_columns(scores, "best", "rank", "new_best"),
+                        *_columns(scores, "best", "rank", "new_best", "hidden"),
                     )
                 except asyncpg.UniqueViolationError as error:  # another score has its seq
                     raise StoreError(
@@ -628,6 +776,9 @@ class PostgresStore:
                     "SELECT setval('record_versions', greatest(last_value, $1)) FROM record_versions",
                     max(item.version for item in records),
                 )
+            if audit:
+                await connection.execute(RESTORE_AUDIT, *_columns(audit, *AUDIT_COLUMNS.split(", ")))
+                await connection.execute("SELECT setval(pg_get_serial_sequence('audit', 'seq'), max(seq)) FROM audit")
             if counters:
                 await connection.execute("DELETE FROM counters WHERE key = ANY($1::text[])", [c.key for c in counters])
             if buckets:

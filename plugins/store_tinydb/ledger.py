@@ -24,7 +24,7 @@ from pathlib import Path
 
 import msgspec
 
-from arcade.sdk.durable import write_and_sync, write_atomically
+from arcade.sdk.durable import fsync_folder, write_and_sync, write_atomically
 from arcade.sdk.errors import ArcadeError
 
 HEAD = b'{"scores": {'
@@ -260,6 +260,36 @@ class Ledger:
         end = at + len(payload)
         write_atomically(self.index_path, _index_bytes(hashes, positions, end))
         self._hashes, self._positions, self._end = hashes, positions, end
+
+    # -- erasing (blocking) -----------------------------------------------------------------
+
+    def erase(self, players: set[str]) -> None:
+        """Rewrite the ledger without the documents of ``players``: a deleted player's runs leave the file.
+
+        Why a rewrite: the ledger is otherwise never rewritten, and a deletion must really remove the
+        data. It streams the file (memory stays level) into a new one, fsynced, then drops the index,
+        replaces the file and indexes it again; a crash midway leaves the old ledger, or the new one
+        without an index (the next start builds it), and the store's tombstone erases again.
+        """
+        temporary = self.path.with_name(f"{self.path.name}.erasing")
+        with open(temporary, "wb") as out:
+            out.write(HEAD)
+            separator = b"\n"
+            for _, document in self._documents(self._end):
+                head = msgspec.json.decode(document, type=_Head)
+                if head.player not in players:
+                    out.write(separator + b'"%d": ' % head.seq + document)
+                    separator = b",\n"
+            out.write(TAIL)
+            out.flush()
+            os.fsync(out.fileno())
+        self.index_path.unlink(missing_ok=True)
+        fsync_folder(self.path.parent)
+        os.replace(temporary, self.path)
+        fsync_folder(self.path.parent)
+        self.close()
+        self._rebuild_index()
+        self._reader = os.open(self.path, os.O_RDONLY)
 
     def _write_index(self) -> None:
         write_atomically(self.index_path, _index_bytes(self._hashes, self._positions, self._end))

@@ -46,9 +46,16 @@ from arcade.sdk.models import (
 from arcade.sdk.store import (
     Adjudication,
     Archive,
+    REFUSED_PER_PLAYER,
+    REFUSED_TOTAL,
     BadCursor,
+    Moderation,
+    NotStored,
+    PlayerBanned,
     Record,
+    RefusedRun,
     Stored,
+    StoredAudit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -102,6 +109,7 @@ class _Best(msgspec.Struct):
 
 class _Issuer(msgspec.Struct):
     issuer: str
+    banned: str | None = None
 
 
 class TinyDBStore:
@@ -118,6 +126,12 @@ class TinyDBStore:
             "records": EncodedTable("records", lambda doc: (doc["kind"], doc["key"])),
             "counters": EncodedTable("counters", lambda doc: doc["key"]),
             "adjudications": EncodedTable("adjudications", lambda doc: doc["game"]),
+            # moderation (docs/running-an-event.md): small tables, rewritten at each fold
+            "hidden": EncodedTable("hidden", lambda doc: (doc["player"], doc["submission_id"])),
+            "audit": EncodedTable("audit", lambda doc: doc["seq"]),
+            "refused": EncodedTable("refused", lambda doc: doc["seq"]),
+            # tombstones of deleted players, until a fold has erased their scores from the ledger
+            "erased": EncodedTable("erased", lambda doc: doc["player"]),
         }
         self._archives = self.path.with_name(f"{self.path.stem}.archives")
         """One JSON Lines file per archived board, written before the re-adjudication that archives it."""
@@ -126,6 +140,7 @@ class TinyDBStore:
         self._backlog: list | None = None
         """Scores accepted while the timeline is read from the ledger, added once it is."""
         self._window_rankings: dict[tuple[str, datetime, datetime], Ranking] = {}
+        self._banned: set[str] = set()
         self._recent: dict[tuple[str, str], tuple[int, bytes]] = {}
         """Scores not yet in the ledger: (seq, document) by (player, submission_id)."""
         self._recent_bytes = 0
@@ -171,11 +186,16 @@ class TinyDBStore:
         self._journal.discard_through(folded_through)
         self._next_write = asyncio.get_running_loop().create_future()
         for key in self._tables["players"]:
-            issuer = self._tables["players"].get(key, _Issuer).issuer
-            self._issuers[issuer] = self._issuers.get(issuer, 0) + 1
+            player = self._tables["players"].get(key, _Issuer)
+            self._issuers[player.issuer] = self._issuers.get(player.issuer, 0) + 1
+            if player.banned is not None:
+                self._banned.add(key)
+        for key in list(self._recent):  # a deleted player's scores, replayed from the journal
+            if key[0] in self._tables["erased"]:
+                self._drop_held(key)
         records = self._tables["records"]
         self._record_version = max((records.get(key)["version"] for key in records), default=0)
-        if changes or legacy:  # start from files that hold everything
+        if changes or legacy or len(self._tables["erased"]):  # start from files that hold everything
             await self._fold(self._journal.rotate())
 
     def _load(self) -> tuple[list[_Change], int, list[dict] | None]:
@@ -277,6 +297,8 @@ class TinyDBStore:
         self, game: GameInfo, player: Player, submission: ScoreSubmission
     ) -> tuple[ScoreAccepted, bool]:
         key = (player.id, submission.submission_id)
+        if player.id in self._banned:
+            raise PlayerBanned(self._tables["players"].get(player.id, Player).banned)
         self._save_player(player)
         document = await self._stored_score(key)
         if document is not None:
@@ -332,6 +354,9 @@ class TinyDBStore:
                 return found
         return None if held is None else msgspec.json.decode(held[1])
 
+    def _drop_held(self, key: tuple[str, str]) -> None:
+        self._recent_bytes -= len(self._recent.pop(key)[1])
+
     def _hold(self, key: tuple[str, str], seq: int, encoded: bytes) -> None:
         """Keep a score in memory until a fold appends it to the ledger."""
         previous = self._recent.get(key)
@@ -346,7 +371,16 @@ class TinyDBStore:
             self._change("bests", (game, player, beaten), None)
         self._change("bests", (game, player, document["seq"]), msgspec.json.encode(_best(document)))
 
-    def _save_player(self, player: Player) -> None:
+    def _save_player(self, player: Player, as_is: bool = False) -> None:
+        """Keep the player as the provider describes them now; what the arcade set stays (``as_is``:
+        exactly as given, for a restore)."""
+        known = None if as_is else self._tables["players"].get(player.id, Player)
+        if known is not None:
+            player = known.refreshed(player)
+        if player.banned is None:
+            self._banned.discard(player.id)
+        else:
+            self._banned.add(player.id)
         encoded = msgspec.json.encode(player)
         stored = self._tables["players"].raw(player.id)
         if stored != encoded:
@@ -475,7 +509,12 @@ class TinyDBStore:
         for table in self._tables.values():
             table.drop_expired(now)
         scores = list(self._recent.items())
+        erased = set(self._tables["erased"])
         try:
+            if erased:
+                await asyncio.to_thread(self._ledger.erase, erased)
+                for player in erased:  # the main file written below no longer needs the tombstone
+                    self._tables["erased"].put(player, None)
             if scores:
                 await asyncio.to_thread(self._ledger.append, sorted(held for _, held in scores))
                 for key, held in scores:
@@ -492,6 +531,132 @@ class TinyDBStore:
             return
         self._journal.discard_through(sealed)
 
+    # -- moderation and players' own data ---------------------------------------------------
+
+    async def moderate(self, change: Moderation, games: list[GameInfo]) -> StoredAudit:
+        player = self._tables["players"].get(change.player, Player)
+        if player is None:
+            raise NotStored(f"no player {change.player!r} in this arcade")
+        game, before = None, None
+        if change.action in ("hide", "unhide"):
+            key = (change.player, change.submission_id or "")
+            document = await self._stored_score(key)
+            if document is None:
+                raise NotStored(f"player {change.player!r} has no score {change.submission_id!r}")
+            game = document["game"]
+            if change.action == "hide":
+                self._change("hidden", key, _hidden(document))
+            else:
+                self._change("hidden", key, None)
+            found = next((info for info in games if info.id == game), None)
+            if found is None:
+                raise StoreError(f"a score of {game!r}, which is not one of the games given")
+            await self._rank_again(found, change.player)
+        else:
+            if change.action == "ban":
+                before, player.banned = player.banned, change.reason
+            elif change.action == "unban":
+                before, player.banned = player.banned, None
+            elif change.action == "rename":
+                before, player.name, player.name_locked = player.name, change.value or player.name, True
+            else:
+                before, player.picture, player.picture_locked = player.picture, change.value, True
+            self._save_player(player, as_is=True)
+            if change.action in ("ban", "unban"):
+                self._rankings.clear()  # ranked again at next use, with or without the player
+        entry = StoredAudit(
+            seq=1 + max(self._tables["audit"], default=0),
+            at=datetime.now(UTC),
+            game=game,
+            before=before,
+            **msgspec.structs.asdict(change),
+        )
+        self._change("audit", entry.seq, msgspec.json.encode(entry))
+        await asyncio.shield(self._request_write())
+        return entry
+
+    async def _rank_again(self, game: GameInfo, player: str) -> None:
+        """Stage the player's best in ``game`` from their scores that are not hidden (reads the ledger)."""
+        documents = await asyncio.to_thread(self._ledger.documents_of, {player})
+        documents.update({key: msgspec.json.decode(held[1]) for key, held in self._recent.items() if key[0] == player})
+        hidden = self._tables["hidden"]
+        shown = [doc for key, doc in documents.items() if doc["game"] == game.id and key not in hidden]
+        for key in self._tables["bests"]:
+            if key[:2] == (game.id, player):
+                self._change("bests", key, None)
+        if shown:
+            best = min(shown, key=lambda doc: (game.ordered(doc["score"]), doc["seq"]))
+            self._change("bests", (game.id, player, best["seq"]), msgspec.json.encode(_best(best)))
+        self._rankings.pop(game.id, None)
+
+    async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:
+        audit = self._tables["audit"]
+        seqs = sorted((seq for seq in audit if before is None or seq < before), reverse=True)[:limit]
+        return [audit.get(seq, StoredAudit) for seq in seqs]
+
+    async def scores_of(self, player_id: str, limit: int) -> list[StoredScore]:
+        documents = await asyncio.to_thread(self._ledger.documents_of, {player_id})
+        documents.update(
+            {key: msgspec.json.decode(held[1]) for key, held in self._recent.items() if key[0] == player_id}
+        )
+        newest = sorted(documents.values(), key=_by_seq, reverse=True)[:limit]
+        hidden = self._tables["hidden"]
+        return [
+            msgspec.convert({**doc, "hidden": (doc["player"], doc["submission_id"]) in hidden}, StoredScore)
+            for doc in newest
+        ]
+
+    async def delete_player(self, player_id: str) -> bool:
+        """Staged like any change, then folded at once: the fold erases the ledger's copies, and
+        the journal files that held the player's changes are gone when it answers."""
+        player = self._tables["players"].get(player_id, Player)
+        if player is None:
+            return False
+        for name, matches in (
+            ("bests", lambda key: key[1] == player_id),
+            ("hidden", lambda key: key[0] == player_id),
+            ("refused", lambda key: self._tables["refused"].get(key)["player"] == player_id),
+        ):
+            for key in self._tables[name]:
+                if matches(key):
+                    self._change(name, key, None)
+        for seq in self._tables["audit"]:  # the log keeps what was done, not the names
+            entry = self._tables["audit"].get(seq, StoredAudit)
+            if entry.player == player_id and (entry.before, entry.value) != (None, None):
+                self._change("audit", seq, msgspec.json.encode(msgspec.structs.replace(entry, before=None, value=None)))
+        for key in [key for key in self._recent if key[0] == player_id]:
+            self._drop_held(key)
+        self._issuers[player.issuer] -= 1
+        self._banned.discard(player_id)
+        self._change("players", player_id, None)
+        self._change("erased", player_id, msgspec.json.encode({"player": player_id}))
+        self._rankings.clear()
+        await asyncio.shield(self._request_write())
+        if self._folder is not None:
+            await asyncio.shield(self._folder)
+        self._folder = asyncio.create_task(self._fold(self._journal.rotate()))
+        await asyncio.shield(self._folder)
+        if player_id in self._tables["erased"]:  # the fold could not write: the next one erases
+            raise StoreUnavailable(
+                f"could not erase the player's scores from {self.path.parent} yet; they are on no board, "
+                "and the next fold erases them"
+            )
+        return True
+
+    async def keep_refused_run(self, run: RefusedRun) -> None:
+        refused = self._tables["refused"]
+        seq = 1 + max(refused, default=0)
+        self._change("refused", seq, msgspec.json.encode({**msgspec.to_builtins(run), "seq": seq}))
+        kept = sorted(refused)
+        theirs = [key for key in kept if refused.get(key)["player"] == run.player]
+        for key in set(theirs[:-REFUSED_PER_PLAYER]) | set(kept[:-REFUSED_TOTAL]):
+            self._change("refused", key, None)
+        await asyncio.shield(self._request_write())
+
+    async def refused_runs(self, limit: int) -> list[RefusedRun]:
+        refused = self._tables["refused"]
+        return [refused.get(key, RefusedRun) for key in sorted(refused, reverse=True)[:limit]]
+
     # -- moving an event --------------------------------------------------------------------
 
     async def export(self):
@@ -506,6 +671,8 @@ class TinyDBStore:
             for name in ("players", "records", "counters")
         )
         recent, ledger = dict(self._recent), self._ledger.snapshot()
+        hidden = set(self._tables["hidden"])
+        audit = [self._tables["audit"].raw(key) for key in sorted(self._tables["audit"])]
         known = {player for player, _ in players}
         for _, document in players:
             yield msgspec.json.decode(document, type=StoredPlayer)
@@ -515,7 +682,12 @@ class TinyDBStore:
         in_ledger = ((packed >> 64, packed) for packed in stored)
         for chunk in _chunks(heapq.merge(in_ledger, held, key=lambda entry: entry[0]), 1000):
             for document in await asyncio.to_thread(_documents, self._ledger, chunk):
-                yield msgspec.json.decode(document, type=StoredScore)
+                score = msgspec.json.decode(document, type=StoredScore)
+                yield (
+                    msgspec.structs.replace(score, hidden=True)
+                    if (score.player, score.submission_id) in hidden
+                    else score
+                )
         for _, document in records:
             record = msgspec.json.decode(document, type=StoredRecord)
             if record.expires_at is None or record.expires_at > now:
@@ -526,13 +698,19 @@ class TinyDBStore:
             buckets = [(second, amount) for second, amount in counter["buckets"] if second + window + 1 > now]
             if buckets:
                 yield StoredCounter(key=key, window=window, buckets=buckets)
+        for document in audit:
+            yield msgspec.json.decode(document, type=StoredAudit)
 
     async def restore(self, items: list[Stored], games: list[GameInfo]) -> None:
         known = {game.id: game for game in games}
         now = time.time()
+        moderated = False
         for item in items:
             if isinstance(item, StoredPlayer):
-                self._save_player(Player(**msgspec.structs.asdict(item)))
+                self._save_player(Player(**msgspec.structs.asdict(item)), as_is=True)
+                moderated |= item.banned is not None
+            elif isinstance(item, StoredAudit):
+                self._change("audit", item.seq, msgspec.json.encode(item))
             elif isinstance(item, StoredScore):
                 game = known.get(item.game)
                 if game is None:
@@ -541,10 +719,16 @@ class TinyDBStore:
                 if await self._stored_score(key) is None:
                     document = {**msgspec.structs.asdict(item), "run": msgspec.to_builtins(item.run)}
                     document["at"] = item.at.isoformat()
+                    del document["hidden"]  # kept in its own table, as moderation can change it
                     encoded = msgspec.json.encode(document)
                     self._seq = max(self._seq, item.seq)
                     self._hold(key, item.seq, encoded)
                     self._change("scores", key, encoded)
+                    if item.hidden:
+                        self._change("hidden", key, _hidden(document))
+                        moderated = True
+                        continue
+                    moderated |= item.player in self._banned  # offered below, then left out again
                     ranking = self._ranking(game)
                     beaten = ranking.seq_of(item.player)
                     if ranking.offer(item.player, item.score, item.seq, item.at):
@@ -561,6 +745,8 @@ class TinyDBStore:
                     expires_at = max(second for second, _ in buckets) + item.window + 1
                     document = {"key": item.key, "buckets": buckets, "expires_at": expires_at}
                     self._change("counters", item.key, msgspec.json.encode(document), expires_at)
+        if moderated:  # ranked again at next use, without hidden scores and banned players
+            self._rankings.clear()
         await asyncio.shield(self._request_write())
 
     # -- records and counters ---------------------------------------------------------------
@@ -660,7 +846,7 @@ class TinyDBStore:
         ranking = self._rankings.get(game.id)
         if ranking is None:
             bests = self._tables["bests"]
-            rows = [bests.get(key, _Best) for key in bests if key[0] == game.id]
+            rows = [bests.get(key, _Best) for key in bests if key[0] == game.id and key[1] not in self._banned]
             ranking, beaten = Ranking.of_bests(
                 game, ((row.player, row.score, row.seq, datetime.fromisoformat(row.at)) for row in rows)
             )
@@ -890,6 +1076,11 @@ def _position(cursor: str | None) -> int:
 def _best(document: dict) -> dict:
     """A player's best in a game, as the bests table keeps it, from the score that reached it."""
     return {key: document[key] for key in ("game", "player", "score", "seq", "at")}
+
+
+def _hidden(document: dict) -> bytes:
+    """A hidden score, as the ``hidden`` table keeps it."""
+    return msgspec.json.encode({key: document[key] for key in ("player", "submission_id", "game", "seq")})
 
 
 def _by_seq(document: dict) -> int:

@@ -1,4 +1,4 @@
-"""Where a post may come from: the provider's own pages, or a device that is not a browser.
+"""Where a post may come from: the arcade's own pages, or a device that is not a browser.
 
 Browsers say where a request was made (``Sec-Fetch-Site``, ``Origin``); badges send neither. A
 page on another site, on another port of this host or on a sibling subdomain could otherwise post
