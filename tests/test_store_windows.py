@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arcade.sdk.store import BadCursor
+from arcade.sdk.store import BadCursor, Moderation
 from tests.stores import MOVES, POINTS, person, submission
 
 pytestmark = pytest.mark.anyio
@@ -143,3 +143,29 @@ async def test_a_reader_sees_the_old_board_or_the_new_never_half(store):
     assert new.players == 40 and old.players == 60
     shapes = {(page.players, tuple(entry.score for entry in page.entries)) for page in seen}
     assert shapes <= {(page.players, tuple(entry.score for entry in page.entries)) for page in (old, new)}
+
+
+async def test_moderation_reaches_every_window_board(stores):
+    """A hidden score, a banned player and a deleted one leave the windows' boards as they leave the
+    whole event's, and come back to them when undone, across a restart."""
+    store = await stores.open()
+    opened = await a_moment_passes()
+    for name, score in {"ada": 90, "bob": 80, "cy": 70, "dee": 60}.items():
+        await store.submit_score(POINTS, person(name), submission(score, f"{name}-run-1"))
+    await store.submit_score(POINTS, person("ada"), submission(50, "ada-run-2"))
+    assert await window(store, opened) == (4, [(1, "ada", 90), (2, "bob", 80), (3, "cy", 70), (4, "dee", 60)])
+
+    def change(action, name, **fields):
+        return Moderation(action=action, player=person(name).id, actor="organiser", reason="test", **fields)
+
+    await store.moderate(change("hide", "ada", submission_id="ada-run-1"), [POINTS, MOVES])
+    await store.moderate(change("ban", "bob"), [POINTS, MOVES])
+    await store.delete_player(person("cy").id)
+    assert await window(store, opened) == (2, [(1, "dee", 60), (2, "ada", 50)])
+    around = await store.around_between(POINTS, opened, FOREVER, person("bob").id, 3)
+    assert around.entries == []
+    store = await stores.reopen(store)
+    assert await window(store, opened) == (2, [(1, "dee", 60), (2, "ada", 50)])
+    await store.moderate(change("unhide", "ada", submission_id="ada-run-1"), [POINTS, MOVES])
+    await store.moderate(change("unban", "bob"), [POINTS, MOVES])
+    assert await window(store, opened) == (3, [(1, "ada", 90), (2, "bob", 80), (3, "dee", 60)])

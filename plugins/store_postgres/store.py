@@ -198,7 +198,8 @@ RANK_AGAIN = """
 WINDOW = """
     WITH window_bests AS (
         SELECT DISTINCT ON (player) player, ordered, seq, score, at FROM scores
-        WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void'
+        WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void' AND NOT hidden
+            AND NOT EXISTS (SELECT FROM players AS banned WHERE banned.id = player AND banned.banned IS NOT NULL)
         ORDER BY player, ordered, seq
     ), ranked AS (
         SELECT *, rank() OVER (ORDER BY ordered) AS rank, row_number() OVER (ORDER BY ordered, seq) AS position,
@@ -213,7 +214,11 @@ WINDOW_AROUND = (
     WINDOW
     + """WHERE r.position >= (SELECT position - $5 FROM ranked WHERE player = $4) ORDER BY r.ordered, r.seq LIMIT $6"""
 )
-WINDOW_PLAYERS = "SELECT count(DISTINCT player) FROM scores WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void'"
+WINDOW_PLAYERS = """
+    SELECT count(DISTINCT player) FROM scores
+    WHERE game = $1 AND at >= $2 AND at < $3 AND verdict IS DISTINCT FROM 'void' AND NOT hidden
+        AND NOT EXISTS (SELECT FROM players AS banned WHERE banned.id = player AND banned.banned IS NOT NULL)
+"""
 
 # re-adjudication, in one transaction with the score tables locked against writes (reads go on)
 ARCHIVE = "INSERT INTO archives (game, version, at, players) VALUES ($1, $2, $3, $4) RETURNING id"

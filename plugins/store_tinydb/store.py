@@ -564,6 +564,7 @@ class TinyDBStore:
             self._save_player(player, as_is=True)
             if change.action in ("ban", "unban"):
                 self._rankings.clear()  # ranked again at next use, with or without the player
+                self._window_rankings.clear()
         entry = StoredAudit(
             seq=1 + max(self._tables["audit"], default=0),
             at=datetime.now(UTC),
@@ -588,6 +589,7 @@ class TinyDBStore:
             best = min(shown, key=lambda doc: (game.ordered(doc["score"]), doc["seq"]))
             self._change("bests", (game.id, player, best["seq"]), msgspec.json.encode(_best(best)))
         self._rankings.pop(game.id, None)
+        self._window_rankings.clear()
 
     async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:
         audit = self._tables["audit"]
@@ -631,6 +633,7 @@ class TinyDBStore:
         self._change("players", player_id, None)
         self._change("erased", player_id, msgspec.json.encode({"player": player_id}))
         self._rankings.clear()
+        self._window_rankings.clear()  # the timeline keeps the player's scores, which no window ranks now
         await asyncio.shield(self._request_write())
         if self._folder is not None:
             await asyncio.shield(self._folder)
@@ -886,10 +889,15 @@ class TinyDBStore:
         if ranking is None:
             timeline = await self._read_timeline()
             changes = self._changes_of(game.id)
+            hidden = {self._tables["hidden"].get(key)["seq"] for key in self._tables["hidden"]}
+            players, banned = self._tables["players"], self._banned
             candidates = (
                 (player, changes.get(seq, score), seq, at)
                 for player, score, seq, at in timeline.between(game.id, start, end)
                 if changes.get(seq, score) is not None
+                and seq not in hidden
+                and player in players  # not deleted
+                and player not in banned
             )
             ranking, _ = Ranking.of_bests(game, candidates)
             if self._timeline is timeline:  # not forgotten meanwhile
