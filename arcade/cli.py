@@ -126,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
     sim.add_argument(
+        "--ca", action="append", default=[], metavar="FILE",
+        help="a CA certificate the simulated badge checks https servers against, as arcade deploy --ca",
+    )
+    sim.add_argument(
         "--flash-free", type=int, metavar="BYTES",
         help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
     )
@@ -135,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
     deploy.add_argument("--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)")
     deploy.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
+    deploy.add_argument(
+        "--ca", action="append", default=[], metavar="FILE",
+        help="a CA certificate (PEM or DER) the badge checks https servers against, or a server's own "
+        "self-signed one; once per CA (the server's, the identity provider's)",
+    )
 
     new_game = command("new-game", _new_game, "Start a new game: its own distribution, ready to install and play.")
     new_game.add_argument("name", metavar="NAME", help="the game's id and package name, like 'snake'")
@@ -388,6 +397,7 @@ def _sim(args) -> int:
     from pathlib import Path
 
     from arcade.badge.sim import Simulator, parse_script
+    from arcade.badge.trust import read_certificates
 
     script = None
     if args.script:
@@ -413,6 +423,7 @@ def _sim(args) -> int:
         screenshots=Path(args.screenshots) if args.screenshots else None,
         timeout=args.timeout,
         flash_free=args.flash_free,
+        trusted=read_certificates([Path(file) for file in args.ca]),
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     return simulator.run()
@@ -423,7 +434,8 @@ def _deploy(args) -> int:
 
     from arcade.badge.deploy import deploy
 
-    return deploy(Path(args.build), args.server or _settings(args).public_url, args.device, args.dry_run)
+    server = args.server or _settings(args).public_url
+    return deploy(Path(args.build), server, args.device, args.dry_run, [Path(file) for file in args.ca])
 
 
 def _new_game(args) -> int:
