@@ -13,6 +13,7 @@ for the QR code, the URL and the code still show.
 
 import gc
 import json
+import sys
 import time
 from binascii import a2b_base64, hexlify
 
@@ -193,12 +194,20 @@ def _countdown(badge, x, left_ms):
 
 
 def _draw_qr(badge, text, x, y):
-    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice)."""
+    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice).
+    The module is forgotten once drawn: the pure-Python one's code is heap the polls' TLS needs."""
     try:
         import qrcode
     except ImportError:
         import qr as qrcode
-    code = qrcode.QRCode()
+    try:
+        return _draw_modules(badge, qrcode.QRCode(), text, x, y)
+    finally:
+        sys.modules.pop(qrcode.__name__, None)
+        gc.collect()
+
+
+def _draw_modules(badge, code, text, x, y):
     try:
         fits = code.set_text(text) is not False  # the native module answers False, ours raises
     except ValueError:
@@ -213,8 +222,6 @@ def _draw_qr(badge, text, x, y):
         for col in range(size):
             if code.get_module(col, row):
                 badge.rectangle(x + offset + col * scale, y + offset + row * scale, scale, scale)
-    del code
-    gc.collect()
     return True
 
 

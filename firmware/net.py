@@ -99,7 +99,7 @@ def request(method, url, body=None, content_type=None, token=None):
         if body:
             stream.write(body)
         return _answer(stream)
-    except MemoryError:
+    except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
         raise OSError(OUT_OF_MEMORY)
     except OSError as error:
         if error.args and error.args[0] == _EAGAIN:  # a TLS read that timed out
@@ -109,6 +109,7 @@ def request(method, url, body=None, content_type=None, token=None):
         stream.close()
         del held
         gc.collect()
+
 
 
 def _host_header(host, port, secure):
@@ -215,3 +216,4 @@ def post_form(url, fields):
 def post_json(url, body, token=None):
     """Posts ``body``, JSON text already encoded, so a queued run is sent byte for byte."""
     return request("POST", url, body, JSON, token)
+

@@ -43,6 +43,8 @@ class Badge:
     heap: str = "96K"
     flash_free: int | None = None
     """Bytes left on a nearly full flash (``arcade sim --flash-free``); None: state/ is a folder here."""
+    ca: tuple[Path, ...] = ()
+    """The certificates the badge checks https servers against (``arcade sim --ca``)."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -64,6 +66,8 @@ class Badge:
             arguments += ["--screenshots", str(screenshots)]
         if self.flash_free is not None:
             arguments += ["--flash-free", str(self.flash_free)]
+        for file in self.ca:
+            arguments += ["--ca", str(file)]
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.conftest import ROOT, run_arcade
-from tests.fake_auth0 import make_certificates
+from tests.certificates import make_certificates
 
 BADGE_SERVER = "http://192.168.1.20:8000"
 
@@ -32,7 +32,9 @@ def test_the_dry_run_shows_the_mpremote_command_that_installs_the_build(badge_bu
     manifest = json.loads((badge_build / "manifest.json").read_text())
     simulator = ("hal/sim.mpy", "hal/simflash.mpy", "hal/simtls.mpy")
     expected = [entry["path"] for entry in manifest["files"] if entry["path"] not in simulator] + ["manifest.json"]
-    assert [(Path(source), target) for _, _, source, target in copies] == [(badge_build / path, f":{path}") for path in expected]
+    assert [(Path(source), target) for _, _, source, target in copies] == [
+        (badge_build / path, f":{path}") for path in expected
+    ]
     assert steps[-1] == ["reset"]
     assert not any("state" in " ".join(step) for step in steps)  # the badge's session and queued scores stay
     assert "os.remove('ca.der')" in setup  # no --ca: no certificate of an earlier deploy lingers
@@ -51,13 +53,17 @@ def test_with_ca_the_badge_gets_the_certificates_in_der_and_https_needs_them(bad
     )
 
     assert refused.returncode == 2
-    assert f"--server {server} is https, and the badge trusts no certificate to check it with: add --ca FILE" in refused.stderr
+    assert (
+        f"--server {server} is https, and the badge trusts no certificate to check it with: add --ca FILE"
+        in refused.stderr
+    )
     assert result.returncode == 0, result.stderr
     assert "plain http" not in result.stderr
     setup = shlex.split(result.stdout)[4]
     written = base64.b64decode(re.search(r"a2b_base64\('([^']+)'\)", setup).group(1))
     expected = b"".join(
-        x509.load_pem_x509_certificate(files.ca_file.read_bytes()).public_bytes(Encoding.DER) for files in (first, second)
+        x509.load_pem_x509_certificate(files.ca_file.read_bytes()).public_bytes(Encoding.DER)
+        for files in (first, second)
     )
     assert written == expected and "open('ca.der', 'wb')" in setup
 
@@ -74,7 +80,9 @@ def test_a_ca_file_that_holds_no_certificate_is_refused_saying_what_to_give(badg
 
 
 def test_a_loopback_server_is_refused_because_the_badge_cannot_reach_it(badge_build, tmp_path):
-    result = run_arcade("deploy", "--build", str(badge_build), "--server", "http://127.0.0.1:8000", "--dry-run", cwd=tmp_path)
+    result = run_arcade(
+        "deploy", "--build", str(badge_build), "--server", "http://127.0.0.1:8000", "--dry-run", cwd=tmp_path
+    )
 
     assert result.returncode == 2
     assert "the badge cannot reach http://127.0.0.1:8000: that address is this computer's loopback" in result.stderr

@@ -18,9 +18,9 @@ from tests.fake_auth0 import (
     MANAGEMENT_CLIENT_ID,
     MANAGEMENT_CLIENT_SECRET,
     FakeAuth0,
-    make_certificates,
     new_signing_key,
 )
+from tests.certificates import make_certificates
 from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
@@ -224,9 +224,9 @@ def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings,
     assert message in result.stderr
 
 
-def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, tmp_path):
+def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, certificates, tmp_path):
     auth0.interval = 1
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url)
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,))
     running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
     login = running.wait_for("login")
     assert f"{auth0.issuer}activate" in login.text.replace(" | ", "")
