@@ -52,6 +52,12 @@ class FakeAuth0:
 
     def __init__(self, port: int, certificates: Certificates, interval: int = 5):
         self.port = port
+        self.refuses_api_tokens_at_userinfo = False
+        """As node-oidc-provider does: an access token for an API (a resource) is not for /userinfo."""
+        self.links_from_host = False
+        """As node-oidc-provider does: the verification links are built from the request's Host."""
+        self.device_requests: list[dict] = []
+        """The fields of every device authorization request, as sent."""
         self.certificates = certificates
         self.interval = interval
         self.keys = [new_signing_key()]
@@ -183,6 +189,7 @@ class FakeAuth0:
         @post("/oauth/device/code")
         async def device_code(request: Request) -> Response:
             fields = await _fields(request)
+            fake.device_requests.append(fields)
             if fields.get("client_id") != CLIENT_ID:
                 return _error(401, "unauthorized_client", "Unauthorized or unknown client")
             if fields.get("audience") not in (None, AUDIENCE):
@@ -192,12 +199,13 @@ class FakeAuth0:
             fake.grants[device_code] = DeviceGrant(
                 user_code=user_code, expires_at=time.monotonic() + 900, audience=fields.get("audience")
             )
+            base = f"https://{request.headers.get('host', '')}/" if fake.links_from_host else fake.issuer
             return _json(
                 {
                     "device_code": device_code,
                     "user_code": user_code,
-                    "verification_uri": f"{fake.issuer}activate",
-                    "verification_uri_complete": f"{fake.issuer}activate?user_code={user_code}",
+                    "verification_uri": f"{base}activate",
+                    "verification_uri_complete": f"{base}activate?user_code={user_code}",
                     "expires_in": 900,
                     "interval": fake.interval,
                 }
@@ -227,6 +235,9 @@ class FakeAuth0:
         @get("/userinfo")
         async def userinfo(request: Request) -> Response:
             fake.calls["userinfo"] += 1
+            if fake.refuses_api_tokens_at_userinfo and fake._is_api_token(request.headers.get("authorization", "")):
+                challenge = 'Bearer error="invalid_token", error_description="token audience prevents accessing the userinfo endpoint"'
+                return Response(content=b"", status_code=401, headers={"WWW-Authenticate": challenge})
             user = fake._user_of_access_token(request.headers.get("authorization", ""))
             if user is None:
                 return Response(content="Unauthorized", status_code=401, media_type=MediaType.TEXT)
@@ -322,6 +333,14 @@ class FakeAuth0:
         except Exception:  # anything unverifiable is simply not a user here
             return None
         return self.users.get(claims.get("sub")) if scheme == "Bearer" else None
+
+    def _is_api_token(self, authorization: str) -> bool:
+        _, _, token = authorization.partition(" ")
+        try:
+            audience = jwt.decode(token, KeySet(self.keys), algorithms=["RS256"]).claims.get("aud")
+        except Exception:
+            return False
+        return AUDIENCE in (audience if isinstance(audience, list) else [audience])
 
 
 async def _fields(request: Request) -> dict:
