@@ -71,7 +71,7 @@ def split_url(url):
     if not host:
         raise ValueError("no host in %s" % url)
     secure = scheme == "https"
-    return secure, host, int(port) if port else (443 if secure else 80), slash + path
+    return secure, host, int(port) if port else (443 if secure else 80), (slash + path) or "/"
 
 
 def request(method, url, body=None, content_type=None, token=None):
