@@ -111,7 +111,6 @@ def request(method, url, body=None, content_type=None, token=None):
         gc.collect()
 
 
-
 def _host_header(host, port, secure):
     """``Host`` with the port unless it is the scheme's own: a provider builds its links from it."""
     if ":" in host:
@@ -216,4 +215,3 @@ def post_form(url, fields):
 def post_json(url, body, token=None):
     """Posts ``body``, JSON text already encoded, so a queued run is sent byte for byte."""
     return request("POST", url, body, JSON, token)
-

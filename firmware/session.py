@@ -77,7 +77,11 @@ class Session:
         if not saved or not saved.get("refresh_token"):
             self.forget()
             return False
-        fields = {"grant_type": "refresh_token", "refresh_token": saved["refresh_token"], "client_id": saved["client_id"]}
+        fields = {
+            "grant_type": "refresh_token",
+            "refresh_token": saved["refresh_token"],
+            "client_id": saved["client_id"],
+        }
         status, answer = net.post_form(saved["token_endpoint"], name_api(fields, saved.get("audience")))
         if isinstance(answer.get("access_token"), str):
             self._keep(answer)
