@@ -136,20 +136,28 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON")
 
     token = command(
-        "token", _token, "Print a freshly signed access token for a local player, for the server given the same "
-        "address flags.", [addresses]
+        "token",
+        _token,
+        "Print a freshly signed access token for a local player, for the server given the same address flags.",
+        [addresses],
     )
     token.add_argument("--player", required=True, metavar="NAME", help="the player's name")
 
     build = command("build", _build, "Compile the badge firmware and every game with mpy-cross.")
     build.add_argument("--out", metavar="DIR", default="build/badge", help="output folder (default build/badge)")
     build.add_argument(
-        "--mpy", metavar="VERSION", help="the .mpy version of older badge firmware: 6.2 for MicroPython 1.22, 6.1 for 1.20-1.21"
+        "--mpy",
+        metavar="VERSION",
+        help="the .mpy version of older badge firmware: 6.2 for MicroPython 1.22, 6.1 for 1.20-1.21",
     )
 
     sim = command("sim", _sim, "Run the badge build under the MicroPython unix port, screen in the terminal.")
-    sim.add_argument("--build", metavar="DIR", help="run this build (default: build the sources into build/badge first)")
-    sim.add_argument("--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)")
+    sim.add_argument(
+        "--build", metavar="DIR", help="run this build (default: build the sources into build/badge first)"
+    )
+    sim.add_argument(
+        "--root", metavar="DIR", default="build/sim", help="the simulated flash, state kept (default build/sim)"
+    )
     sim.add_argument("--server", metavar="URL", help="the arcade server (default: the configured public URL)")
     sim.add_argument("--script", metavar="FILE", help="button presses to play instead of the keyboard")
     sim.add_argument("--screenshots", metavar="DIR", help="save a PNG of every e-ink refresh here")
@@ -157,15 +165,34 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
     sim.add_argument(
-        "--flash-free", type=int, metavar="BYTES",
+        "--ca",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a CA certificate the simulated badge checks https servers against, as arcade deploy --ca",
+    )
+    sim.add_argument(
+        "--flash-free",
+        type=int,
+        metavar="BYTES",
         help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
     )
 
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
     deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
     deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
-    deploy.add_argument("--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)")
+    deploy.add_argument(
+        "--device", metavar="PORT", default="auto", help="mpremote's device, like /dev/ttyACM0 (default auto)"
+    )
     deploy.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
+    deploy.add_argument(
+        "--ca",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a CA certificate (PEM or DER) the badge checks https servers against, or a server's own "
+        "self-signed one; once per CA (the server's, the identity provider's)",
+    )
 
     new_game = command("new-game", _new_game, "Start a new game: its own distribution, ready to install and play.")
     new_game.add_argument("name", metavar="NAME", help="the game's id and package name, like 'snake'")
@@ -207,7 +234,7 @@ def _serve(args) -> int:
         raise CommandError(
             f"the {name} store serves one process only, so it cannot run with {count} workers; serve with "
             "--workers 1 (the default), or keep the arcade in PostgreSQL, which several processes share: "
-            "[store] plugin = \"postgres\" (docs/operating.md, Running with PostgreSQL)"
+            '[store] plugin = "postgres" (docs/operating.md, Running with PostgreSQL)'
         )
     if count == 1:
         from arcade.server import serving
@@ -593,6 +620,7 @@ def _sim(args) -> int:
     from pathlib import Path
 
     from arcade.badge.sim import Simulator, parse_script
+    from arcade.badge.trust import read_certificates
 
     script = None
     if args.script:
@@ -619,6 +647,7 @@ def _sim(args) -> int:
         timeout=args.timeout,
         flash_free=args.flash_free,
         games_keys=_existing_badge_keys(args),
+        trusted=read_certificates([Path(file) for file in args.ca]),
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     return simulator.run()
@@ -632,7 +661,8 @@ def _deploy(args) -> int:
 
     arcade, keys = _badge_keys(args)
     trusted = [public(key) for key in _beside_the_servers(arcade, keys.keys)]
-    return deploy(Path(args.build), args.server or _settings(args).public_url, trusted, args.device, args.dry_run)
+    server = args.server or _settings(args).public_url
+    return deploy(Path(args.build), server, trusted, args.device, args.dry_run, [Path(file) for file in args.ca])
 
 
 def _new_game(args) -> int:

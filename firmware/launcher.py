@@ -253,6 +253,7 @@ _PROBLEMS = {
     "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
     "busy": "the server asks to wait a minute; it will be sent later.",
     "login": "your login ended: log in again to send it.",
+    "untrusted": "the server did not prove it is the arcade (a look-alike on this Wi-Fi?); nothing was sent, it waits.",
     "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
 }
 

@@ -5,16 +5,21 @@ token endpoint at ``interval`` (5 s more on ``slow_down``, longer after network 
 stops on ``access_denied``, ``expired_token`` or the C button. It copes with providers that
 send errors with HTTP 200, 400, 403 or 429, say ``verification_url``, or leave out
 ``interval`` or ``verification_uri_complete``; an answer without what the flow needs, of the
-right type, stops the login saying so.
+right type, stops the login saying so. The API is named both ways providers read it: Auth0's
+``audience`` and RFC 8707's ``resource`` (node-oidc-provider, Keycloak). The badge tells the
+provider its name (``device_name``), which the confirm page shows. When memory is too short
+for the QR code, the URL and the code still show.
 """
 
 import gc
 import json
+import sys
 import time
-from binascii import a2b_base64
+from binascii import a2b_base64, hexlify
 
 import net
 import ui
+from session import name_api
 from hal import BLACK, BUTTON_C, HEIGHT, UPDATE_FAST, WHITE, WIDTH
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -39,6 +44,9 @@ def run(badge, server, session, title):
     except LoginStopped as stop:
         if stop.screen:
             ui.message(badge, stop.screen, stop.title, stop.text)
+        return False
+    except net.Untrusted as error:
+        ui.message(badge, "login-untrusted", "Not the arcade", "%s. Nothing was sent to it. A look-alike on this Wi-Fi? Or deploy again with the server's CA (arcade deploy --ca)." % error)
         return False
     except OSError as error:
         ui.message(badge, "login-offline", "No connection", "Could not reach the server (%s). Check the Wi-Fi and try again." % error)
@@ -67,16 +75,24 @@ def _identity(server):
 
 
 def _device_authorization(identity):
-    status, grant = net.post_form(
-        identity["device_authorization_endpoint"],
-        {"client_id": identity["client_id"], "scope": identity.get("scope"), "audience": identity.get("audience")},
-    )
+    fields = {"client_id": identity["client_id"], "scope": identity.get("scope"), "device_name": device_name()}
+    status, grant = net.post_form(identity["device_authorization_endpoint"], name_api(fields, identity.get("audience")))
     grant["verification_uri"] = grant.get("verification_uri") or grant.get("verification_url")
     if grant.get("error") or not net.has_strings(grant, ("device_code", "user_code", "verification_uri")):
         raise LoginStopped("login-failed", "Login failed", _describe(status, grant))
     if not isinstance(grant.get("verification_uri_complete"), str):
         grant["verification_uri_complete"] = None
     return grant
+
+
+def device_name():
+    """What the confirm page calls this badge: its model and the end of its chip's id."""
+    try:
+        import machine
+
+        return "Badger 2040 W " + hexlify(machine.unique_id()[-2:]).decode().upper()
+    except (ImportError, AttributeError):  # the unix port has no chip id
+        return "Badger 2040 W (simulated)"
 
 
 def _seconds(value, default):
@@ -112,10 +128,10 @@ def _poll(badge, identity, grant, title):
             badge.sleep_ms(POLL_MS)
             continue
         try:
-            status, answer = net.post_form(
-                identity["token_endpoint"],
-                {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"], "client_id": identity["client_id"]},
-            )
+            fields = {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"], "client_id": identity["client_id"]}
+            status, answer = net.post_form(identity["token_endpoint"], name_api(fields, identity.get("audience")))
+        except net.Untrusted:
+            raise
         except OSError:
             status, answer = 0, {}
         polled = badge.ticks_ms()
@@ -144,7 +160,13 @@ def _expired():
 def _draw(badge, grant, title, left_ms):
     ui.begin(badge, "login")
     complete = grant.get("verification_uri_complete")
-    scannable = complete and _draw_qr(badge, complete, 2, 2)
+    try:
+        scannable = complete and _draw_qr(badge, complete, 2, 2)
+    except MemoryError:  # the native qrcode's buffers, on a full or fragmented heap: URL and code only
+        gc.collect()
+        badge.set_pen(WHITE)
+        badge.rectangle(0, 0, QR_SIZE + 4, HEIGHT)
+        scannable = False
     x = QR_SIZE + 8 if scannable else 4
     width = WIDTH - x - 4
     y = ui.paragraph(badge, title, x, 4, width)
@@ -172,12 +194,20 @@ def _countdown(badge, x, left_ms):
 
 
 def _draw_qr(badge, text, x, y):
-    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice)."""
+    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice).
+    The module is forgotten once drawn: the pure-Python one's code is heap the polls' TLS needs."""
     try:
         import qrcode
     except ImportError:
         import qr as qrcode
-    code = qrcode.QRCode()
+    try:
+        return _draw_modules(badge, qrcode.QRCode(), text, x, y)
+    finally:
+        sys.modules.pop(qrcode.__name__, None)
+        gc.collect()
+
+
+def _draw_modules(badge, code, text, x, y):
     try:
         fits = code.set_text(text) is not False  # the native module answers False, ours raises
     except ValueError:
@@ -192,8 +222,6 @@ def _draw_qr(badge, text, x, y):
         for col in range(size):
             if code.get_module(col, row):
                 badge.rectangle(x + offset + col * scale, y + offset + row * scale, scale, scale)
-    del code
-    gc.collect()
     return True
 
 

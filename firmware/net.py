@@ -1,25 +1,48 @@
-"""HTTP for the badge: JSON and form requests whose responses are always closed.
+"""HTTP for the badge: JSON and form requests on sockets it opens itself, always closed.
 
 Every call answers ``(status, body)`` where ``body`` is the decoded JSON object, or ``{}``
 when the body is not one; a network failure, or an answer that is not HTTP, raises ``OSError``.
+
+The badge speaks HTTP/1.0 itself rather than through MicroPython's ``requests``, which turns
+certificate checks off and sends ``Host`` without the port. An ``https://`` server must prove
+itself with a certificate that chains to one of those ``arcade deploy --ca`` wrote to
+``ca.der``; one that does not (a look-alike on the Wi-Fi) raises :class:`Untrusted` before a
+byte of the request, tokens included, is sent.
 """
 
 import gc
-
-try:
-    import requests
-except ImportError:  # older badge firmware
-    import urequests as requests
+import json
+import socket
 
 TIMEOUT_S = 15
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 OUT_OF_MEMORY = "the badge ran out of memory reading the answer"
+TRUSTED = "ca.der"
+"""The certificates the badge trusts, in DER, one after another (written by arcade deploy --ca)."""
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+_EAGAIN = 11
+_ETIMEDOUT = 110
+_VERIFY_FAILED = -0x2700  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, as an older mbedtls build raises it
+
+try:  # the simulator holds the heap the badge's TLS takes (the unix port's mbedtls uses malloc)
+    from hal.simtls import hold_tls_heap
+except ImportError:
+    hold_tls_heap = None
+
+_context = None
 
 
 class ServerTrouble(OSError):
     """A server answered, but not usefully (a 5xx, garbage): try again later, as when offline."""
+
+
+class Untrusted(OSError):
+    """An https server whose certificate the badge does not trust; nothing was sent to it."""
+
+    def __init__(self, host, reason):
+        super().__init__("%s did not prove it is the server deployed to this badge: %s" % (host, reason))
+        self.host = host
 
 
 def quote(text):
@@ -35,35 +58,135 @@ def urlencode(fields):
     return "&".join(quote(name) + "=" + quote(fields[name]) for name in fields if fields[name] is not None)
 
 
+def split_url(url):
+    """(secure, host, port, path) of an http:// or https:// URL; ValueError for anything else."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https"):
+        raise ValueError("not an http:// or https:// URL: %s" % url)
+    where, slash, path = rest.partition("/")
+    host, colon, port = where.rpartition(":")
+    if not colon or "]" in port:
+        host, port = where, ""
+    host = host.strip("[]")
+    if not host:
+        raise ValueError("no host in %s" % url)
+    secure = scheme == "https"
+    return secure, host, int(port) if port else (443 if secure else 80), (slash + path) or "/"
+
+
 def request(method, url, body=None, content_type=None, token=None):
-    headers = {"Accept": JSON}
-    if content_type:
-        headers["Content-Type"] = content_type
+    try:
+        secure, host, port, path = split_url(url)
+    except ValueError as error:
+        raise OSError(str(error))
+    if isinstance(body, str):
+        body = body.encode()
+    head = "%s %s HTTP/1.0\r\nHost: %s\r\nAccept: %s\r\n" % (method, path, _host_header(host, port, secure), JSON)
+    if body is not None:
+        head += "Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
     if token:
-        headers["Authorization"] = "Bearer " + token
+        head += "Authorization: Bearer " + token + "\r\n"
+    held = None
+    stream = socket.socket()
     try:
-        response = requests.request(method, url, data=body, headers=headers, timeout=TIMEOUT_S)
-    except (ValueError, NotImplementedError) as error:
-        # Not an HTTP answer (a hang-up, a captive portal): the library raises these, not OSError,
-        # and leaves its socket open; the collection runs the socket's finaliser, which closes it.
-        gc.collect()
-        raise OSError("not an HTTP answer: %s" % error)
-    except MemoryError:
-        gc.collect()
+        stream.settimeout(TIMEOUT_S)
+        stream.connect(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
+        if secure:
+            held = hold_tls_heap() if hold_tls_heap else None
+            stream = _tls(stream, host)
+        stream.write(head.encode() + b"\r\n")
+        del head
+        if body:
+            stream.write(body)
+        return _answer(stream)
+    except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
         raise OSError(OUT_OF_MEMORY)
-    try:
-        status = response.status_code
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        except MemoryError:
-            # A fragmented heap: the request is answered again (a score by its submission_id, a
-            # device code's tokens within the grace window), so it is a failure to try again.
-            gc.collect()
-            raise OSError(OUT_OF_MEMORY)
+    except OSError as error:
+        if error.args and error.args[0] == _EAGAIN:  # a TLS read that timed out
+            raise OSError(_ETIMEDOUT)
+        raise
     finally:
-        response.close()
+        stream.close()
+        del held
+        gc.collect()
+
+
+def _host_header(host, port, secure):
+    """``Host`` with the port unless it is the scheme's own: a provider builds its links from it."""
+    if ":" in host:
+        host = "[" + host + "]"
+    return host if port == (443 if secure else 80) else "%s:%d" % (host, port)
+
+
+def _tls(stream, host):
+    try:
+        return _trust(host).wrap_socket(stream, server_hostname=host)
+    except ValueError as error:  # mbedtls says why the certificate is refused
+        raise Untrusted(host, str(error).strip() or "its certificate was refused")
+    except OSError as error:
+        if error.args and error.args[0] == _VERIFY_FAILED:
+            raise Untrusted(host, "its certificate was refused")
+        raise
+
+
+def _trust(host):
+    """The TLS context that checks servers against ``ca.der``; made once, kept for every request."""
+    global _context
+    if _context is None:
+        import ssl
+
+        try:
+            with open(TRUSTED, "rb") as file:
+                trusted = file.read()
+        except OSError:
+            raise Untrusted(host, "the badge has no certificate to check https servers with (arcade deploy --ca)")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.verify_mode = ssl.CERT_REQUIRED
+        start = 0
+        while start < len(trusted):  # each DER certificate is a SEQUENCE: its length is in its header
+            end = start + _der_length(host, trusted, start)
+            context.load_verify_locations(cadata=trusted[start:end])
+            start = end
+        _context = context
+    return _context
+
+
+def _der_length(host, data, start):
+    if data[start] != 0x30 or start + 2 > len(data):
+        raise Untrusted(host, "ca.der is not DER certificates; deploy again with arcade deploy --ca")
+    size = data[start + 1]
+    if size < 0x80:
+        return 2 + size
+    count = size & 0x7F
+    length = 0
+    for byte in data[start + 2 : start + 2 + count]:
+        length = length << 8 | byte
+    return 2 + count + length
+
+
+def _answer(stream):
+    """Reads the status line, the headers and the body (to Content-Length, or to the end)."""
+    line = stream.readline().split(None, 2)
+    if len(line) < 2 or not line[0].startswith(b"HTTP/") or not line[1].isdigit():
+        raise OSError("not an HTTP answer")
+    status = int(line[1])
+    length = None
+    while True:
+        header = stream.readline()
+        if not header or header == b"\r\n":
+            break
+        if header[:15].lower() == b"content-length:":
+            try:
+                length = int(header[15:])
+            except ValueError:
+                pass
+    body = stream.read(length) if length is not None else stream.read()
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    # MemoryError: a fragmented heap; the request is answered again (a score by its submission_id,
+    # a device code's tokens within the grace window), so it is a failure to try again.
     return status, answer if isinstance(answer, dict) else {}
 
 

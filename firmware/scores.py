@@ -73,7 +73,7 @@ def waiting():
 def deliver(server, session):
     """Sends every waiting run. Answers (answers by submission_id, refused, problem): refused
     counts the runs set aside for good; problem says why some runs still wait ("offline",
-    "slow", "server", "garbled", "busy", "login") or is None."""
+    "slow", "server", "garbled", "busy", "login", "untrusted") or is None."""
     global banned
     answers = {}
     refused = 0
@@ -89,6 +89,9 @@ def deliver(server, session):
             del body
         except net.ServerTrouble:  # the identity provider, refreshing the token
             return answers, refused, "server"
+        except net.Untrusted as error:  # a look-alike: neither the run nor a token went to it
+            print("scores: %s" % error)
+            return answers, refused, "untrusted"
         except OSError as error:
             return answers, refused, "slow" if error.errno == errno.ETIMEDOUT else "offline"
         except MemoryError:  # a damaged file too big to send from here

@@ -17,6 +17,14 @@ MARGIN_S = 60
 MAX_LIFETIME_S = 86400  # keeps tick arithmetic far from the RP2040's 2**29 ms horizon
 
 
+def name_api(fields, audience):
+    """``fields`` naming the arcade's API both ways providers read it: ``audience`` (Auth0) and
+    RFC 8707's ``resource`` (node-oidc-provider, Keycloak), which must be an absolute URI."""
+    fields["audience"] = audience
+    fields["resource"] = audience if isinstance(audience, str) and "://" in audience else None
+    return fields
+
+
 class Session:
     def __init__(self, clock):
         self._clock = clock
@@ -38,6 +46,7 @@ class Session:
             "token_endpoint": identity["token_endpoint"],
             "revocation_endpoint": revocation if isinstance(revocation, str) else None,
             "client_id": identity["client_id"],
+            "audience": identity.get("audience") if isinstance(identity.get("audience"), str) else None,
             "name": None,
         }
         self.damaged = False
@@ -68,10 +77,12 @@ class Session:
         if not saved or not saved.get("refresh_token"):
             self.forget()
             return False
-        status, answer = net.post_form(
-            saved["token_endpoint"],
-            {"grant_type": "refresh_token", "refresh_token": saved["refresh_token"], "client_id": saved["client_id"]},
-        )
+        fields = {
+            "grant_type": "refresh_token",
+            "refresh_token": saved["refresh_token"],
+            "client_id": saved["client_id"],
+        }
+        status, answer = net.post_form(saved["token_endpoint"], name_api(fields, saved.get("audience")))
         if isinstance(answer.get("access_token"), str):
             self._keep(answer)
             return True
@@ -131,7 +142,8 @@ def _load():
     if not storage.exists(FILE):
         return None, False
     saved = storage.read_json(FILE)  # keeps aside a file that is not JSON
-    needed, optional = ("access_token", "token_endpoint", "client_id"), ("refresh_token", "revocation_endpoint", "name")
+    needed = ("access_token", "token_endpoint", "client_id")
+    optional = ("refresh_token", "revocation_endpoint", "audience", "name")
     if net.has_strings(saved, needed, optional):
         return saved, False
     if storage.exists(FILE):

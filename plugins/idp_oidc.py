@@ -32,6 +32,9 @@ REFETCH_INTERVAL_S = 60
 KEYS_MAX_AGE_S = 3600
 """Keys are fetched again after an hour, so a key the provider retired stops verifying."""
 PROFILE_TTL_S = 3600
+FAILED_PROFILE_TTL_S = 600
+"""A lookup the provider refused or could not answer is not tried again for ten minutes: a provider
+that refuses the API's access tokens at userinfo (node-oidc-provider does) is not asked per score."""
 PROFILE_CACHE_SIZE = 10_000
 NAME_CLAIMS = ("name", "nickname", "preferred_username", "given_name")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -54,7 +57,9 @@ class OidcSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audience: str
     """What the access tokens' ``aud`` must hold: the arcade's API as registered at the provider."""
     scope: str = "openid profile offline_access"
-    algorithms: Annotated[list[Algorithm], msgspec.Meta(min_length=1)] = msgspec.field(default_factory=lambda: ["RS256"])
+    algorithms: Annotated[list[Algorithm], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["RS256"]
+    )
     typ: TypPolicy = "at+jwt"
     leeway: Annotated[int, msgspec.Meta(ge=0, le=300)] = 30
     """Seconds of clock difference tolerated on ``exp`` and ``nbf``."""
@@ -250,18 +255,21 @@ class OidcProvider:
 
     async def profile(self, principal: Principal, token: str) -> Profile:
         """From the cache for an hour; when the provider cannot answer, the last known profile,
-        else the token's own claims (a score is never refused for want of a name)."""
+        else the token's own claims (a score is never refused for want of a name), kept for ten
+        minutes before the provider is asked again."""
         key = (principal.issuer, principal.subject)
         cached = self._profiles.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
             profile = await asyncio.to_thread(self.fetch_profile, principal, token)
+            lifetime = PROFILE_TTL_S
         except FetchFailed as error:
             log.warning("identity provider %s: no profile for %s: %s", self.name, principal.subject, error)
-            return cached[1] if cached else profile_from(principal.claims, principal.subject)
+            profile = cached[1] if cached else profile_from(principal.claims, principal.subject)
+            lifetime = FAILED_PROFILE_TTL_S
         self._profiles.pop(key, None)
-        self._profiles[key] = (time.monotonic() + PROFILE_TTL_S, profile)
+        self._profiles[key] = (time.monotonic() + lifetime, profile)
         if len(self._profiles) > PROFILE_CACHE_SIZE:
             del self._profiles[next(iter(self._profiles))]  # the least recently fetched
         return profile

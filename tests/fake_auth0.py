@@ -5,103 +5,28 @@ use: OpenID discovery, the JWKS (RS256), the device-code and token endpoints wit
 codes (``403 authorization_pending``, ``429 slow_down``, ``403 expired_token``, ``403
 access_denied``), refresh tokens, revocation, ``/userinfo``, and the Management API's client
 credentials and get-user-by-id. It serves HTTPS, as Auth0's issuer is ``https://DOMAIN/``, with a
-certificate from a throwaway CA that :func:`make_certificates` writes. The person's side of the
+certificate from a throwaway CA (tests/certificates.py). The person's side of the
 device flow (entering the code at ``/activate``) is :meth:`FakeAuth0.approve`.
 """
 
-import ipaddress
 import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from litestar import Litestar, MediaType, Request, Response, get, post
+
+from tests.certificates import Certificates
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CLIENT_ID = "badge-native-app"
 AUDIENCE = "https://arcade.example/api"
 MANAGEMENT_CLIENT_ID = "arcade-m2m"
 MANAGEMENT_CLIENT_SECRET = "m2m-secret-for-tests"
-
-
-@dataclass
-class Certificates:
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-
-
-def make_certificates(folder: Path) -> Certificates:
-    """A throwaway CA and a certificate it signs for 127.0.0.1 and localhost."""
-    now = datetime.now(timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fake Auth0 test CA")])
-    ca = (
-        _certificate(ca_name, ca_name, ca_key.public_key(), now)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        _certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key.public_key(), now)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-            critical=False,
-        )
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    files = Certificates(folder / "ca.pem", folder / "auth0.pem", folder / "auth0.key")
-    files.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files.cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    files.key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return files
-
-
-def _certificate(subject, issuer, public_key, now) -> x509.CertificateBuilder:
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-    )
-
-
-def _key_usage(cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def new_signing_key(kid: str | None = None) -> RSAKey:
@@ -127,6 +52,12 @@ class FakeAuth0:
 
     def __init__(self, port: int, certificates: Certificates, interval: int = 5):
         self.port = port
+        self.refuses_api_tokens_at_userinfo = False
+        """As node-oidc-provider does: an access token for an API (a resource) is not for /userinfo."""
+        self.links_from_host = False
+        """As node-oidc-provider does: the verification links are built from the request's Host."""
+        self.device_requests: list[dict] = []
+        """The fields of every device authorization request, as sent."""
         self.certificates = certificates
         self.interval = interval
         self.keys = [new_signing_key()]
@@ -188,7 +119,9 @@ class FakeAuth0:
         """A new signing key, published before the old one (which stays published)."""
         self.keys.insert(0, new_signing_key())
 
-    def mint(self, subject: str, claims: dict | None = None, header: dict | None = None, key: RSAKey | None = None) -> str:
+    def mint(
+        self, subject: str, claims: dict | None = None, header: dict | None = None, key: RSAKey | None = None
+    ) -> str:
         """An access token as Auth0 issues it for the API, with ``claims`` and ``header`` overriding."""
         key = key or self.keys[0]
         now = int(time.time())
@@ -256,6 +189,7 @@ class FakeAuth0:
         @post("/oauth/device/code")
         async def device_code(request: Request) -> Response:
             fields = await _fields(request)
+            fake.device_requests.append(fields)
             if fields.get("client_id") != CLIENT_ID:
                 return _error(401, "unauthorized_client", "Unauthorized or unknown client")
             if fields.get("audience") not in (None, AUDIENCE):
@@ -265,12 +199,13 @@ class FakeAuth0:
             fake.grants[device_code] = DeviceGrant(
                 user_code=user_code, expires_at=time.monotonic() + 900, audience=fields.get("audience")
             )
+            base = f"https://{request.headers.get('host', '')}/" if fake.links_from_host else fake.issuer
             return _json(
                 {
                     "device_code": device_code,
                     "user_code": user_code,
-                    "verification_uri": f"{fake.issuer}activate",
-                    "verification_uri_complete": f"{fake.issuer}activate?user_code={user_code}",
+                    "verification_uri": f"{base}activate",
+                    "verification_uri_complete": f"{base}activate?user_code={user_code}",
                     "expires_in": 900,
                     "interval": fake.interval,
                 }
@@ -300,6 +235,9 @@ class FakeAuth0:
         @get("/userinfo")
         async def userinfo(request: Request) -> Response:
             fake.calls["userinfo"] += 1
+            if fake.refuses_api_tokens_at_userinfo and fake._is_api_token(request.headers.get("authorization", "")):
+                challenge = 'Bearer error="invalid_token", error_description="token audience prevents accessing the userinfo endpoint"'
+                return Response(content=b"", status_code=401, headers={"WWW-Authenticate": challenge})
             user = fake._user_of_access_token(request.headers.get("authorization", ""))
             if user is None:
                 return Response(content="Unauthorized", status_code=401, media_type=MediaType.TEXT)
@@ -395,6 +333,14 @@ class FakeAuth0:
         except Exception:  # anything unverifiable is simply not a user here
             return None
         return self.users.get(claims.get("sub")) if scheme == "Bearer" else None
+
+    def _is_api_token(self, authorization: str) -> bool:
+        _, _, token = authorization.partition(" ")
+        try:
+            audience = jwt.decode(token, KeySet(self.keys), algorithms=["RS256"]).claims.get("aud")
+        except Exception:
+            return False
+        return AUDIENCE in (audience if isinstance(audience, list) else [audience])
 
 
 async def _fields(request: Request) -> dict:

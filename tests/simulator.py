@@ -46,6 +46,8 @@ class Badge:
     arcade: Path | None = None
     """The folder of the server's arcade (its arcade.toml and data): the badge trusts its badge keys, as
     `arcade deploy` run there makes it; None: no keys (no games over the air)."""
+    ca: tuple[Path, ...] = ()
+    """The certificates the badge checks https servers against (``arcade sim --ca``)."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -60,8 +62,22 @@ class Badge:
         script_file = self.root.parent / f"{self.root.name}-script-{len(self.log)}.txt"
         script_file.write_text(script)
         arguments = [
-            ARCADE, "sim", "--build", str(self.build), "--root", str(self.root), "--server", self.server,
-            "--script", str(script_file), "--heap", self.heap, "--speed", str(speed), "--timeout", str(timeout),
+            ARCADE,
+            "sim",
+            "--build",
+            str(self.build),
+            "--root",
+            str(self.root),
+            "--server",
+            self.server,
+            "--script",
+            str(script_file),
+            "--heap",
+            self.heap,
+            "--speed",
+            str(speed),
+            "--timeout",
+            str(timeout),
         ]
         if screenshots:
             arguments += ["--screenshots", str(screenshots)]
@@ -69,6 +85,8 @@ class Badge:
             arguments += ["--flash-free", str(self.flash_free)]
         if self.arcade is not None:
             arguments += ["--config", str(self.arcade / "arcade.toml"), "--data", str(self.arcade / "arcade-data")]
+        for file in self.ca:
+            arguments += ["--ca", str(file)]
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )
@@ -131,7 +149,12 @@ def logged_in_badge(build: Path, root: Path, server, token: str, **options) -> B
     """A badge of ``server`` (anything with a ``url``) whose session holds ``token``, with no refresh
     token (the login itself is tested in test_firmware_login); ``options`` for :class:`Badge`."""
     (root / "state").mkdir(parents=True)
-    session = {"access_token": token, "token_endpoint": f"{server.url}/oauth/token", "client_id": "badge", "name": "ada"}
+    session = {
+        "access_token": token,
+        "token_endpoint": f"{server.url}/oauth/token",
+        "client_id": "badge",
+        "name": "ada",
+    }
     (root / "state" / "session.json").write_text(json.dumps(session))
     return Badge(build, root, server.url, **options)
 

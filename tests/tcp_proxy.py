@@ -1,19 +1,26 @@
 """A TCP forwarder on a loopback port that a test can cut and restore, to take a service away
-from the arcade and give it back without touching the service itself."""
+from the arcade and give it back without touching the service itself. With ``tls`` it ends
+TLS in front of a plain-HTTP service, as a reverse proxy does, and keeps what its clients sent:
+in another certificate it is the look-alike that would read a badge's tokens."""
 
 import asyncio
+import ssl
 import threading
 from typing import Self
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:``port`` to ``target`` from a thread of its own.
+    """Forwards 127.0.0.1:``port`` to ``target`` from a thread of its own (ending TLS with ``tls``).
 
     :meth:`cut` closes every forwarded connection and stops listening, so new ones are refused,
     as when the service's machine goes away; :meth:`restore` listens again on the same port."""
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int], tls: ssl.SSLContext | None = None):
         self.target = target
+        self.tls = tls
+        """Read when it listens: change it between :meth:`cut` and :meth:`restore`."""
+        self.received = bytearray()
+        """Every byte clients sent through it (after TLS: the plain text)."""
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -40,7 +47,9 @@ class TcpProxy:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._forward, "127.0.0.1", self.port, reuse_address=True, ssl=self.tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:
@@ -58,16 +67,20 @@ class TcpProxy:
         pair = {client_writer, upstream_writer}
         self._writers |= pair
         try:
-            await asyncio.gather(_pipe(client_reader, upstream_writer), _pipe(upstream_reader, client_writer))
+            await asyncio.gather(
+                _pipe(client_reader, upstream_writer, self.received), _pipe(upstream_reader, client_writer)
+            )
         finally:
             self._writers -= pair
             for writer in pair:
                 writer.transport.abort()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bytearray | None = None) -> None:
     try:
         while data := await reader.read(65536):
+            if keep is not None:
+                keep += data
             writer.write(data)
             await writer.drain()
     except OSError:

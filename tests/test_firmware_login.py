@@ -104,7 +104,9 @@ def test_the_person_denies_the_login(badge_build, make_server, tmp_path, zbarimg
     badge = Badge(badge_build, tmp_path / "flash", server.url)
     shots = tmp_path / "shots"
 
-    running = badge.start(LOG_IN_THEN.format(after="wait login-denied\n1 a\n2 -\nwait account\nexit"), screenshots=shots)
+    running = badge.start(
+        LOG_IN_THEN.format(after="wait login-denied\n1 a\n2 -\nwait account\nexit"), screenshots=shots
+    )
     running.wait_for("login")
     Person(server.url, "ada").deny(link=scan(zbarimg, shots))
     result = running.finish()
@@ -163,3 +165,33 @@ def test_log_out_revokes_the_login_and_forgets_the_tokens(badge_build, make_serv
         data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"], "client_id": "badge"},
     )
     assert refused.json()["error"] == "invalid_grant"
+
+
+NATIVE_QRCODE_OUT_OF_MEMORY = '''
+class QRCode:
+    """Pimoroni's native qrcode on a full heap: its buffers cannot be had."""
+
+    def set_text(self, text):
+        raise MemoryError("memory allocation failed, allocating 3916 bytes")
+'''
+
+
+def test_when_the_qr_code_runs_out_of_memory_the_badge_shows_the_url_and_code_to_type(
+    badge_build, make_server, tmp_path
+):
+    server = make_server(FAST_LOGIN)
+    badge = Badge(badge_build, tmp_path / "flash", server.url)
+    badge.root.mkdir(parents=True)
+    (badge.root / "qrcode.py").write_text(NATIVE_QRCODE_OUT_OF_MEMORY)  # found before the firmware's own qr
+
+    running = badge.start(LOG_IN_THEN.format(after="wait account\nexit"))
+    login = running.wait_for("login")
+    user_code = login.text.split(" | ")[-3]
+    Person(server.url, "ada").approve(user_code=user_code)
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert login.text.startswith("Log in | Open | ")  # no "Scan": no QR code, the URL and the code instead
+    assert f"{server.url}/device" in login.text.replace(" | ", "")
+    assert result.last("account").text.startswith("Logged in as Ada")
+    assert "Traceback" not in result.output

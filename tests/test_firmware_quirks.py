@@ -113,10 +113,11 @@ def test_a_quirky_provider_still_logs_the_badge_in(badge_build, provider, tmp_pa
     assert countdown.kind == "partial" and countdown.text.split(" | ")[-1].startswith("expires in 29:")
     assert result.last("account").text.startswith("Logged in as Grace Hopper")
     [device] = provider.forms["device"]
-    assert device == {"client_id": ["badger"], "scope": ["openid profile offline_access"], "audience": ["https://arcade.example/api"]}
+    api = {"audience": ["https://arcade.example/api"], "resource": ["https://arcade.example/api"]}  # Auth0's way, RFC 8707's
+    assert device == {"client_id": ["badger"], "scope": ["openid profile offline_access"], "device_name": ["Badger 2040 W (simulated)"], **api}
     assert "audience=https%3A%2F%2Farcade.example%2Fapi" in provider.bodies[0]  # encoded, not pasted
     assert provider.forms["token"] == 5 * [
-        {"grant_type": ["urn:ietf:params:oauth:grant-type:device_code"], "device_code": ["dc-1"], "client_id": ["badger"]}
+        {"grant_type": ["urn:ietf:params:oauth:grant-type:device_code"], "device_code": ["dc-1"], "client_id": ["badger"], **api}
     ]
     session = badge.state("session.json")
     assert (session["access_token"], session["refresh_token"]) == ("at-secret-1", "rt-secret-1")

@@ -18,9 +18,9 @@ from tests.fake_auth0 import (
     MANAGEMENT_CLIENT_ID,
     MANAGEMENT_CLIENT_SECRET,
     FakeAuth0,
-    make_certificates,
     new_signing_key,
 )
+from tests.certificates import make_certificates
 from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
@@ -118,6 +118,18 @@ def test_without_management_credentials_names_come_from_userinfo_once(make_app, 
     assert arcade.post_score(auth0.mint("auth0|grace"), 35, "grace-auth0-1").status_code == 201
     assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 45), ("grace", None, 35)]
     assert (auth0.calls["userinfo"], auth0.calls["management_user"]) == (2, 0)
+
+
+def test_a_provider_that_refuses_api_tokens_at_userinfo_is_asked_once_not_per_score(make_app, auth0, certificates):
+    auth0.refuses_api_tokens_at_userinfo = True  # as node-oidc-provider does with resource-bound tokens
+    arcade = make_app(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+
+    for number in range(4):
+        assert arcade.post_score(token, 40 + number, f"ada-refused-{number}").status_code == 201
+
+    assert leaderboard(arcade) == [(ADA, None, 43)]  # the subject: the token names no one
+    assert auth0.calls["userinfo"] == 1
 
 
 def _bad_tokens(auth0: FakeAuth0) -> dict[str, tuple[str, str]]:
@@ -224,12 +236,16 @@ def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings,
     assert message in result.stderr
 
 
-def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, tmp_path):
+def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, certificates, tmp_path):
     auth0.interval = 1
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url)
+    auth0.links_from_host = True  # the login link is right only if the badge's Host carries the port
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap="166K")
     running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
     login = running.wait_for("login")
     assert f"{auth0.issuer}activate" in login.text.replace(" | ", "")
+    asked = auth0.device_requests[-1]
+    assert (asked["audience"], asked["resource"]) == (AUDIENCE, AUDIENCE)  # Auth0's way and RFC 8707's
+    assert asked["device_name"] == "Badger 2040 W (simulated)"
     auth0.approve(login.text.split(" | ")[-3], ADA)
     result = running.finish()
 

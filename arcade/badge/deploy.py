@@ -4,19 +4,24 @@ One mpremote call does it all: make the folders, write ``config.json`` (the serv
 badge talks to, and the public keys games over the air are signed with), copy every file of the build's manifest, and reset the badge so it boots
 into the launcher. The badge's ``state/`` (session, queued scores) is left alone, but for the
 games it got over the air: the build's own are installed in their place.
+With ``--ca`` it also writes ``ca.der``, the certificates the badge checks https servers with
+(arcade.badge.trust); without, it removes an earlier one.
 """
 
+import base64
 import ipaddress
 import json
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from arcade.badge import trust
 from arcade.badge.build import BuildError, check_files, find_program, read_manifest
 from arcade.sdk.errors import ArcadeError
 
-SIM_ONLY = {"hal/sim.mpy", "hal/simflash.mpy"}
+SIM_ONLY = {"hal/sim.mpy", "hal/simflash.mpy", "hal/simtls.mpy"}
 GAMES_OVER_THE_AIR = "state/games"
 """Where the badge keeps the games it got over the air: a deploy installs the build's games
 instead (the badge gets the others again from "Get games")."""
@@ -26,8 +31,9 @@ class DeployError(ArcadeError):
     """The deploy cannot go on; the message says what to fix."""
 
 
-def check_server(url: str) -> str:
-    """The server URL a badge can reach: http(s), and not this computer's loopback address."""
+def check_server(url: str, trusted: bytes = b"", warn=print) -> str:
+    """The server URL a badge can reach: http(s), and not this computer's loopback address; an
+    https one only with certificates to check it (``trusted``), plain http with a warning."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeployError(f"--server {url!r} is not an http:// or https:// URL")
@@ -42,12 +48,25 @@ def check_server(url: str) -> str:
             "network (arcade serve --host 0.0.0.0 --public-url http://<this computer's LAN address>:8000) "
             "and pass that URL as --server"
         )
+    if parts.scheme == "https" and not trusted:
+        raise DeployError(
+            f"--server {url} is https, and the badge trusts no certificate to check it with: add --ca FILE, "
+            "the CA certificate that signed the server's (or the server's own self-signed one)"
+        )
+    if parts.scheme == "http":
+        warn(
+            f"warning: {url} is plain http: anyone on the badge's Wi-Fi can read its tokens and pose as the "
+            "server. Serve https and deploy with --ca FILE (docs/badge.md, TLS)"
+        )
     return url.rstrip("/")
 
 
-def mpremote_arguments(build: Path, server: str, games_keys: list[dict], device: str = "auto") -> list[str]:
+def mpremote_arguments(
+    build: Path, server: str, games_keys: list[dict], device: str = "auto", trusted: bytes = b""
+) -> list[str]:
     """The arguments of the one mpremote call that installs ``build`` on the badge, trusting
-    ``games_keys`` (the public halves of the arcade's badge keys) for games over the air."""
+    ``games_keys`` (the public halves of the arcade's badge keys) for games over the air; ``trusted``: the
+    DER certificates for ``ca.der`` (none: an earlier ``ca.der`` is removed)."""
     manifest = read_manifest(build)
     check_files(build, manifest)
     paths = [entry.path for entry in manifest.files if entry.path not in SIM_ONLY] + ["manifest.json"]
@@ -76,6 +95,14 @@ def mpremote_arguments(build: Path, server: str, games_keys: list[dict], device:
         "    os.rmdir(path)\n"
         f"remove({GAMES_OVER_THE_AIR!r})\n"
     )
+    if trusted:
+        setup += (
+            "import binascii\n"
+            f"with open({trust.ON_BADGE!r}, 'wb') as file:\n"
+            f"    file.write(binascii.a2b_base64({base64.b64encode(trusted).decode()!r}))\n"
+        )
+    else:
+        setup += f"try:\n    os.remove({trust.ON_BADGE!r})\nexcept OSError:\n    pass\n"
     arguments = ["connect", device, "exec", setup]
     for path in paths:
         arguments += ["+", "fs", "cp", str(build / path), f":{path}"]
@@ -83,10 +110,19 @@ def mpremote_arguments(build: Path, server: str, games_keys: list[dict], device:
 
 
 def deploy(
-    build: Path, server: str, games_keys: list[dict], device: str = "auto", dry_run: bool = False, progress=print
+    build: Path,
+    server: str,
+    games_keys: list[dict],
+    device: str = "auto",
+    dry_run: bool = False,
+    ca_files=(),
+    progress=print,
+    warn=None,
 ) -> int:
     """Installs the build (or, with ``dry_run``, prints the mpremote command that would)."""
-    arguments = mpremote_arguments(build, check_server(server), games_keys, device)
+    trusted = trust.read_certificates(list(ca_files))
+    server = check_server(server, trusted, warn or (lambda text: print(text, file=sys.stderr)))
+    arguments = mpremote_arguments(build, server, games_keys, device, trusted)
     if dry_run:
         progress(shlex.join(["mpremote", *arguments]))
         return 0

@@ -29,6 +29,8 @@ BUTTONS = {"a": 1, "b": 2, "c": 4, "up": 8, "down": 16}
 ARROW_UP = "\x1b[A"
 ARROW_DOWN = "\x1b[B"
 UPDATE_PREFIX = "@@update "
+HEAP_PREFIX = "@@heap "
+"""The live heap with a TLS connection's share held (firmware/hal/simtls.py), on the screen shown."""
 
 
 class SimError(ArcadeError):
@@ -100,8 +102,11 @@ class Simulator:
     """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
     games_keys: list[dict] = field(default_factory=list)
     """The public badge keys the badge trusts for games over the air, as ``arcade deploy`` writes them."""
+    trusted: bytes = b""
+    """DER certificates for the badge's ca.der (arcade.badge.trust); none: no ca.der."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
+    shown: str = ""
     panel: bytearray = field(default_factory=lambda: bytearray(WIDTH * HEIGHT // 8))
     """What the e-ink panel shows: the badge sends the rows each refresh changes."""
 
@@ -116,6 +121,11 @@ class Simulator:
         (self.root / "config.json").write_text(
             json.dumps({"server": self.server, "games_keys": self.games_keys}) + "\n"
         )
+        trusted = self.root / "ca.der"
+        if self.trusted:
+            trusted.write_bytes(self.trusted)
+        else:
+            trusted.unlink(missing_ok=True)
         if self.screenshots:
             self.screenshots.mkdir(parents=True, exist_ok=True)
 
@@ -147,7 +157,9 @@ class Simulator:
         keys = _Keyboard(child) if self.terminal else None
         try:
             for line in child.stdout:
-                if not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
+                if line.startswith(HEAP_PREFIX) and line[len(HEAP_PREFIX) :].strip().isdigit():
+                    self._peak(self.shown, int(line[len(HEAP_PREFIX) :]))
+                elif not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
                     print(line, end="", flush=True)
             status = child.wait()
         except KeyboardInterrupt:
@@ -172,8 +184,8 @@ class Simulator:
 
     def _update(self, report: dict, rows: bytes | None) -> None:
         self.updates += 1
-        screen = report["screen"]
-        self.peaks[screen] = max(self.peaks.get(screen, 0), report["heap"])
+        screen = self.shown = report["screen"]
+        self._peak(screen, report["heap"])
         if rows is not None:
             start = report["y"] * WIDTH // 8
             self.panel[start : start + len(rows)] = rows
@@ -184,6 +196,9 @@ class Simulator:
         texts = " | ".join(report["texts"])
         print(f"screen {screen} ({report['kind']}): {texts}", flush=True)
 
+    def _peak(self, screen: str, heap: int) -> None:
+        self.peaks[screen] = max(self.peaks.get(screen, 0), heap)
+
     def _time_out(self, child: subprocess.Popen) -> None:
         print(f"arcade sim: stopped after {self.timeout:g} s (--timeout)", file=sys.stderr, flush=True)
         child.kill()
@@ -191,7 +206,7 @@ class Simulator:
     def _report(self) -> None:
         if self.peaks:
             peaks = ", ".join(f"{screen} {heap / 1024:.1f} KB" for screen, heap in self.peaks.items())
-            print(f"live heap at refreshes (peak per screen, -X heapsize={self.heap}): {peaks}", flush=True)
+            print(f"live heap (peak per screen, TLS included, -X heapsize={self.heap}): {peaks}", flush=True)
 
 
 class _Keyboard:

@@ -1,0 +1,194 @@
+"""The badge over https, under the MicroPython unix port: the real arcade behind a TLS proxy on
+loopback, certificates made in the test. The badge trusts only the CA given at deploy (``--ca``):
+it logs in, plays and sends through the genuine server within a badge's heap (166K), TLS's
+share held as the device's mbedtls takes it (hal/simtls.py); a look-alike in the server's place (a
+self-signed certificate, another CA's, the right CA's for another host) gets a clear screen and
+not one byte, the refresh token least of all, and the score goes once the genuine server is back."""
+
+import json
+import re
+import ssl
+
+import httpx
+import pytest
+
+from tests.badge_client import Badge as OAuthClient
+from tests.certificates import make_certificates
+from tests.conftest import RunningServer, free_port, on_path, write_config
+from tests.people import Person
+from tests.simulator import Badge
+from tests.tcp_proxy import TcpProxy
+from tests.test_firmware_faults import SEND_FROM_ACCOUNT, TO_ACCOUNT, queue_run
+from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
+
+HEAP_K = "166K"
+"""A Badger 2040 W's heap. With TLS's 34.6 KB held, the flow does not fit the 96K the other
+tests use: the unix port's 64-bit objects take more room than the badge's (docs/badge.md, Memory)."""
+HEAP = int(HEAP_K[:-1]) * 1024
+HEAP_LINE = re.compile(r"^live heap \(peak per screen, TLS included, -X heapsize=\d+K\): (.*)$", re.M)
+SEND_AND_EXIT = TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n"
+LOG_IN_REFUSED = "wait menu\n1 b\n2 -\nwait account\n1 a\n2 -\nwait login-untrusted\n1 a\n2 -\nwait account\nexit\n"
+LOOK_ALIKES = {
+    "self-signed": "The certificate is not correctly signed by the trusted CA",
+    "another CA": "The certificate is not correctly signed by the trusted CA",
+    "another host": "The certificate Common Name (CN) does not match with the expected CN",
+}
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("tls")
+    genuine = make_certificates(base / "genuine")
+    return {
+        "genuine": genuine,
+        "self-signed": make_certificates(base / "self-signed", self_signed=True),
+        "another CA": make_certificates(base / "another-ca"),
+        "another host": make_certificates(base / "another-host", hosts=("arcade.example.org",), signer=genuine),
+    }
+
+
+def serving(files) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.cert_file, files.key_file)
+    return context
+
+
+class HttpsArcade:
+    """The arcade as the badge and the person reach it: https://127.0.0.1:PORT, through the proxy."""
+
+    def __init__(self, server: RunningServer, proxy: TcpProxy, ca_file):
+        self.server = server
+        self.proxy = proxy
+        self.ca_file = ca_file
+        self.url = f"https://127.0.0.1:{proxy.port}"
+
+    def connect(self, address=None, **options) -> httpx.Client:
+        return httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=self.ca_file), **options)
+
+    def pose_as(self, files) -> None:
+        """A look-alike takes the server's place (the same address, forwarding to the genuine arcade)
+        with ``files``' certificate; it keeps what reaches it."""
+        self.proxy.cut()
+        self.proxy.tls = serving(files)
+        self.proxy.restore()
+        self.proxy.received.clear()
+
+    def leaderboard(self) -> list[tuple[str, int]]:
+        with self.connect() as client:
+            entries = client.get("/api/v1/games/dino/leaderboard").json()["entries"]
+        return [(entry["player"]["name"], entry["score"]) for entry in entries]
+
+
+@pytest.fixture
+def arcade(tmp_path, fixture_games, certificates):
+    port = free_port()
+    with TcpProxy(("127.0.0.1", port), serving(certificates["genuine"])) as proxy:
+        server = RunningServer(folder=tmp_path / "site", port=port, env=on_path({}, fixture_games))
+        write_config(server.folder, f"https://127.0.0.1:{proxy.port}", FAST_LOGIN)
+        server.start()
+        yield HttpsArcade(server, proxy, certificates["genuine"].ca_file)
+        server.stop()
+
+
+def heap_peaks(output: str) -> dict[str, float]:
+    """The simulator's peak live heap per screen, in KB, TLS's share included."""
+    peaks = {}
+    for part in HEAP_LINE.search(output).group(1).split(", "):
+        screen, kb, _ = part.rsplit(" ", 2)
+        peaks[screen] = float(kb)
+    return peaks
+
+
+def test_over_https_the_badge_logs_in_by_qr_plays_and_sends_within_a_badges_heap(
+    badge_build, arcade, certificates, tmp_path, zbarimg
+):
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates["genuine"].ca_file,), heap=HEAP_K)
+    shots = tmp_path / "shots"
+
+    running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY), screenshots=shots)
+    running.wait_for("login")
+    link = scan(zbarimg, shots)
+    Person(arcade, "ada").approve(link=link)
+    result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert link.startswith(f"{arcade.url}/device/")  # https, and the port the badge's Host carried
+    score = int(result.last("result").text.split(" | ")[2].split()[0])
+    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert arcade.leaderboard() == [("Ada", score)]
+    sent = bytes(arcade.proxy.received)
+    assert f"Host: 127.0.0.1:{arcade.proxy.port}\r\n".encode() in sent
+    assert b"resource=https%3A%2F%2F127.0.0.1" in sent and b"device_name=Badger%202040%20W" in sent
+    peaks = heap_peaks(result.output)
+    print("heap peaks over https (KB):", peaks)
+    for screen in ("menu", "login", "dino", "result"):
+        assert screen in peaks
+    assert max(peaks.values()) * 1024 < HEAP
+    assert peaks["login"] > 34  # the polls hold TLS's share of the heap: 34 KB
+
+
+def logged_in_badge(build, root, arcade: HttpsArcade, person: str, ca) -> tuple[Badge, dict]:
+    """A badge logged in at the genuine arcade (its refresh token real), one Dino run queued."""
+    tokens = OAuthClient(arcade).log_in(Person(arcade, person))
+    (root / "state").mkdir(parents=True)
+    session = {
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "token_endpoint": f"{arcade.url}/oauth/token",
+        "client_id": "badge",
+        "name": person,
+    }
+    (root / "state" / "session.json").write_text(json.dumps(session))
+    return Badge(build, root, arcade.url, ca=ca, heap=HEAP_K), session
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKES)
+def test_a_look_alike_server_gets_nothing_the_badge_says_so_and_sends_once_the_genuine_one_is_back(
+    badge_build, arcade, certificates, tmp_path, look_alike
+):
+    badge, session = logged_in_badge(
+        badge_build, tmp_path / "flash", arcade, "grace", (certificates["genuine"].ca_file,)
+    )
+    score = queue_run(badge.root, "tls-run-000000000001", seed=7)
+    arcade.pose_as(certificates[look_alike])
+
+    refused = badge.play(SEND_AND_EXIT)
+
+    assert refused.returncode == 0, refused.output
+    said = refused.last("sent").said
+    assert "1 still waiting: the server did not prove it is the arcade (a look-alike on this Wi-Fi?)" in said
+    assert bytes(arcade.proxy.received) == b""  # not the request, not the refresh token
+    assert (
+        f"127.0.0.1 did not prove it is the server deployed to this badge: {LOOK_ALIKES[look_alike]}" in refused.output
+    )
+    assert badge.state("session.json")["refresh_token"] == session["refresh_token"]  # the login is kept
+    assert badge.queued() == ["dino.tls-run-000000000001.json"]
+
+    arcade.pose_as(certificates["genuine"])
+    sent = badge.play("wait menu\nexit\n")  # a boot sends what waits
+
+    assert sent.returncode == 0, sent.output
+    assert arcade.leaderboard() == [("Grace", score)]
+    assert badge.queued() == []
+
+
+@pytest.mark.parametrize("trusted", ["another CA", None])
+def test_a_login_the_badge_cannot_check_stops_on_a_screen_that_says_why(
+    badge_build, arcade, certificates, tmp_path, trusted
+):
+    ca = (certificates[trusted].ca_file,) if trusted else ()
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=ca, heap=HEAP_K)
+
+    result = badge.play(LOG_IN_REFUSED)
+
+    assert result.returncode == 0, result.output
+    said = result.last("login-untrusted").said
+    assert said.startswith("Not the arcade 127.0.0.1 did not prove it is the server deployed to this badge:")
+    reason = (
+        "not correctly signed by the trusted CA"
+        if trusted
+        else "the badge has no certificate to check https servers with"
+    )
+    assert reason in said and "Nothing was sent to it." in said
+    assert bytes(arcade.proxy.received) == b""
+    assert badge.state("session.json") is None
