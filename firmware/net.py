@@ -75,18 +75,25 @@ def split_url(url):
 
 
 def request(method, url, body=None, content_type=None, token=None):
+    return _exchange(method, url, _json_answer, body, content_type, token, JSON)
+
+
+def _exchange(method, url, read, body=None, content_type=None, token=None, accept=JSON):
+    """Sends the request, reads the status line and headers, then answers ``read(stream, status)``;
+    the connection is closed whatever happens."""
     try:
         secure, host, port, path = split_url(url)
     except ValueError as error:
         raise OSError(str(error))
     if isinstance(body, str):
         body = body.encode()
-    head = "%s %s HTTP/1.0\r\nHost: %s\r\nAccept: %s\r\n" % (method, path, _host_header(host, port, secure), JSON)
+    head = "%s %s HTTP/1.0\r\nHost: %s\r\nAccept: %s\r\n" % (method, path, _host_header(host, port, secure), accept)
     if body is not None:
         head += "Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
     if token:
         head += "Authorization: Bearer " + token + "\r\n"
     held = None
+    gc.collect()  # the answer and TLS's buffers want contiguous room
     stream = socket.socket()
     try:
         stream.settimeout(TIMEOUT_S)
@@ -98,7 +105,7 @@ def request(method, url, body=None, content_type=None, token=None):
         del head
         if body:
             stream.write(body)
-        return _answer(stream)
+        return read(stream, _status(stream))
     except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
         raise OSError(OUT_OF_MEMORY)
     except OSError as error:
@@ -164,25 +171,23 @@ def _der_length(host, data, start):
     return 2 + count + length
 
 
-def _answer(stream):
-    """Reads the status line, the headers and the body (to Content-Length, or to the end)."""
+def _status(stream):
+    """The answer's status, its headers read past (HTTP/1.0: the body ends where the stream does)."""
     line = stream.readline().split(None, 2)
     if len(line) < 2 or not line[0].startswith(b"HTTP/") or not line[1].isdigit():
         raise OSError("not an HTTP answer")
-    status = int(line[1])
-    length = None
     while True:
         header = stream.readline()
         if not header or header == b"\r\n":
-            break
-        if header[:15].lower() == b"content-length:":
-            try:
-                length = int(header[15:])
-            except ValueError:
-                pass
-    body = stream.read(length) if length is not None else stream.read()
+            return int(line[1])
+
+
+def _json_answer(stream, status):
+    """The body (to the end: HTTP/1.0 closes after it), decoded as it is read, so it never sits
+    whole in the heap beside what it decodes to (the games list at a full flash needs it): ``{}``
+    unless a JSON object."""
     try:
-        answer = json.loads(body)
+        answer = json.load(stream)
     except ValueError:
         answer = None
     # MemoryError: a fragmented heap; the request is answered again (a score by its submission_id,
@@ -221,22 +226,18 @@ def download(url, write, size):
     """Streams ``url``'s body to ``write`` in small reads, so a game never sits whole in the heap.
     Raises ServerTrouble unless the answer is a 200 of ``size`` bytes, OSError for a network
     failure or an answer cut short."""
-    try:
-        response = requests.request("GET", url, headers={"Accept": "application/octet-stream"}, timeout=TIMEOUT_S)
-    except (ValueError, NotImplementedError) as error:
-        gc.collect()
-        raise OSError("not an HTTP answer: %s" % error)
-    try:
-        if response.status_code != 200:
-            raise ServerTrouble("the server answered %d" % response.status_code)
+
+    def save(stream, status):
+        if status != 200:
+            raise ServerTrouble("the server answered %d" % status)
         got = 0
         while got < size:
-            chunk = response.raw.read(min(512, size - got))
+            chunk = stream.read(min(512, size - got))
             if not chunk:
                 raise OSError("the download was cut short at %d of %d bytes" % (got, size))
             got += len(chunk)
             write(chunk)
-        if response.raw.read(1):
+        if stream.read(1):
             raise ServerTrouble("the file is longer than the games list says")
-    finally:
-        response.close()
+
+    _exchange("GET", url, save, accept="application/octet-stream")
