@@ -14,9 +14,7 @@ key from a catalogue they can verify (``docs/badge.md``).
 """
 
 import asyncio
-import fcntl
 import json
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -24,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from arcade.sdk.durable import write_atomically
+from arcade.sdk.durable import replace_if_unchanged
 from arcade.sdk.errors import ArcadeError
 from arcade.sdk.models import CatalogSignature
 from arcade.sdk.store import Store
@@ -58,7 +56,6 @@ class BadgeKeys:
     """The set, where this arcade keeps it: ``store`` when it is shared, else the data ``folder``."""
 
     def __init__(self, folder: Path, store: Store | None = None):
-        self.folder = folder
         self.store = store if store is not None and store.shareable else None
         self.path = folder / KEYS_FILE
         self.where = f"the store's {RECORD[0]!r} record" if self.store else f"the badge key file {self.path}"
@@ -129,17 +126,7 @@ class BadgeKeys:
             raise self._unusable(f"is not valid JSON ({error})") from None
 
     def _write_file(self, document: dict, version: bytes | None) -> bool:
-        """Writes under a lock beside the file, only if it still holds what was read."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock = os.open(self.folder / f".{KEYS_FILE}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if self._read_file()[1] != version:
-                return False
-            write_atomically(self.path, json.dumps(document, indent=2).encode(), mode=0o600)
-            return True
-        finally:
-            os.close(lock)
+        return replace_if_unchanged(self.path, json.dumps(document, indent=2).encode(), version)
 
     def _unusable(self, problem: str) -> BadgeKeyError:
         return BadgeKeyError(

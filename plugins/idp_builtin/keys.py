@@ -17,11 +17,9 @@ for a token naming a key it does not know, so a rotation reaches every process w
 """
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from arcade.sdk.durable import write_atomically
+from arcade.sdk.durable import replace_if_unchanged
 from arcade.sdk.errors import PluginError
 from arcade.sdk.store import Store
 
@@ -88,12 +86,10 @@ def new_document(keys: list[ECKey] | None = None) -> dict:
 
 
 class FolderKeys:
-    """The data folder's file. Its compare-and-set holds an exclusive lock on a file beside it and
-    writes only if the content is still what was read, its version. A file of a few hundred bytes
-    is read and written on the event loop."""
+    """The data folder's file; its version is its content as read (compare-and-set:
+    :func:`replace_if_unchanged`). A file of a few hundred bytes is read and written on the event loop."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
         self.path = folder / KEYS_FILE
         self.where = f"the signing key file {self.path}"
 
@@ -114,16 +110,7 @@ class FolderKeys:
             raise _unusable(self.where, f"is not a valid JWK set ({error})") from None
 
     def write_now(self, document: dict, version: bytes | None) -> bool:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock = os.open(self.folder / f".{KEYS_FILE}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if self.read_now()[1] != version:
-                return False
-            write_atomically(self.path, json.dumps(document, indent=2).encode(), mode=0o600)
-            return True
-        finally:
-            os.close(lock)
+        return replace_if_unchanged(self.path, json.dumps(document, indent=2).encode(), version)
 
     def first(self) -> dict:
         return new_document()

@@ -797,7 +797,12 @@ class TinyDBStore:
     # -- reads ------------------------------------------------------------------------------
 
     async def leaderboard(self, game: GameInfo, limit: int, cursor: str | None = None) -> LeaderboardPage:
-        ranking = self._ranking(game)
+        return self._page_after(game, self._ranking(game), limit, cursor)
+
+    async def around(self, game: GameInfo, player_id: str, limit: int) -> LeaderboardPage:
+        return self._page_around(game, self._ranking(game), player_id, limit)
+
+    def _page_after(self, game: GameInfo, ranking: Ranking, limit: int, cursor: str | None) -> LeaderboardPage:
         start = 0
         if cursor:
             try:
@@ -806,8 +811,7 @@ class TinyDBStore:
                 raise BadCursor(f"cursor {cursor!r} was not handed out by this leaderboard") from None
         return self._page(game, ranking, start, limit)
 
-    async def around(self, game: GameInfo, player_id: str, limit: int) -> LeaderboardPage:
-        ranking = self._ranking(game)
+    def _page_around(self, game: GameInfo, ranking: Ranking, player_id: str, limit: int) -> LeaderboardPage:
         position = ranking.position(player_id)
         if position is None:
             return LeaderboardPage(game=game.id, players=len(ranking), entries=[])
@@ -863,23 +867,12 @@ class TinyDBStore:
     async def leaderboard_between(
         self, game: GameInfo, start: datetime, end: datetime, limit: int, cursor: str | None = None
     ) -> LeaderboardPage:
-        ranking = await self._window_ranking(game, start, end)
-        first = 0
-        if cursor:
-            try:
-                first = ranking.index_after(*decode_cursor(cursor))
-            except ValueError:
-                raise BadCursor(f"cursor {cursor!r} was not handed out by this leaderboard") from None
-        return self._page(game, ranking, first, limit)
+        return self._page_after(game, await self._window_ranking(game, start, end), limit, cursor)
 
     async def around_between(
         self, game: GameInfo, start: datetime, end: datetime, player_id: str, limit: int
     ) -> LeaderboardPage:
-        ranking = await self._window_ranking(game, start, end)
-        position = ranking.position(player_id)
-        if position is None:
-            return LeaderboardPage(game=game.id, players=len(ranking), entries=[])
-        return self._page(game, ranking, position - (limit - 1) // 2, limit)
+        return self._page_around(game, await self._window_ranking(game, start, end), player_id, limit)
 
     async def _window_ranking(self, game: GameInfo, start: datetime, end: datetime) -> Ranking:
         """Each player's best of the window, ranked once from the timeline and then kept up to date by
