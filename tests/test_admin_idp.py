@@ -75,7 +75,7 @@ def browser(server, certificates, cookies=None) -> httpx.Client:
 def to_provider(visitor: httpx.Client, path: str = "/admin") -> httpx.Response:
     """Open ``path`` signed out: the arcade sends the browser to /sign-in, which sends it to the provider's login page."""
     page = visitor.get(path, follow_redirects=True)
-    assert page.url.path == "/u/login" or "log-in" in forms(page.text), visible_text(page.text)
+    assert page.url.path == "/authorize" and "log-in" in forms(page.text), visible_text(page.text)
     hops = [response.headers["location"] for response in page.history]
     assert hops[0] == f"/sign-in?{urlencode({'then': path})}"
     return page
