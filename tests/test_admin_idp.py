@@ -273,3 +273,16 @@ def test_the_web_clients_secret_is_refused_in_the_file_and_a_missing_client_is_e
     page = without.get("/admin", headers={"accept": "text/html"})
     assert page.status_code == 404
     assert "has no web client for signing in on the arcade's pages" in visible_text(page.text)
+
+
+def test_a_web_client_at_a_provider_without_an_authorization_endpoint_stops_start_up(tmp_path, make_server):
+    provider = make_server()  # the built-in provider of another arcade: the device flow only
+    (tmp_path / "arcade.toml").write_text(
+        f'[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "{provider.url}"\nclient_id = "badge"\n'
+        f'audience = "{provider.url}/api"\nalgorithms = ["ES256"]\nweb_client_id = "arcade-web"\n'
+    )
+    said = run_arcade("serve", "--port", str(free_port()), cwd=tmp_path)
+    assert said.returncode == 2, said.stdout
+    assert "identity.oidc.web_client_id: the provider's discovery document names no authorization_endpoint" in (
+        said.stderr
+    )
