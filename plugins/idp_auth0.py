@@ -13,7 +13,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import msgspec
-from arcade.plugins.idp_oidc import FetchFailed, OidcProvider, OidcSettings, ProviderHttp, profile_from
+from arcade.plugins.idp_oidc import (
+    FetchFailed,
+    OidcProvider,
+    OidcSettings,
+    ProviderHttp,
+    profile_from,
+    secret_from_environment,
+)
 
 from arcade.sdk.hookspecs import hookimpl
 from arcade.sdk.identity import Principal, Profile
@@ -40,6 +47,13 @@ class Auth0Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A Machine-to-Machine application allowed ``read:users`` on the Management API."""
     management_client_secret: str | None = None
     """Its secret: give it in the environment, ``ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET``."""
+    web_client_id: str | None = None
+    """A Regular Web Application, its Allowed Callback URL ``<public_url>/sign-in/callback``, for
+    signing in on the admin and account pages; None: no sign-in on the web."""
+    web_client_secret: str | None = None
+    """Its secret, from the environment only: ``ARCADE_IDENTITY__AUTH0__WEB_CLIENT_SECRET``."""
+    web_scope: str = "openid profile"
+    browser_session_ttl: Annotated[int, msgspec.Meta(ge=60)] = 3600
 
     def oidc(self) -> OidcSettings:
         return OidcSettings(
@@ -52,6 +66,10 @@ class Auth0Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             leeway=self.leeway,
             ca_file=self.ca_file,
             score_scope=self.score_scope,
+            web_client_id=self.web_client_id,
+            web_client_secret=self.web_client_secret,
+            web_scope=self.web_scope,
+            browser_session_ttl=self.browser_session_ttl,
         )
 
 
@@ -101,8 +119,8 @@ class ManagementApi:
 class Auth0Provider(OidcProvider):
     name = NAME
 
-    def __init__(self, settings: Auth0Settings, where: str):
-        super().__init__(settings.oidc(), where)
+    def __init__(self, settings: Auth0Settings, where: str, public_url: str = "", store=None):
+        super().__init__(settings.oidc(), where, public_url, store)
         self.management = None
         if settings.management_client_id and settings.management_client_secret:
             self.management = ManagementApi(
@@ -130,4 +148,5 @@ def arcade_identity_provider(name, settings, context):
             "management_client_id and management_client_secret go together; give both "
             "(the secret in ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET) or neither",
         )
-    return Auth0Provider(options, settings.where)
+    secret_from_environment(options.web_client_secret, settings)
+    return Auth0Provider(options, settings.where, context.public_url, context.store)

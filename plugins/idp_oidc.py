@@ -4,7 +4,8 @@ Keycloak, Okta, Entra ID, Google, or another arcade's built-in provider: at star
 reads the provider's discovery document and keys (a wrong issuer stops start-up saying what was
 tried and what came back), points badges at the provider's device-flow endpoints, and verifies
 the badges' access tokens with the provider's published keys. While the provider is down, the
-keys already fetched keep verifying and the pages keep serving.
+keys already fetched keep verifying and the pages keep serving. With a web client
+(``web_client_id``), people sign in on the arcade's own pages at the provider too (``oidc_sign_in``).
 """
 
 import asyncio
@@ -12,18 +13,20 @@ import logging
 import ssl
 import time
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import msgspec
+from arcade.plugins.oidc_sign_in import SIGN_IN, SIGN_OUT, WebSignIn, sign_in_router
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from litestar.exceptions import NotFoundException
 
 from arcade.sdk import tokens
 from arcade.sdk.errors import ArcadeError, PluginError
 from arcade.sdk.hookspecs import hookimpl
+from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile, ProviderUnavailable, WebUser
 from arcade.sdk.settings import PluginSettings
-from arcade.sdk.identity import DeviceSettings, InvalidToken, Principal, Profile, ProviderUnavailable
 
 NAME = "oidc"
 TIMEOUT_S = 5
@@ -67,6 +70,15 @@ class OidcSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A PEM file of CAs to trust besides the usual ones, for a provider behind a private CA."""
     score_scope: str | None = None
     """A scope access tokens must carry to post scores (e.g. ``scores:write``); None: any token for the audience."""
+    web_client_id: str | None = None
+    """The arcade's web application at the provider (authorization code flow, redirect URI
+    ``<public_url>/sign-in/callback``), for signing in on the admin and account pages; None: no sign-in on the web."""
+    web_client_secret: str | None = None
+    """Its secret, from the environment only (``ARCADE_IDENTITY__OIDC__WEB_CLIENT_SECRET``); None for a public client."""
+    web_scope: str = "openid profile"
+    """What the web sign-in asks for; add what puts ``[admins] claim`` in the ID token (e.g. ``groups``)."""
+    browser_session_ttl: Annotated[int, msgspec.Meta(ge=60)] = 3600
+    """Seconds a person stays signed in on the arcade's pages."""
 
 
 class Discovery(msgspec.Struct, kw_only=True):
@@ -75,6 +87,7 @@ class Discovery(msgspec.Struct, kw_only=True):
     issuer: str
     jwks_uri: str
     token_endpoint: str
+    authorization_endpoint: str | None = None
     device_authorization_endpoint: str | None = None
     userinfo_endpoint: str | None = None
     revocation_endpoint: str | None = None
@@ -214,7 +227,7 @@ class OidcProvider:
 
     name = NAME
 
-    def __init__(self, settings: OidcSettings, where: str):
+    def __init__(self, settings: OidcSettings, where: str, public_url: str = "", store=None):
         self.settings = settings
         self.issuer = settings.issuer
         self.score_scope = settings.score_scope
@@ -226,6 +239,16 @@ class OidcProvider:
             raise PluginError(f"{where}: {error}") from None
         self.keys = PublishedKeys(self.http, self.discovery.jwks_uri, keys)
         self._profiles: dict[tuple[str, str], tuple[float, Profile]] = {}
+        self.web: WebSignIn | None = None
+        if settings.web_client_id and store is not None:
+            if not self.discovery.authorization_endpoint:
+                raise PluginError(
+                    f"{where}.web_client_id: the provider's discovery document names no authorization_endpoint, "
+                    "so people cannot sign in there on the web; leave web_client_id out or choose another provider"
+                )
+            self.web = WebSignIn(
+                self, store, public_url, name_of=lambda claims: profile_from(claims, claims["sub"]).name
+            )
 
     def device_settings(self) -> DeviceSettings:
         return DeviceSettings(
@@ -274,6 +297,9 @@ class OidcProvider:
             del self._profiles[next(iter(self._profiles))]  # the least recently fetched
         return profile
 
+    async def fetch_in_thread(self, method: str, url: str, kind: type, **request: Any):
+        return await asyncio.to_thread(self.http.fetch, method, url, kind, **request)
+
     def fetch_profile(self, principal: Principal, token: str) -> Profile:
         """The token's name claims if it has them, else the provider's userinfo (runs in a thread)."""
         endpoint = self.discovery.userinfo_endpoint
@@ -284,6 +310,38 @@ class OidcProvider:
             raise FetchFailed(f"tried GET {endpoint} and got the profile of another subject")
         return profile_from(info, principal.subject)
 
+    # -- signing in on the arcade's own pages (arcade.sdk.identity.SignsInOnTheWeb) -----------
+
+    def _web(self) -> WebSignIn:
+        if self.web is None:
+            raise NotFoundException(
+                f"the identity provider {self.name!r} has no web client for signing in on the arcade's pages; "
+                f"register one at the provider and set [identity.{self.name}] web_client_id (docs/identity-providers.md)"
+            )
+        return self.web
+
+    def sign_in_url(self, then: str) -> str:
+        return f"{SIGN_IN}?{urlencode({'then': then})}"
+
+    def sign_out_url(self) -> str:
+        return SIGN_OUT
+
+    async def web_user(self, connection) -> WebUser | None:
+        return await self._web().web_user(connection)
+
+    async def form_token(self, connection):
+        return await self._web().form_token(connection)
+
+    async def form_token_matches(self, connection, token: str) -> bool:
+        return await self._web().form_token_matches(connection, token)
+
+    async def rename(self, user: WebUser, name: str) -> None:
+        """The provider keeps its own name; the arcade keeps the new one against it (the store's rename)."""
+
+    async def forget(self, connection, user: WebUser) -> list:
+        """The account at the provider is the person's own: here only the arcade's session ends."""
+        return [await self._web().end(connection)]
+
 
 @hookimpl
 def arcade_identity_provider(name, settings, context):
@@ -291,7 +349,25 @@ def arcade_identity_provider(name, settings, context):
         return None
     options = settings.decode(OidcSettings)
     require_https(options.issuer, settings)
-    return OidcProvider(options, settings.where)
+    secret_from_environment(options.web_client_secret, settings)
+    return OidcProvider(options, settings.where, context.public_url, context.store)
+
+
+@hookimpl
+def arcade_routes(context):
+    """The web sign-in's routes, for this provider or one built on it (``auth0``)."""
+    provider = context.identity
+    if isinstance(provider, OidcProvider) and provider.web is not None:
+        return [sign_in_router(provider.web, context.public_url)]
+    return []
+
+
+def secret_from_environment(secret: str | None, settings: PluginSettings) -> None:
+    """A secret in arcade.toml ends up in backups, repositories and screenshots: refused there."""
+    key = f"{settings.where}.web_client_secret"
+    if secret is not None and key not in settings.origins:
+        variable = "ARCADE_" + key.upper().replace(".", "__")
+        raise settings.error("web_client_secret", f"give the secret in the environment, {variable}, not in the file")
 
 
 def require_https(issuer: str, settings: PluginSettings) -> None:

@@ -64,9 +64,10 @@ async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 async def render(request: Request, template: str, status_code: int = 200, **context) -> Template:
-    """A page with forms: the person signed in and the CSRF token of their session."""
-    token, cookie = await provider_of(request).form_token(request)
-    context = {"user": user_of(request), "csrf": token, **context}
+    """A page with forms: the person signed in, the CSRF token of their session and where to sign out."""
+    provider = provider_of(request)
+    token, cookie = await provider.form_token(request)
+    context = {"user": user_of(request), "csrf": token, "sign_out": provider.sign_out_url(), **context}
     return Template(template, context=context, status_code=status_code, cookies=[cookie] if cookie else [])
 
 

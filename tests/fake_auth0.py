@@ -7,18 +7,31 @@ access_denied``), refresh tokens, revocation, ``/userinfo``, and the Management 
 credentials and get-user-by-id. It serves HTTPS, as Auth0's issuer is ``https://DOMAIN/``, with a
 certificate from a throwaway CA (tests/certificates.py). The person's side of the
 device flow (entering the code at ``/activate``) is :meth:`FakeAuth0.approve`.
+
+For a Regular Web Application (:meth:`FakeAuth0.add_web_client`) it has the authorization code
+flow as Auth0 runs it: ``/authorize`` refuses an unknown client and a redirect URI that is not
+an Allowed Callback URL on its own error page, sends other errors back to the redirect URI, and
+shows its login page (``/u/login``, e-mail and password); the token endpoint takes each code once,
+from that client with its secret, with the same redirect URI and the PKCE verifier of its
+challenge. This tenant requires PKCE (S256), as Auth0 does of public clients and Okta and Keycloak
+can be set to of every client.
 """
 
+import base64
+import hashlib
+import html
 import secrets
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.response import Redirect
 
 from tests.certificates import Certificates
 
@@ -27,6 +40,10 @@ CLIENT_ID = "badge-native-app"
 AUDIENCE = "https://arcade.example/api"
 MANAGEMENT_CLIENT_ID = "arcade-m2m"
 MANAGEMENT_CLIENT_SECRET = "m2m-secret-for-tests"
+WEB_CLIENT_ID = "arcade-web-app"
+WEB_CLIENT_SECRET = "web-app-secret-for-tests"
+PASSWORD = "Correct-Horse-7"
+"""Every user's password at the login page."""
 
 
 def new_signing_key(kid: str | None = None) -> RSAKey:
@@ -47,6 +64,34 @@ class DeviceGrant:
     denied: bool = False
 
 
+@dataclass
+class WebClient:
+    secret: str
+    callbacks: list[str]
+
+
+@dataclass
+class AuthorizationCode:
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    nonce: str | None
+    challenge: str
+    used: bool = False
+
+
+@dataclass
+class Transaction:
+    """An /authorize request waiting at the login page."""
+
+    client_id: str
+    redirect_uri: str
+    state: str | None
+    nonce: str | None
+    challenge: str
+    logins: list[str] = field(default_factory=list)
+
+
 class FakeAuth0:
     """One fake tenant at ``https://127.0.0.1:PORT/``; start it with :meth:`start`."""
 
@@ -65,6 +110,13 @@ class FakeAuth0:
         self.grants: dict[str, DeviceGrant] = {}
         self.refresh_tokens: dict[str, str] = {}
         self.management_tokens: set[str] = set()
+        self.web_clients: dict[str, WebClient] = {}
+        self.transactions: dict[str, Transaction] = {}
+        self.codes: dict[str, AuthorizationCode] = {}
+        self.id_claims: dict[str, dict] = {}
+        """Claims an Action adds to each user's ID tokens (``https://arcade.example/roles``)."""
+        self.id_token_changes: dict = {}
+        """What the test makes the next ID tokens say instead (another ``aud``, ``nonce``): a provider gone wrong."""
         self.calls: Counter = Counter()
         self.discovery = {
             "issuer": self.issuer,
@@ -93,8 +145,11 @@ class FakeAuth0:
 
     # -- the test's side ------------------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, nickname: str, picture: str | None = None) -> None:
-        """A user in the Management API's shape."""
+    def add_user(
+        self, user_id: str, name: str, nickname: str, picture: str | None = None, claims: dict | None = None
+    ) -> None:
+        """A user in the Management API's shape; ``claims``: what an Action adds to their ID tokens."""
+        self.id_claims[user_id] = claims or {}
         self.users[user_id] = {
             "user_id": user_id,
             "email": f"{nickname}@example.org",
@@ -107,6 +162,10 @@ class FakeAuth0:
             "updated_at": "2024-05-01T10:00:00.000Z",
             "logins_count": 1,
         }
+
+    def add_web_client(self, callbacks: list[str], client_id: str = WEB_CLIENT_ID) -> None:
+        """A Regular Web Application with these Allowed Callback URLs and the secret WEB_CLIENT_SECRET."""
+        self.web_clients[client_id] = WebClient(WEB_CLIENT_SECRET, callbacks)
 
     def approve(self, user_code: str, user_id: str) -> None:
         """The person's side: ``user_id`` entered ``user_code`` at /activate and confirmed."""
@@ -224,6 +283,8 @@ class FakeAuth0:
                 return _json(fake._tokens(user_id, refresh=False, for_api=True))
             if grant_type == "client_credentials":
                 return fake._management_token(fields)
+            if grant_type == "authorization_code":
+                return fake._code_token(fields, request.headers.get("authorization", ""))
             return _error(403, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
 
         @post("/oauth/revoke")
@@ -262,7 +323,15 @@ class FakeAuth0:
                 )
             return _json(fake.users[user_id])
 
-        routes = [discovery, jwks, device_code, token, revoke, userinfo, get_user]
+        @get("/authorize")
+        async def authorize(request: Request) -> Response:
+            return fake._authorize(dict(request.query_params))
+
+        @post("/u/login")
+        async def log_in(request: Request) -> Response:
+            return fake._log_in(dict(await request.form()))
+
+        routes = [discovery, jwks, device_code, token, revoke, userinfo, get_user, authorize, log_in]
         return Litestar(routes, openapi_config=None, logging_config=None)
 
     def _device_token(self, fields: dict) -> Response:
@@ -286,27 +355,29 @@ class FakeAuth0:
         del self.grants[fields["device_code"]]
         return _json(self._tokens(grant.user_id, refresh=True, for_api=grant.audience is not None))
 
-    def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
-        """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
+    def _id_token(self, user_id: str, client_id: str, nonce: str | None = None) -> str:
         user = self.users[user_id]
         now = int(time.time())
-        id_token = jwt.encode(
-            {"alg": "RS256", "typ": "JWT", "kid": self.keys[0].kid},
-            {
-                "iss": self.issuer,
-                "sub": user_id,
-                "aud": CLIENT_ID,
-                "iat": now,
-                "exp": now + 36000,
-                "name": user["name"],
-                "nickname": user["nickname"],
-                "picture": user["picture"],
-            },
-            self.keys[0],
-        )
+        claims = {
+            "iss": self.issuer,
+            "sub": user_id,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + 36000,
+            "name": user["name"],
+            "nickname": user["nickname"],
+            "picture": user["picture"],
+            **({"nonce": nonce} if nonce else {}),
+            **self.id_claims.get(user_id, {}),
+            **self.id_token_changes,
+        }
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": self.keys[0].kid}, claims, self.keys[0])
+
+    def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
+        """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
         answer = {
             "access_token": self.mint(user_id) if for_api else secrets.token_urlsafe(24),
-            "id_token": id_token,
+            "id_token": self._id_token(user_id, CLIENT_ID),
             "scope": "openid profile offline_access",
             "expires_in": 86400,
             "token_type": "Bearer",
@@ -325,6 +396,73 @@ class FakeAuth0:
         token = secrets.token_urlsafe(32)
         self.management_tokens.add(token)
         return _json({"access_token": token, "scope": "read:users", "expires_in": 86400, "token_type": "Bearer"})
+
+    def _authorize(self, query: dict) -> Response:
+        """Errors about the client or the redirect URI are shown here: redirecting could send a code
+        to whoever asked (RFC 6749 §4.1.2.1); the others go back to the redirect URI."""
+        client = self.web_clients.get(query.get("client_id", ""))
+        if client is None:
+            return _page(400, "Unknown client", f"invalid_request: Unknown client: {query.get('client_id')}")
+        redirect_uri = query.get("redirect_uri", "")
+        if redirect_uri not in client.callbacks:
+            text = f"Callback URL mismatch. {redirect_uri} is not in the list of allowed callback URLs."
+            return _page(400, "Callback URL mismatch", text)
+        state = query.get("state")
+        if query.get("response_type") != "code":
+            return _back(redirect_uri, state, "unsupported_response_type", "Unsupported response type")
+        if not query.get("code_challenge") or query.get("code_challenge_method") != "S256":
+            return _back(
+                redirect_uri, state, "invalid_request", "code_challenge and code_challenge_method=S256 are required"
+            )
+        transaction = secrets.token_urlsafe(16)
+        self.transactions[transaction] = Transaction(
+            query["client_id"], redirect_uri, state, query.get("nonce"), query["code_challenge"]
+        )
+        return _login_page(transaction)
+
+    def _log_in(self, form: dict) -> Response:
+        transaction = self.transactions.get(form.get("transaction", ""))
+        if transaction is None:
+            return _page(400, "Oops!", "invalid_request: the login session expired; go back to the application")
+        login = form.get("username", "")
+        user = next((user for user in self.users.values() if login in (user["email"], user["nickname"])), None)
+        if user is None or form.get("password") != PASSWORD:
+            return _login_page(form["transaction"], "Wrong email or password.")
+        del self.transactions[form["transaction"]]
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = AuthorizationCode(
+            transaction.client_id, transaction.redirect_uri, user["user_id"], transaction.nonce, transaction.challenge
+        )
+        query = {"code": code, **({"state": transaction.state} if transaction.state else {})}
+        return Redirect(f"{transaction.redirect_uri}?{urlencode(query)}", status_code=302)
+
+    def _code_token(self, fields: dict, authorization: str) -> Response:
+        client_id, secret = fields.get("client_id"), fields.get("client_secret")
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+        client = self.web_clients.get(client_id or "")
+        if client is None or secret != client.secret:
+            return _error(401, "access_denied", "Unauthorized")
+        code = self.codes.get(fields.get("code", ""))
+        if code is None or code.used or code.client_id != client_id:
+            return _error(403, "invalid_grant", "Invalid authorization code")
+        code.used = True  # once, whatever follows
+        if fields.get("redirect_uri") != code.redirect_uri:
+            return _error(403, "invalid_grant", "Unauthorized redirect_uri")
+        verifier = fields.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if not verifier or challenge != code.challenge:
+            return _error(403, "invalid_grant", "Failed to verify code verifier")
+        return _json(
+            {
+                "access_token": secrets.token_urlsafe(24),
+                "id_token": self._id_token(code.user_id, client_id, code.nonce),
+                "scope": "openid profile",
+                "expires_in": 86400,
+                "token_type": "Bearer",
+            }
+        )
 
     def _user_of_access_token(self, authorization: str) -> dict | None:
         scheme, _, token = authorization.partition(" ")
@@ -352,6 +490,30 @@ async def _fields(request: Request) -> dict:
 
 def _json(content, status: int = 200) -> Response:
     return Response(content=content, status_code=status, media_type=MediaType.JSON)
+
+
+def _page(status: int, title: str, text: str) -> Response:
+    body = f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+    return Response(content=body, status_code=status, media_type=MediaType.HTML)
+
+
+def _login_page(transaction: str, error: str = "") -> Response:
+    """Universal Login's page, in the fewest words: e-mail (or username) and password."""
+    shown = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    body = (
+        "<!doctype html><title>Log in</title><h1>Welcome</h1>"
+        f'{shown}<form id="log-in" method="post" action="/u/login">'
+        f'<input type="hidden" name="transaction" value="{transaction}">'
+        '<label>Email address <input name="username" autocomplete="username"></label>'
+        '<label>Password <input name="password" type="password"></label>'
+        '<button type="submit">Continue</button></form>'
+    )
+    return Response(content=body, status_code=400 if error else 200, media_type=MediaType.HTML)
+
+
+def _back(redirect_uri: str, state: str | None, error: str, description: str) -> Redirect:
+    query = {"error": error, "error_description": description, **({"state": state} if state else {})}
+    return Redirect(f"{redirect_uri}?{urlencode(query)}", status_code=302)
 
 
 def _error(status: int, error: str, description: str) -> Response:

@@ -140,3 +140,11 @@ def test_refused_runs_are_listed_for_admins_with_claimed_and_replayed_scores(arc
     assert "scores 2, not 9" in run["reason"]
     text = visible_text(boss.browser.get("/admin/refused").text)
     assert "eve 3" in text and "scores 2, not 9" in text
+
+
+def test_sign_out_on_the_admin_pages_ends_the_built_in_session(arcade):
+    boss, page = signed_in_admin(arcade)
+    page = boss.submit(page, "sign-out")
+    assert page.url.path == "/device" and "log-in" in forms(page.text)
+    again = boss.browser.get("/admin", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/device?then=%2Fadmin"

@@ -93,6 +93,9 @@ class SignsInOnTheWeb(Protocol):
     def sign_in_url(self, then: str) -> str:
         """Where a signed-out visitor goes to sign in; afterwards they come back to ``then`` (a path)."""
 
+    def sign_out_url(self) -> str:
+        """Where the pages' Sign out form posts, with the session's CSRF token; it ends the session."""
+
     async def web_user(self, connection: Any) -> WebUser | None:
         """Who this browser's session is of, or None."""
 

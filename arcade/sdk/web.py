@@ -106,6 +106,13 @@ async def score_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         )
 
 
+def cookie_place(name: str, secure: bool) -> tuple[str, str]:
+    """A cookie's name and path, reaching every page of the arcade (``Path=/``): under https a
+    ``__Host-`` cookie, which browsers take only from this very origin, never set by a sibling
+    subdomain."""
+    return (f"__Host-{name}" if secure else name), "/"
+
+
 def safe_picture(url: Any) -> str | None:
     """Only http(s) pictures reach a page; anything else falls back to the generated avatar."""
     if isinstance(url, str) and _URL.fullmatch(url) and len(url) <= 2000:

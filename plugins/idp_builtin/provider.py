@@ -203,6 +203,9 @@ class BuiltinProvider:
         """The code entry page, which logs the person in first, then sends them back to ``then``."""
         return f"{PATH}?{urlencode({'then': then})}"
 
+    def sign_out_url(self) -> str:
+        return f"{PATH}/log-out"
+
     async def web_user(self, connection) -> WebUser | None:
         person = await self.sessions.person(connection)
         if person is None:

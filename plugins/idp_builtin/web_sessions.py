@@ -15,25 +15,18 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
 from arcade.sdk.store import Record, Store
+from arcade.sdk.web import cookie_place
 
 KIND = "web_session"
 COOKIE = "arcade_session"
 PATH = "/device"
 """The verification pages."""
-COOKIE_PATH = "/"
-"""The session reaches the arcade's own pages too: a player's account page, the admin pages."""
 DEVICE_KIND = "known_device"
 DEVICE_COOKIE = "arcade_device"
 DEVICE_TTL = 180 * 24 * 3600
 FORM_COOKIE = "arcade_csrf"
 """A browser's own random secret, which the forms' token is derived from before it logs in."""
 FORM_FIELD = "_csrf_token"
-
-
-def cookie_place(name: str, secure: bool) -> tuple[str, str]:
-    """A cookie's name and path: under https a ``__Host-`` cookie, which browsers take only from
-    this very origin (never set by a sibling subdomain) and only with ``Path=/``."""
-    return (f"__Host-{name}", "/") if secure else (name, COOKIE_PATH)
 
 
 class WebSession(msgspec.Struct, kw_only=True):
