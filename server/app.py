@@ -92,7 +92,11 @@ def create_app(arcade: Arcade) -> Litestar:
         on_startup=[arcade.start, pictures.start, partial(follow_scores, arcade.store, live)],
         on_shutdown=[pictures.close, arcade.stop, replays.close],
         logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
-        template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=template_folders(arcade.manager),
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.filters.update(local=view.when),
+        ),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
             version="1",
