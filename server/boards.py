@@ -15,9 +15,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, PathParameter, QueryParameter, SkipValidation
 from litestar.response import Stream
 
-from arcade.platform import board_files
+from arcade.platform import admin_windows, board_files
 from arcade.platform.assembly import Arcade
-from arcade.platform import admin_windows
 from arcade.platform.windows import Window, Windows
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import LeaderboardPage
