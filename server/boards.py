@@ -109,6 +109,7 @@ def board_file_route(kind: Literal["csv", "json"], media_type: str, description:
     ) -> Stream:
         return await board_file(arcade, store, game, window, archive, kind)
 
+    handler.__name__ = handler.__qualname__ = f"board_{kind}"  # the operationId it always had
     handler.__doc__ = (
         f"The board of the event, a window or an archive as {kind.upper()}, each entry with its verification"
         + ("; text cells a spreadsheet would run as a formula start with ``'``." if kind == "csv" else ".")
@@ -117,7 +118,6 @@ def board_file_route(kind: Literal["csv", "json"], media_type: str, description:
         f"/board.{kind}",
         media_type=media_type,
         operation_class=NoBadRequest,
-        operation_id=f"board_{kind}",
         responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
         response_description=description,
     )(handler)
