@@ -428,22 +428,22 @@ def _print_diff(arcade, found, names: dict[str, str]) -> None:
 
 
 def _export_board(args) -> int:
-    from arcade.platform import board_files
+    from arcade.platform import admin_windows, board_files
     from arcade.platform.assembly import assemble
 
     settings = _settings(args)
     arcade = assemble(settings)
     game = _game(arcade, args.game)
-    window = None
-    if args.archive is None:
-        window = settings.windows.get(args.window)
-        if window is None:
-            raise CommandError(
-                f"no window {args.window!r} in [event]; the windows are: {', '.join(settings.windows.ids())}"
-            )
 
     async def work():
-        if window is not None:
+        if args.archive is None:
+            windows = await admin_windows.event_windows(settings.windows, arcade.store)
+            window = windows.get(args.window)
+            if window is None:
+                raise CommandError(
+                    f"no window {args.window!r} in [event] or the admins' sessions; the windows are: "
+                    f"{', '.join(windows.ids())}"
+                )
             source = board_files.Source.of_window(window)
         else:
             archive = next((found for found in await arcade.store.archives(game) if found.id == args.archive), None)

@@ -212,7 +212,7 @@ class ApiController(Controller):
         a time ``window``, the best of the scores accepted in it."""
         if around is not None and cursor is not None:
             raise invalid("around", "cannot be combined with cursor", "query", "use either cursor or around, not both")
-        return await window_board(store, game, find_window(arcade, window), limit, cursor, around)
+        return await window_board(store, game, await find_window(arcade, store, window), limit, cursor, around)
 
     @get("/players/{player:str}", operation_class=NoBadRequest, responses=errors({404: "no player with this id"}))
     async def player(

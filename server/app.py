@@ -24,6 +24,7 @@ from arcade.sdk.store import FollowsScores, Store
 from arcade.server import errors, wiring
 from arcade.server.access_log import AccessLog
 from arcade.server.account import account_router
+from arcade.server.admin.readjudication import Readjudications
 from arcade.server.admin.routes import admin_router
 from arcade.server.api import ApiController
 from arcade.server.board_view import BoardView
@@ -70,6 +71,7 @@ def create_app(arcade: Arcade) -> Litestar:
     live = LiveScores(limits.live_pages_per_address, describe=describe, remember=ticker.remember)
     arcade.manager.register(live, name="live-pages")
     replays = Replays(limits.replay_workers, limits.replays_waiting, limits.replays_per_player)
+    readjudications = Readjudications()
     catalog = Catalog(arcade.ordered_games(), arcade.context.data_dir, BadgeKeys(arcade.context.data_dir, arcade.store))
 
     app = Litestar(
@@ -85,14 +87,25 @@ def create_app(arcade: Arcade) -> Litestar:
             account_router(arcade.settings.public_url),
         ],
         dependencies=wiring.dependencies(
-            arcade, live, replays, catalog=catalog, pictures=pictures, view=view, ticker=ticker
+            arcade,
+            live,
+            replays,
+            catalog=catalog,
+            pictures=pictures,
+            view=view,
+            ticker=ticker,
+            readjudications=readjudications,
         ),
         exception_handlers=errors.HANDLERS,
         before_send=[security_headers(https=arcade.settings.public_url.startswith("https://"))],
         on_startup=[arcade.start, pictures.start, partial(follow_scores, arcade.store, live)],
-        on_shutdown=[pictures.close, arcade.stop, replays.close],
+        on_shutdown=[readjudications.close, pictures.close, arcade.stop, replays.close],
         logging_config=None,  # the command that serves sets up logging; errors are logged by errors.py
-        template_config=TemplateConfig(directory=template_folders(arcade.manager), engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=template_folders(arcade.manager),
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.filters.update(local=view.when),
+        ),
         openapi_config=OpenAPIConfig(
             title="Badge Arcade",
             version="1",

@@ -30,8 +30,9 @@ class BoardView:
         self.pictures = pictures
         self.zone = zone
 
-    def when(self, at: datetime) -> str:
-        return at.astimezone(self.zone).strftime("%d %b %H:%M %Z")
+    def when(self, at: datetime, form: str = "%d %b %H:%M %Z") -> str:
+        """The time in the event's zone; the pages' templates have it as the ``local`` filter."""
+        return at.astimezone(self.zone).strftime(form)
 
     async def row(self, game: str, rank: int, player: PlayerRef, score: int, at: datetime) -> Row:
         return Row(

@@ -15,9 +15,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, PathParameter, QueryParameter, SkipValidation
 from litestar.response import Stream
 
-from arcade.platform import board_files
+from arcade.platform import admin_windows, board_files
 from arcade.platform.assembly import Arcade
-from arcade.platform.windows import Window
+from arcade.platform.windows import Window, Windows
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import LeaderboardPage
 from arcade.sdk.store import Archive, Store
@@ -42,18 +42,25 @@ class BoardWindow(msgspec.Struct, kw_only=True):
     end: datetime | None = None
     state: Literal["upcoming", "open", "ended"]
     """An ended window is archived: it stays browsable, and no new score joins it."""
+    source: Literal["config", "admin"] = "config"
+    """Set in arcade.toml's ``[event]``, or by an admin on the admin pages."""
 
 
-def find_window(arcade: Arcade, window_id: str | None) -> Window:
+async def event_windows(arcade: Arcade, store: Store) -> Windows:
+    """The windows of ``[event]`` and the sessions admins added (``arcade.platform.admin_windows``)."""
+    return await admin_windows.event_windows(arcade.settings.windows, store)
+
+
+async def find_window(arcade: Arcade, store: Store, window_id: str | None) -> Window:
     """The window asked for (none: the whole event); unknown is a 404 listing the known ones."""
-    windows = arcade.settings.windows
+    windows = await event_windows(arcade, store)
     found = windows.get(window_id)
     if found is None:
         raise NotFoundException(f"no window {window_id!r}; the windows are: {', '.join(windows.ids())}")
     return found
 
 
-def board_windows(arcade: Arcade) -> list[BoardWindow]:
+async def board_windows(arcade: Arcade, store: Store) -> list[BoardWindow]:
     now = datetime.now(UTC)
     return [
         BoardWindow(
@@ -63,8 +70,9 @@ def board_windows(arcade: Arcade) -> list[BoardWindow]:
             start=window.start,
             end=window.end,
             state=window.state(now),
+            source=window.source,
         )
-        for window in arcade.settings.windows
+        for window in await event_windows(arcade, store)
     ]
 
 
@@ -88,15 +96,45 @@ async def window_board(
     return await store.leaderboard_between(game, window.start, window.end, limit, cursor)
 
 
+def board_file_route(kind: Literal["csv", "json"], media_type: str, description: str):
+    """``GET .../board.csv`` or ``.../board.json``: one handler shape, the file's kind its only difference."""
+
+    async def handler(
+        self,
+        arcade: NamedDependency[Arcade],
+        game: NamedDependency[GameInfo],
+        store: NamedDependency[SkipValidation[Store]],
+        window: FromQuery[str | None] = None,
+        archive: Annotated[int | None, QueryParameter(ge=1, le=MAX_ARCHIVE)] = None,
+    ) -> Stream:
+        return await board_file(arcade, store, game, window, archive, kind)
+
+    handler.__name__ = handler.__qualname__ = f"board_{kind}"  # the operationId it always had
+    handler.__doc__ = (
+        f"The board of the event, a window or an archive as {kind.upper()}, each entry with its verification"
+        + ("; text cells a spreadsheet would run as a formula start with ``'``." if kind == "csv" else ".")
+    )
+    return get(
+        f"/board.{kind}",
+        media_type=media_type,
+        operation_class=NoBadRequest,
+        responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
+        response_description=description,
+    )(handler)
+
+
 class BoardsController(Controller):
     path = "/api/v1/games/{game_id:str}"
     tags = ["api"]
     guards = [game_exists]
 
     @get("/windows", responses=errors({404: NO_GAME}))
-    async def windows(self, arcade: NamedDependency[Arcade]) -> list[BoardWindow]:
-        """The event's time-window boards (``[event]`` of arcade.toml); pass an id as ``window=``."""
-        return board_windows(arcade)
+    async def windows(
+        self, arcade: NamedDependency[Arcade], store: NamedDependency[SkipValidation[Store]]
+    ) -> list[BoardWindow]:
+        """The event's time-window boards (``[event]`` of arcade.toml, and the sessions admins added);
+        pass an id as ``window=``."""
+        return await board_windows(arcade, store)
 
     @get("/archives", operation_class=NoBadRequest, responses=errors({404: NO_GAME}))
     async def archives(
@@ -127,42 +165,12 @@ class BoardsController(Controller):
         await find_archive(store, game, archive)
         return await store.archived_board(game, archive, limit, cursor)
 
-    @get(
-        "/board.csv",
-        media_type="text/csv",
-        operation_class=NoBadRequest,
-        responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
-        response_description="the board as CSV (docs/running-an-event.md, Exports), as an attachment",
+    board_csv = board_file_route(
+        "csv", "text/csv", "the board as CSV (docs/running-an-event.md, Exports), as an attachment"
     )
-    async def board_csv(
-        self,
-        arcade: NamedDependency[Arcade],
-        game: NamedDependency[GameInfo],
-        store: NamedDependency[SkipValidation[Store]],
-        window: FromQuery[str | None] = None,
-        archive: Annotated[int | None, QueryParameter(ge=1, le=MAX_ARCHIVE)] = None,
-    ) -> Stream:
-        """The board of the event, a window or an archive as CSV, each entry with its verification;
-        text cells a spreadsheet would run as a formula start with ``'``."""
-        return await board_file(arcade, store, game, window, archive, "csv")
-
-    @get(
-        "/board.json",
-        media_type="application/json",
-        operation_class=NoBadRequest,
-        responses=errors({404: NOT_EXPORTED, 422: EXPORT_REFUSED}),
-        response_description="the board as JSON, format badge-arcade.board/1 (docs/running-an-event.md, Exports)",
+    board_json = board_file_route(
+        "json", "application/json", "the board as JSON, format badge-arcade.board/1 (docs/running-an-event.md, Exports)"
     )
-    async def board_json(
-        self,
-        arcade: NamedDependency[Arcade],
-        game: NamedDependency[GameInfo],
-        store: NamedDependency[SkipValidation[Store]],
-        window: FromQuery[str | None] = None,
-        archive: Annotated[int | None, QueryParameter(ge=1, le=MAX_ARCHIVE)] = None,
-    ) -> Stream:
-        """The board of the event, a window or an archive as JSON, each entry with its verification."""
-        return await board_file(arcade, store, game, window, archive, "json")
 
 
 async def board_file(
@@ -174,7 +182,7 @@ async def board_file(
     if archive is not None:
         source = board_files.Source.of_archive(await find_archive(store, game, archive))
     else:
-        source = board_files.Source.of_window(find_window(arcade, window))
+        source = board_files.Source.of_window(await find_window(arcade, store, window))
     name = board_files.file_name(game, source, kind)
     return Stream(
         board_files.write(store, game, source, kind),

@@ -60,7 +60,7 @@ class PagesController(Controller):
         cursor: FromQuery[str | None] = None,
         window: FromQuery[str | None] = None,
     ) -> Template:
-        chosen = find_window(arcade, window)
+        chosen = await find_window(arcade, store, window)
         board = await window_board(store, game, chosen, PAGE_SIZE, cursor)
         context = {
             "game": game,
@@ -71,7 +71,7 @@ class PagesController(Controller):
             "after": live.last_id,
             "size": PAGE_SIZE,
             "window": chosen,
-            "windows": board_windows(arcade),
+            "windows": await board_windows(arcade, store),
             "archives": await store.archives(game),
         }
         return Template("game.html", context=context)

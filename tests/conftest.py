@@ -70,9 +70,22 @@ def install(distribution: Path, target: Path) -> None:
     source = target.parent / f"{distribution.name}-source"
     shutil.copytree(distribution, source)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation",
-         "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 
@@ -240,7 +253,10 @@ class Servers:
         self, config: str = "", start: bool = True, env: dict | None = None, args: tuple[str, ...] = ()
     ) -> RunningServer:
         server = RunningServer(
-            folder=self.base / f"site{len(self.started)}", port=free_port(), env=on_path(env or {}, self.games), args=args
+            folder=self.base / f"site{len(self.started)}",
+            port=free_port(),
+            env=on_path(env or {}, self.games),
+            args=args,
         )
         write_config(server.folder, server.url, config)
         self.started.append(server)
@@ -449,3 +465,22 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def newer_balloon(tmp_path_factory):
+    """Balloon 1.3.0 installed in a folder of its own: a bank under 10 pumps now scores double, and every
+    balloon bursts by 40 pumps (so a run banking more no longer verifies)."""
+    source = tmp_path_factory.mktemp("balloon-1.3") / "arcade-game-balloon"
+    shutil.copytree(FIXTURES / "arcade-game-balloon", source)
+    rules = source / "balloon" / "badge.py"
+    text = rules.read_text()
+    text = text.replace("self.score = self.size\n", "self.score = self.size * 2 if self.size < 10 else self.size\n")
+    text = text.replace("if self.size >= self.bursts_at:", "if self.size >= min(self.bursts_at, 40):")
+    rules.write_text(text)
+    for name in ("pyproject.toml", "balloon/__init__.py"):
+        path = source / name
+        path.write_text(path.read_text().replace("1.2.0", "1.3.0"))
+    target = source.parent / "site-packages"
+    install(source, target)
+    return target

@@ -3,32 +3,12 @@ stored run with them, shows the diff, publishes it at once with --publish (the o
 browsable), and publishes nothing the second time; on each store, across a restart."""
 
 import json
-import shutil
 
 import pytest
 
-from tests.conftest import FIXTURES, install, run_arcade
+from tests.conftest import run_arcade
 from tests.runs import balloon_run
 from tests.stores import STORES, postgres_settings
-
-
-@pytest.fixture(scope="session")
-def newer_balloon(tmp_path_factory):
-    """Balloon 1.3.0 installed in a folder of its own: a bank under 10 pumps now scores double, and every
-    balloon bursts by 40 pumps (so a run banking more no longer verifies)."""
-    source = tmp_path_factory.mktemp("balloon-1.3") / "arcade-game-balloon"
-    shutil.copytree(FIXTURES / "arcade-game-balloon", source)
-    rules = source / "balloon" / "badge.py"
-    text = rules.read_text()
-    text = text.replace("self.score = self.size\n", "self.score = self.size * 2 if self.size < 10 else self.size\n")
-    text = text.replace("if self.size >= self.bursts_at:", "if self.size >= min(self.bursts_at, 40):")
-    rules.write_text(text)
-    for name in ("pyproject.toml", "balloon/__init__.py"):
-        path = source / name
-        path.write_text(path.read_text().replace("1.2.0", "1.3.0"))
-    target = source.parent / "site-packages"
-    install(source, target)
-    return target
 
 
 @pytest.fixture(params=STORES)

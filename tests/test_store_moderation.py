@@ -101,6 +101,25 @@ async def test_every_action_is_in_the_audit_log_newest_first_across_a_restart(st
     assert [e.action for e in await store.audit_log(5, before=log[0].seq)] == ["ban", "hide"]
 
 
+async def test_an_action_about_the_event_is_only_written_to_the_audit_log_and_kept(stores):
+    store = await stores.open()
+    await seed(store)
+    window = Moderation(
+        action="add-window",
+        player="",
+        actor="organiser",
+        reason="",
+        submission_id="keynote",
+        value="Keynote, 10:00 to 11:00",
+        before=None,
+    )
+    entry = await store.moderate(window, GAMES)
+    store = await stores.reopen(store)
+    assert await store.audit_log(10) == [entry]
+    assert (entry.action, entry.player, entry.submission_id, entry.value) == ("add-window", "", "keynote", window.value)
+    assert await board(store) == [(1, "ada", 90), (2, "bob", 80), (3, "cy", 70)]
+
+
 async def test_moderating_what_is_not_stored_is_refused(store):
     await seed(store)
     with pytest.raises(NotStored):

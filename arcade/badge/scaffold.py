@@ -1,11 +1,11 @@
-'''``arcade new-game NAME``: a new game as its own distribution, ready to install and play.
+"""``arcade new-game NAME``: a new game as its own distribution, ready to install and play.
 
 The folder it writes is what any third-party game is: a ``pyproject.toml`` registering the
 plugin under the ``arcade`` entry-point group, a package whose ``__init__.py`` registers the
 game and whose ``badge.py`` is its rules, and a test. Once installed (``pip install -e``),
 ``arcade build`` puts the game on the badge menu and ``arcade serve`` gives it a leaderboard,
 with no change anywhere else. The game it starts from is a small working one: hit the letter shown.
-'''
+"""
 
 import importlib.util
 import re

@@ -55,7 +55,9 @@ class _PluginManager(pluggy.PluginManager):
                 f"plugin {name} failed ({reason}); fix or uninstall it, or add it to [plugins] disabled "
                 f"in arcade.toml ([plugins] strict = true stops at a broken plugin)"
             ) from error
-        log.warning("plugin %s is left out: %s; add it to [plugins] disabled in arcade.toml to silence this", name, reason)
+        log.warning(
+            "plugin %s is left out: %s; add it to [plugins] disabled in arcade.toml to silence this", name, reason
+        )
         self.failures[name] = reason
         self.set_blocked(name)
 

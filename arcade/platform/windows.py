@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from arcade.sdk.errors import ConfigError
+from arcade.sdk.errors import ArcadeError, ConfigError
 from arcade.sdk.settings import located
 
 EVENT = "event"
@@ -63,6 +63,8 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
     kind: Literal["event", "day", "session"]
     start: datetime | None = None
     end: datetime | None = None
+    source: Literal["config", "admin"] = "config"
+    """Where it is set: ``[event]`` of arcade.toml, or an admin's page (``arcade.platform.admin_windows``)."""
 
     def state(self, now: datetime) -> Literal["upcoming", "open", "ended"]:
         if self.start is not None and now < self.start:
@@ -126,23 +128,40 @@ def windows_of(event: EventSettings, source: str = "defaults", origins: dict[str
     taken[EVENT] = "the whole event's window"
     for index, session in enumerate(event.windows):
         key = f"event.windows[{index}]"
-        if not WINDOW_NAME.fullmatch(session.name):
-            raise error(
-                f"{key}.name",
-                f"{session.name!r} cannot name a window in a URL (?window=...): use 1 to 40 lowercase "
-                "letters, digits and hyphens, like 'keynote' or 'day-2-finals'",
-            )
-        if session.name in taken:
-            raise error(
-                f"{key}.name", f"{session.name!r} is already {taken[session.name]}; give each window its own name"
-            )
-        start, end = _local(session.start, zone), _local(session.end, zone)
-        if end <= start:
-            raise error(f"{key}.end", f"{session.end} is not after the window's start ({session.start})")
+        try:
+            window = session_window(session.name, session.title, session.start, session.end, zone, taken)
+        except BadWindow as bad:
+            raise error(f"{key}.{bad.field}", str(bad)) from None
         taken[session.name] = f"the name of {key}"
-        title = session.title or session.name
-        windows.append(Window(id=session.name, title=title, kind="session", start=start, end=end))
+        windows.append(window)
     return Windows(windows, zone)
+
+
+class BadWindow(ArcadeError):
+    """A session that cannot be a window; ``field`` is what is wrong: name, start or end."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def session_window(
+    name: str, title: str | None, start: datetime, end: datetime, zone: ZoneInfo, taken: dict[str, str]
+) -> Window:
+    """A named session as a window, its times local to ``zone`` unless they say their offset;
+    ``taken`` maps the names already used to what uses them."""
+    if not WINDOW_NAME.fullmatch(name):
+        raise BadWindow(
+            "name",
+            f"{name!r} cannot name a window in a URL (?window=...): use 1 to 40 lowercase "
+            "letters, digits and hyphens, like 'keynote' or 'day-2-finals'",
+        )
+    if name in taken:
+        raise BadWindow("name", f"{name!r} is already {taken[name]}; give each window its own name")
+    begins, ends = _local(start, zone), _local(end, zone)
+    if ends <= begins:
+        raise BadWindow("end", f"{end} is not after the window's start ({start})")
+    return Window(id=name, title=title or name, kind="session", start=begins, end=ends)
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:

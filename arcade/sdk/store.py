@@ -123,7 +123,21 @@ class Archive(msgspec.Struct, frozen=True, kw_only=True):
 
 # -- moderation ---------------------------------------------------------------------------------
 
-Action = Literal["hide", "unhide", "ban", "unban", "rename", "picture"]
+Action = Literal[
+    "hide",
+    "unhide",
+    "ban",
+    "unban",
+    "rename",
+    "picture",
+    "add-window",
+    "change-window",
+    "remove-window",
+    "readjudicate",
+]
+EVENT_ACTIONS = ("add-window", "change-window", "remove-window", "readjudicate")
+"""Actions about the event, not a player: only written to the audit log (``player`` is ""; a window's
+name, or the game re-adjudicated, is ``submission_id``; ``before`` and ``value`` describe it)."""
 
 
 class Moderation(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,6 +155,8 @@ class Moderation(msgspec.Struct, frozen=True, kw_only=True):
     """hide, unhide: the score."""
     value: str | None = None
     """rename: the new name (already cleaned); picture: the new picture URL, None for the generated avatar."""
+    before: str | None = None
+    """An event action: what was there before (the store finds it for every other action)."""
 
 
 class StoredAudit(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
@@ -279,6 +295,7 @@ class Store(Protocol):
         again, the player's scores; while banned, :meth:`submit_score` raises :class:`PlayerBanned`
         with the reason. rename/picture: the player's name or picture, locked against the
         provider's. Raises :class:`NotStored` for a player or score it does not hold.
+        An action of :data:`EVENT_ACTIONS` changes nothing: it is only written to the audit log.
         """
 
     async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:

@@ -50,6 +50,7 @@ from arcade.sdk.store import (
     Archive,
     REFUSED_PER_PLAYER,
     REFUSED_TOTAL,
+    EVENT_ACTIONS,
     BadCursor,
     Moderation,
     NotStored,
@@ -603,10 +604,12 @@ class PostgresStore:
             player = await connection.fetchrow(
                 f"SELECT {PLAYER_COLUMNS} FROM players WHERE id = $1 FOR UPDATE", change.player
             )
-            if player is None:
+            if player is None and change.action not in EVENT_ACTIONS:
                 raise NotStored(f"no player {change.player!r} in this arcade")
             game, before = None, None
-            if change.action in ("hide", "unhide"):
+            if change.action in EVENT_ACTIONS:
+                before = change.before
+            elif change.action in ("hide", "unhide"):
                 game = await connection.fetchval(
                     "UPDATE scores SET hidden = $3 WHERE player = $1 AND submission_id = $2 RETURNING game",
                     change.player,

@@ -48,6 +48,7 @@ from arcade.sdk.store import (
     Archive,
     REFUSED_PER_PLAYER,
     REFUSED_TOTAL,
+    EVENT_ACTIONS,
     BadCursor,
     Moderation,
     NotStored,
@@ -535,10 +536,12 @@ class TinyDBStore:
 
     async def moderate(self, change: Moderation, games: list[GameInfo]) -> StoredAudit:
         player = self._tables["players"].get(change.player, Player)
-        if player is None:
+        if player is None and change.action not in EVENT_ACTIONS:
             raise NotStored(f"no player {change.player!r} in this arcade")
         game, before = None, None
-        if change.action in ("hide", "unhide"):
+        if change.action in EVENT_ACTIONS:
+            before = change.before
+        elif change.action in ("hide", "unhide"):
             key = (change.player, change.submission_id or "")
             document = await self._stored_score(key)
             if document is None:
@@ -568,9 +571,7 @@ class TinyDBStore:
         entry = StoredAudit(
             seq=1 + max(self._tables["audit"], default=0),
             at=datetime.now(UTC),
-            game=game,
-            before=before,
-            **msgspec.structs.asdict(change),
+            **{**msgspec.structs.asdict(change), "game": game, "before": before},
         )
         self._change("audit", entry.seq, msgspec.json.encode(entry))
         await asyncio.shield(self._request_write())

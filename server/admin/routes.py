@@ -5,6 +5,7 @@ the audit entry in one step; the store contract says what each action does to th
 """
 
 from collections import Counter
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -15,16 +16,21 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 from litestar.response import Redirect, Template
 
+from arcade.platform import admin_windows
 from arcade.platform.assembly import Arcade
+from arcade.platform.windows import BadWindow
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import display_name, neutral_name
 from arcade.sdk.origins import posts_from
 from arcade.sdk.store import Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore
 from arcade.server import signed_in
 from arcade.server.admin.access import actor, admins_only
+from arcade.server.admin.readjudication import Busy, Readjudications
+from arcade.server.boards import board_windows
 from arcade.server.errors import answer, invalid
 
 MAX_REASON = 500
+CHANGES_SHOWN = 200
 PAGE = 50
 SCORES_SHOWN = 100
 REFUSED_SHOWN = 500
@@ -119,12 +125,159 @@ async def overview(
 @get("/games/{game_id:str}")
 async def board(
     request: Request,
+    arcade: NamedDependency[Arcade],
     game: NamedDependency[GameInfo],
     store: NamedDependency[SkipValidation[Store]],
     cursor: FromQuery[str | None] = None,
 ) -> Template:
+    """The board, and the files of every window and archived board to download."""
     page = await store.leaderboard(game, PAGE, cursor)
-    return await signed_in.render(request, "admin/game.html", game=game, board=page)
+    return await signed_in.render(
+        request,
+        "admin/game.html",
+        game=game,
+        board=page,
+        windows=await board_windows(arcade, store),
+        archives=await store.archives(game),
+    )
+
+
+@get("/games/{game_id:str}/readjudicate")
+async def readjudication_page(
+    request: Request,
+    game: NamedDependency[GameInfo],
+    store: NamedDependency[SkipValidation[Store]],
+    readjudications: NamedDependency[Readjudications],
+) -> Template:
+    return await readjudication_view(request, game, store, readjudications)
+
+
+async def readjudication_view(
+    request: Request, game: GameInfo, store: Store, readjudications: Readjudications, status: int = 200, error: str = ""
+) -> Template:
+    """The replay's state: not run, running (the page reloads itself), failed, or its diff to publish."""
+    job = readjudications.of(game)
+    diff = job.diff if job is not None else None  # the replay may finish while this page is made
+    names = {}
+    if diff is not None:
+        for change in diff.changes[:CHANGES_SHOWN]:
+            if change.player not in names:
+                found = await store.player(change.player)
+                names[change.player] = found.name if found else change.player
+    return await signed_in.render(
+        request,
+        "admin/readjudicate.html",
+        status,
+        game=game,
+        job=job,
+        diff=diff,
+        names=names,
+        shown=CHANGES_SHOWN,
+        archives=await store.archives(game),
+        error=error,
+    )
+
+
+@post("/games/{game_id:str}/readjudicate/{step:str}")
+async def readjudicate_from_form(
+    request: Request,
+    step: FromPath[str],
+    arcade: NamedDependency[Arcade],
+    game: NamedDependency[GameInfo],
+    store: NamedDependency[SkipValidation[Store]],
+    readjudications: NamedDependency[Readjudications],
+) -> Response:
+    """``start`` a replay, or ``publish`` the finished one (the old board archived, an audit entry written)."""
+    if step not in ("start", "publish"):
+        raise NotFoundException(f"no re-adjudication step {step!r}: start or publish")
+    try:
+        if step == "start":
+            readjudications.start(store, game)
+        else:
+            fields = await request.form()
+            archive = await readjudications.publish(store, game)
+            if archive is not None:
+                done = Moderation(
+                    action="readjudicate",
+                    player="",
+                    actor=actor(signed_in.user_of(request)),
+                    reason=" ".join(str(fields.get("reason", "")).split())[:MAX_REASON],
+                    submission_id=game.id,
+                    value=f"{game.title} under version {archive.version}: the old board is archived as board {archive.id}",
+                )
+                await store.moderate(done, arcade.ordered_games())
+    except Busy as busy:
+        return await readjudication_view(request, game, store, readjudications, 409, str(busy))
+    return Redirect(f"/admin/games/{game.id}/readjudicate", status_code=303)
+
+
+@get("/windows")
+async def windows_page(
+    request: Request, arcade: NamedDependency[Arcade], store: NamedDependency[SkipValidation[Store]]
+) -> Template:
+    return await windows_view(request, arcade, store)
+
+
+async def windows_view(
+    request: Request, arcade: Arcade, store: Store, status: int = 200, error: str = "", field: str = "", asked=None
+) -> Template:
+    return await signed_in.render(
+        request,
+        "admin/windows.html",
+        status,
+        windows=await board_windows(arcade, store),
+        zone=arcade.settings.event.time_zone,
+        error=error,
+        field=field,
+        asked=asked or {},
+    )
+
+
+@post("/windows/{action:str}")
+async def edit_window(
+    request: Request,
+    action: FromPath[str],
+    arcade: NamedDependency[Arcade],
+    store: NamedDependency[SkipValidation[Store]],
+) -> Response:
+    """Add, change (its title or times) or remove an admin's session; each change in the audit log."""
+    if action not in ("add", "change", "remove"):
+        raise NotFoundException(f"no window action {action!r}: add, change or remove")
+    fields = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    zone = arcade.settings.event.zone
+    try:
+        edit = admin_windows.Edit(
+            action=action,
+            name=fields.get("name", "").strip(),
+            title=fields.get("title", ""),
+            start=local_time(fields, "start"),
+            end=local_time(fields, "end"),
+        )
+        before, after = await admin_windows.apply(store, arcade.settings.windows, edit)
+    except BadWindow as bad:
+        return await windows_view(request, arcade, store, 422, str(bad), bad.field, fields if action == "add" else None)
+    change = Moderation(
+        action=f"{action}-window",
+        player="",
+        actor=actor(signed_in.user_of(request)),
+        reason=" ".join(fields.get("reason", "").split())[:MAX_REASON],
+        submission_id=edit.name,
+        value=admin_windows.describe(after, zone),
+        before=admin_windows.describe(before, zone),
+    )
+    await store.moderate(change, arcade.ordered_games())
+    return Redirect("/admin/windows", status_code=303)
+
+
+def local_time(fields: dict, key: str) -> datetime | None:
+    """A form's ``datetime-local`` value (a time in the event's zone), None if empty; a BadWindow if it is no time."""
+    text = fields.get(key, "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise BadWindow(key, f"{text!r} is not a date and time; give it as 2026-12-01T14:30") from None
 
 
 @get("/players/{player:str}")
@@ -254,6 +407,10 @@ def admin_router(public_url: str) -> Router:
         route_handlers=[
             overview,
             board,
+            readjudication_page,
+            readjudicate_from_form,
+            windows_page,
+            edit_window,
             player_page,
             moderate_from_form,
             audit_page,
