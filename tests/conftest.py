@@ -70,9 +70,22 @@ def install(distribution: Path, target: Path) -> None:
     source = target.parent / f"{distribution.name}-source"
     shutil.copytree(distribution, source)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation",
-         "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 
@@ -125,11 +138,19 @@ class Site:
         return self.request("POST", path, **options)
 
     def post_score(
-        self, token: str, score: int, submission_id: str, game: str = "balloon", run: dict | None = None
+        self,
+        token: str,
+        score: int,
+        submission_id: str,
+        game: str = "balloon",
+        run: dict | None = None,
+        id_token: str | None = None,
     ) -> httpx.Response:
-        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it."""
+        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it; with ``id_token``
+        as a badge sends its ID token once."""
         body = {"score": score, "run": run or balloon_run(score), "submission_id": submission_id}
-        return self.post(f"/api/v1/games/{game}/scores", json=body, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"} | ({"Arcade-ID-Token": id_token} if id_token else {})
+        return self.post(f"/api/v1/games/{game}/scores", json=body, headers=headers)
 
 
 def connect(server: "str | Site", address: str | None = None, **options) -> httpx.Client:
@@ -240,7 +261,10 @@ class Servers:
         self, config: str = "", start: bool = True, env: dict | None = None, args: tuple[str, ...] = ()
     ) -> RunningServer:
         server = RunningServer(
-            folder=self.base / f"site{len(self.started)}", port=free_port(), env=on_path(env or {}, self.games), args=args
+            folder=self.base / f"site{len(self.started)}",
+            port=free_port(),
+            env=on_path(env or {}, self.games),
+            args=args,
         )
         write_config(server.folder, server.url, config)
         self.started.append(server)

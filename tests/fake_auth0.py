@@ -139,6 +139,24 @@ class FakeAuth0:
         headers.update(header or {})
         return jwt.encode(headers, payload, key, algorithms=[headers["alg"]])
 
+    def id_token(self, user_id: str, claims: dict | None = None, key: RSAKey | None = None) -> str:
+        """The ID token Auth0 gives the badges' application: the user's profile, ``aud`` its client id."""
+        user = self.users[user_id]
+        key = key or self.keys[0]
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "sub": user_id,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 36000,
+            "name": user["name"],
+            "nickname": user["nickname"],
+            "picture": user["picture"],
+        }
+        payload.update(claims or {})
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": key.kid}, payload, key)
+
     def _grant_by_user_code(self, user_code: str) -> DeviceGrant:
         (grant,) = [grant for grant in self.grants.values() if grant.user_code == user_code]
         return grant
@@ -288,25 +306,9 @@ class FakeAuth0:
 
     def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
         """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
-        user = self.users[user_id]
-        now = int(time.time())
-        id_token = jwt.encode(
-            {"alg": "RS256", "typ": "JWT", "kid": self.keys[0].kid},
-            {
-                "iss": self.issuer,
-                "sub": user_id,
-                "aud": CLIENT_ID,
-                "iat": now,
-                "exp": now + 36000,
-                "name": user["name"],
-                "nickname": user["nickname"],
-                "picture": user["picture"],
-            },
-            self.keys[0],
-        )
         answer = {
             "access_token": self.mint(user_id) if for_api else secrets.token_urlsafe(24),
-            "id_token": id_token,
+            "id_token": self.id_token(user_id),
             "scope": "openid profile offline_access",
             "expires_in": 86400,
             "token_type": "Bearer",

@@ -132,6 +132,55 @@ def test_a_provider_that_refuses_api_tokens_at_userinfo_is_asked_once_not_per_sc
     assert auth0.calls["userinfo"] == 1
 
 
+def test_with_userinfo_refused_the_name_comes_from_the_id_token_sent_once(make_server, auth0, certificates):
+    auth0.refuses_api_tokens_at_userinfo = True  # node-oidc-provider's way with resource-bound tokens
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+
+    assert arcade.post_score(token, 40, "ada-named-0", id_token=auth0.id_token(ADA)).status_code == 201
+    for number in range(1, 4):  # the badge sends the ID token once: the name is remembered
+        assert arcade.post_score(token, 40 + number, f"ada-named-{number}").status_code == 201
+
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 43)]
+    assert auth0.calls["userinfo"] == 0  # neither asked per score nor at all
+    arcade.restart()  # another process knows nothing of it: the provider refuses, the stored name stays
+    assert arcade.post_score(token, 50, "ada-named-4").status_code == 201
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 50)]
+    assert auth0.calls["userinfo"] == 1
+
+
+def test_an_id_token_forged_or_for_another_audience_or_person_is_refused_and_the_name_falls_back(
+    make_server, auth0, certificates
+):
+    auth0.refuses_api_tokens_at_userinfo = True
+    auth0.add_user("auth0|grace", name="Grace Hopper", nickname="grace")
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+    now = int(time.time())
+    refused = {
+        "another audience (the API's)": auth0.id_token(ADA, {"aud": AUDIENCE}),
+        "another client's (azp)": auth0.id_token(ADA, {"aud": [CLIENT_ID, "other-app"], "azp": "other-app"}),
+        "signed by a stranger with the provider's key id": auth0.id_token(ADA, key=new_signing_key(auth0.keys[0].kid)),
+        "another issuer": auth0.id_token(ADA, {"iss": "https://someone-else.eu.auth0.com/"}),
+        "expired": auth0.id_token(ADA, {"iat": now - 7200, "exp": now - 3600}),
+        "another person's": auth0.id_token("auth0|grace"),
+        "not a JWT": "not-an-id-token",
+    }
+
+    for number, (case, id_token) in enumerate(refused.items()):
+        response = arcade.post_score(token, 10 + number, f"ada-forged-{number}", id_token=id_token)
+        assert response.status_code == 201, (case, response.text)  # the score counts, the name does not
+        assert leaderboard(arcade)[0][0] == ADA, case
+
+    assert auth0.calls["userinfo"] == 1  # asked once, refused, not asked again for each score
+    assert arcade.post_score(token, 30, "ada-genuine", id_token=auth0.id_token(ADA)).status_code == 201
+    assert leaderboard(arcade)[0][:2] == ("Ada Lovelace", "https://pictures.example/ada.png")
+    arcade.stop()
+    log = arcade.log.read_text()
+    assert "an ID token sent for auth0|6650f1c2a7d3 is refused: it is about another subject" in log
+    assert "an ID token sent for auth0|6650f1c2a7d3 is refused: it was issued to another client (azp)" in log
+
+
 def _bad_tokens(auth0: FakeAuth0) -> dict[str, tuple[str, str]]:
     now = int(time.time())
     return {
