@@ -25,6 +25,8 @@ from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 ADA = "auth0|6650f1c2a7d3"
+HEAP_K = "166K"
+"""The badge's heap over https (the fake Auth0 serves only https; tests/test_firmware_tls.py)."""
 MANAGEMENT_ENV = {
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_ID": MANAGEMENT_CLIENT_ID,
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET": MANAGEMENT_CLIENT_SECRET,
@@ -288,7 +290,7 @@ def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings,
 def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, certificates, tmp_path):
     auth0.interval = 1
     auth0.links_from_host = True  # the login link is right only if the badge's Host carries the port
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap="166K")
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap=HEAP_K)
     running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
     login = running.wait_for("login")
     assert f"{auth0.issuer}activate" in login.text.replace(" | ", "")
@@ -305,3 +307,25 @@ def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, a
     entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
     assert [(entry["player"]["name"], entry["score"]) for entry in entries] == [("Ada Lovelace", score)]
     assert badge.state("session.json")["refresh_token"] in auth0.refresh_tokens  # offline_access asked for
+
+
+def test_a_badge_at_a_provider_refusing_userinfo_gets_its_name_from_its_id_token(
+    badge_build, make_server, auth0, certificates, tmp_path
+):
+    auth0.interval = 1
+    auth0.refuses_api_tokens_at_userinfo = True
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))  # no Management API: names as badges give them
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap=HEAP_K)
+    running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
+    auth0.approve(running.wait_for("login").text.split(" | ")[-3], ADA)
+    first = running.finish()
+    assert first.returncode == 0, first.output
+    assert badge.state("session.json").get("id_token") is None  # sent once, then dropped
+
+    again = badge.play(THEN_PLAY.replace("wait account\nspeed 50\n1 c\n2 -\n", ""))  # a boot: refreshed first
+    assert again.returncode == 0, again.output
+
+    entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
+    assert [entry["player"]["name"] for entry in entries] == ["Ada Lovelace"]
+    assert again.last("menu").text.startswith("Badge Arcade - Ada Lovelace")  # the server's word agrees
+    assert auth0.calls["userinfo"] == 0
