@@ -94,6 +94,7 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         head += "Authorization: Bearer " + token + "\r\n"
     for name in headers or ():
         head += name + ": " + headers[name] + "\r\n"
+    head += "\r\n"
     held = None
     gc.collect()  # the answer and TLS's buffers want contiguous room
     stream = socket.socket()
@@ -103,7 +104,7 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         if secure:
             held = hold_tls_heap() if hold_tls_heap else None
             stream = _tls(stream, host)
-        stream.write(head.encode() + b"\r\n")
+        stream.write(head)  # a str is a buffer: no copy of the tokens beside TLS's share
         del head
         if body:
             stream.write(body)

@@ -70,22 +70,9 @@ def install(distribution: Path, target: Path) -> None:
     source = target.parent / f"{distribution.name}-source"
     shutil.copytree(distribution, source)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation",
+         "--target", str(target), str(source)],
+        capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
 
@@ -261,10 +248,7 @@ class Servers:
         self, config: str = "", start: bool = True, env: dict | None = None, args: tuple[str, ...] = ()
     ) -> RunningServer:
         server = RunningServer(
-            folder=self.base / f"site{len(self.started)}",
-            port=free_port(),
-            env=on_path(env or {}, self.games),
-            args=args,
+            folder=self.base / f"site{len(self.started)}", port=free_port(), env=on_path(env or {}, self.games), args=args
         )
         write_config(server.folder, server.url, config)
         self.started.append(server)
