@@ -26,7 +26,7 @@ _ETIMEDOUT = 110
 _VERIFY_FAILED = -0x2700  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, as an older mbedtls build raises it
 
 try:  # the simulator holds the heap the badge's TLS takes (the unix port's mbedtls uses malloc)
-    from hal.simtls import hold_tls_heap
+    from hal.simtls import hold_tls_heap, report_heap
 except ImportError:
     hold_tls_heap = None
 
@@ -116,6 +116,8 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
             raise OSError(_ETIMEDOUT)
         raise
     finally:
+        if held:
+            report_heap()
         stream.close()
         del held
         gc.collect()
