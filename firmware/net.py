@@ -26,7 +26,7 @@ _ETIMEDOUT = 110
 _VERIFY_FAILED = -0x2700  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, as an older mbedtls build raises it
 
 try:  # the simulator holds the heap the badge's TLS takes (the unix port's mbedtls uses malloc)
-    from hal.simtls import hold_tls_heap
+    from hal.simtls import hold_tls_heap, report_heap
 except ImportError:
     hold_tls_heap = None
 
@@ -74,13 +74,13 @@ def split_url(url):
     return secure, host, int(port) if port else (443 if secure else 80), (slash + path) or "/"
 
 
-def request(method, url, body=None, content_type=None, token=None):
-    return _exchange(method, url, _json_answer, body, content_type, token, JSON)
+def request(method, url, body=None, content_type=None, token=None, headers=None):
+    return _exchange(method, url, _json_answer, body, content_type, token, JSON, headers)
 
 
-def _exchange(method, url, read, body=None, content_type=None, token=None, accept=JSON):
-    """Sends the request, reads the status line and headers, then answers ``read(stream, status)``;
-    the connection is closed whatever happens."""
+def _exchange(method, url, read, body=None, content_type=None, token=None, accept=JSON, headers=None):
+    """Sends the request (with ``headers``, name -> value, besides its own), reads the status line
+    and headers, then answers ``read(stream, status)``; the connection is closed whatever happens."""
     try:
         secure, host, port, path = split_url(url)
     except ValueError as error:
@@ -92,6 +92,9 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         head += "Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
     if token:
         head += "Authorization: Bearer " + token + "\r\n"
+    for name in headers or ():
+        head += name + ": " + headers[name] + "\r\n"
+    head += "\r\n"
     held = None
     gc.collect()  # the answer and TLS's buffers want contiguous room
     stream = socket.socket()
@@ -101,7 +104,7 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         if secure:
             held = hold_tls_heap() if hold_tls_heap else None
             stream = _tls(stream, host)
-        stream.write(head.encode() + b"\r\n")
+        stream.write(head)  # a str is a buffer: no copy of the tokens beside TLS's share
         del head
         if body:
             stream.write(body)
@@ -113,6 +116,8 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
             raise OSError(_ETIMEDOUT)
         raise
     finally:
+        if held:
+            report_heap()
         stream.close()
         del held
         gc.collect()
@@ -217,9 +222,9 @@ def post_form(url, fields):
     return request("POST", url, urlencode(fields), FORM)
 
 
-def post_json(url, body, token=None):
+def post_json(url, body, token=None, headers=None):
     """Posts ``body``, JSON text already encoded, so a queued run is sent byte for byte."""
-    return request("POST", url, body, JSON, token)
+    return request("POST", url, body, JSON, token, headers)
 
 
 def download(url, write, size):

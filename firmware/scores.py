@@ -24,6 +24,7 @@ BESTS = storage.STATE + "/bests.json"
 _MAX_UNSAVED = const(8)
 _unsaved = {}  # file name -> body, for the runs the flash had no room for
 _BANNED = "this player is banned"
+ID_TOKEN_HEADER = "Arcade-ID-Token"
 banned = None  # the server's word when the last delivery found the player banned, else None
 
 
@@ -105,6 +106,7 @@ def deliver(server, session):
             if _unsaved.pop(name, None) is None:
                 storage.remove(QUEUE + "/" + name)
             answers[submission_id] = answer
+            session.id_token_sent()
             remember(game, answer)
             player = answer.get("player")
             session.set_name(player.get("name") if isinstance(player, dict) else None)
@@ -130,10 +132,17 @@ def _post(server, game, body, session):
     token = session.access_token()
     if token is None:
         return None, {}
-    status, answer = net.post_json(url, body, token)
+    status, answer = net.post_json(url, body, token, _naming(session))
     if status == 401 and session.refresh():
-        status, answer = net.post_json(url, body, session.access_token())
+        status, answer = net.post_json(url, body, session.access_token(), _naming(session))
     return status, answer
+
+
+def _naming(session):
+    """The ID token, sent with a score once per login (and refresh): where the server finds the
+    player's name when the provider refuses the API's token at userinfo."""
+    id_token = session.id_token
+    return {ID_TOKEN_HEADER: id_token} if id_token else None
 
 
 def _reject(name, status, answer):

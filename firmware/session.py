@@ -52,6 +52,16 @@ class Session:
         self.damaged = False
         self._keep(tokens)
 
+    @property
+    def id_token(self):
+        """The ID token of the login or of its last refresh, until the server has had it once."""
+        return self._saved.get("id_token") if self._saved else None
+
+    def id_token_sent(self):
+        """The server named the player from the ID token: it need not go again, nor stay in the heap."""
+        if self._saved and self._saved.pop("id_token", None):
+            self._write()
+
     def set_name(self, name):
         if self._saved and isinstance(name, str) and name and name != self._saved.get("name"):
             self._saved["name"] = name
@@ -119,6 +129,8 @@ class Session:
         saved["access_token"] = tokens["access_token"]
         if isinstance(tokens.get("refresh_token"), str):
             saved["refresh_token"] = tokens["refresh_token"]
+        if isinstance(tokens.get("id_token"), str):  # who the player is: the server names them from it
+            saved["id_token"] = tokens["id_token"]
         expires_in = tokens.get("expires_in")
         lifetime = min(expires_in if isinstance(expires_in, int) else 0, MAX_LIFETIME_S) - MARGIN_S
         self._fresh_until = time.ticks_add(self._clock.ticks_ms(), lifetime * 1000) if lifetime > 0 else None
@@ -143,7 +155,7 @@ def _load():
         return None, False
     saved = storage.read_json(FILE)  # keeps aside a file that is not JSON
     needed = ("access_token", "token_endpoint", "client_id")
-    optional = ("refresh_token", "revocation_endpoint", "audience", "name")
+    optional = ("refresh_token", "revocation_endpoint", "audience", "name", "id_token")
     if net.has_strings(saved, needed, optional):
         return saved, False
     if storage.exists(FILE):

@@ -276,21 +276,29 @@ class OidcProvider:
             raise InvalidToken("the token's sub must be a string")
         return Principal(issuer=self.issuer, subject=claims["sub"], scope=str(claims.get("scope", "")), claims=claims)
 
-    async def profile(self, principal: Principal, token: str) -> Profile:
-        """From the cache for an hour; when the provider cannot answer, the last known profile,
-        else the token's own claims (a score is never refused for want of a name), kept for ten
-        minutes before the provider is asked again."""
+    async def profile(self, principal: Principal, token: str, id_token: str | None = None) -> Profile:
+        """From the cache for an hour; else from the badge's ID token, when it verifies; else the
+        provider's userinfo. When the provider cannot answer: the last known profile, else the
+        token's own claims (a score is never refused for want of a name), kept for ten minutes
+        before the provider is asked again."""
         key = (principal.issuer, principal.subject)
         cached = self._profiles.get(key)
-        if cached and cached[0] > time.monotonic():
+        fresh = cached is not None and cached[0] > time.monotonic()
+        if fresh and (cached[1].known or not id_token):
             return cached[1]
-        try:
-            profile = await asyncio.to_thread(self.fetch_profile, principal, token)
-            lifetime = PROFILE_TTL_S
-        except FetchFailed as error:
-            log.warning("identity provider %s: no profile for %s: %s", self.name, principal.subject, error)
-            profile = cached[1] if cached else profile_from(principal.claims, principal.subject)
-            lifetime = FAILED_PROFILE_TTL_S
+        named = await self.named_by(id_token, principal) if id_token else None
+        if named:
+            profile, lifetime = named, PROFILE_TTL_S
+        elif fresh:  # an ID token refused: the provider is not asked again before its time
+            return cached[1]
+        else:
+            try:
+                profile = await asyncio.to_thread(self.fetch_profile, principal, token)
+                lifetime = PROFILE_TTL_S
+            except FetchFailed as error:
+                log.warning("identity provider %s: no profile for %s: %s", self.name, principal.subject, error)
+                profile = cached[1] if cached else unknown_profile(principal)
+                lifetime = FAILED_PROFILE_TTL_S
         self._profiles.pop(key, None)
         self._profiles[key] = (time.monotonic() + lifetime, profile)
         if len(self._profiles) > PROFILE_CACHE_SIZE:
@@ -299,6 +307,40 @@ class OidcProvider:
 
     async def fetch_in_thread(self, method: str, url: str, kind: type, **request: Any):
         return await asyncio.to_thread(self.http.fetch, method, url, kind, **request)
+
+    async def verified_id_token(self, id_token: str, client_id: str) -> dict:
+        """An ID token's claims, checked for the client ``client_id`` as OpenID Connect Core §3.1.3.7
+        says: the provider's keys and issuer, ``aud`` naming the client, ``azp`` when present or needed."""
+        keys = await self.keys.for_key(tokens.key_id(id_token))
+        claims = tokens.verify(
+            id_token,
+            keys,
+            issuer=self.issuer,
+            audience=client_id,
+            algorithms=list(self.settings.algorithms),
+            typ=None,
+            leeway=self.settings.leeway,
+        )
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client_id:
+            raise InvalidToken(f"it was issued to {claims.get('azp')!r}, not to {client_id!r} (azp)")
+        if not isinstance(claims.get("sub"), str):
+            raise InvalidToken("its sub is not a string")
+        return claims
+
+    async def named_by(self, id_token: str, principal: Principal) -> Profile | None:
+        """The profile an ID token gives, if the provider signed it for the badges (``aud`` their
+        client id) about the access token's subject and it names them; None otherwise (logged)."""
+        try:
+            claims = await self.verified_id_token(id_token, self.settings.client_id)
+            if claims["sub"] != principal.subject:
+                raise InvalidToken("it is about another subject")
+        except (InvalidToken, ProviderUnavailable) as error:
+            log.warning(
+                "identity provider %s: an ID token sent for %s is refused: %s", self.name, principal.subject, error
+            )
+            return None
+        return profile_from(claims, principal.subject) if display_name(claims) else None
 
     def fetch_profile(self, principal: Principal, token: str) -> Profile:
         """The token's name claims if it has them, else the provider's userinfo (runs in a thread)."""
@@ -341,6 +383,13 @@ class OidcProvider:
     async def forget(self, connection, user: WebUser) -> list:
         """The account at the provider is the person's own: here only the arcade's session ends."""
         return [await self._web().end(connection)]
+
+
+def unknown_profile(principal: Principal) -> Profile:
+    """What the access token itself says; ``known`` only when it names the player."""
+    return msgspec.structs.replace(
+        profile_from(principal.claims, principal.subject), known=bool(display_name(principal.claims))
+    )
 
 
 @hookimpl

@@ -42,6 +42,9 @@ MAX_BODY = 512 * 1024
 """Bytes a score submission may have: the longest run the models allow is about 300 KiB."""
 NO_GAME = "no game with this id (GET /api/v1/games lists them)"
 
+ID_TOKEN_HEADER = "Arcade-ID-Token"
+"""The OpenID Connect ID token a badge sends with a score once after it logs in: the provider names
+the player from it when the API's access token names no one (docs/identity-providers.md)."""
 log = logging.getLogger("arcade.api")
 
 
@@ -174,8 +177,12 @@ class ApiController(Controller):
         except RunRefused as refusal:
             await keep_as_evidence(store, game, principal, data, refusal)
             raise
-        profile = await identity.profile(principal, request.auth)
+        profile = await identity.profile(principal, request.auth, request.headers.get(ID_TOKEN_HEADER))
         player = Player.of(principal, profile, safe_picture(profile.picture))
+        if not profile.known:  # the provider could not say: the name it was last known by stays
+            known = await store.player(player.id)
+            if known is not None:
+                player = msgspec.structs.replace(player, name=known.name, picture=known.picture)
         answer, stored = await store.submit_score(game, player, data)
         if stored:
             arcade.announce("arcade_score_accepted", game=game, record=answer)

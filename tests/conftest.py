@@ -138,11 +138,19 @@ class Site:
         return self.request("POST", path, **options)
 
     def post_score(
-        self, token: str, score: int, submission_id: str, game: str = "balloon", run: dict | None = None
+        self,
+        token: str,
+        score: int,
+        submission_id: str,
+        game: str = "balloon",
+        run: dict | None = None,
+        id_token: str | None = None,
     ) -> httpx.Response:
-        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it."""
+        """Posts ``score`` with ``run``, by default a genuine Balloon run reaching it; with ``id_token``
+        as a badge sends its ID token once."""
         body = {"score": score, "run": run or balloon_run(score), "submission_id": submission_id}
-        return self.post(f"/api/v1/games/{game}/scores", json=body, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"} | ({"Arcade-ID-Token": id_token} if id_token else {})
+        return self.post(f"/api/v1/games/{game}/scores", json=body, headers=headers)
 
 
 def connect(server: "str | Site", address: str | None = None, **options) -> httpx.Client:

@@ -198,6 +198,35 @@ class FakeAuth0:
         headers.update(header or {})
         return jwt.encode(headers, payload, key, algorithms=[headers["alg"]])
 
+    def id_token(
+        self,
+        user_id: str,
+        claims: dict | None = None,
+        key: RSAKey | None = None,
+        client_id: str = CLIENT_ID,
+        nonce: str | None = None,
+    ) -> str:
+        """The ID token Auth0 gives an application (the badges' by default): the user's profile, ``aud`` its
+        client id; the user's Action claims, ``id_token_changes`` and then ``claims`` change what it says."""
+        user = self.users[user_id]
+        key = key or self.keys[0]
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "sub": user_id,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + 36000,
+            "name": user["name"],
+            "nickname": user["nickname"],
+            "picture": user["picture"],
+            **({"nonce": nonce} if nonce else {}),
+            **self.id_claims.get(user_id, {}),
+            **self.id_token_changes,
+            **(claims or {}),
+        }
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": key.kid}, payload, key)
+
     def _grant_by_user_code(self, user_code: str) -> DeviceGrant:
         (grant,) = [grant for grant in self.grants.values() if grant.user_code == user_code]
         return grant
@@ -355,29 +384,11 @@ class FakeAuth0:
         del self.grants[fields["device_code"]]
         return _json(self._tokens(grant.user_id, refresh=True, for_api=grant.audience is not None))
 
-    def _id_token(self, user_id: str, client_id: str, nonce: str | None = None) -> str:
-        user = self.users[user_id]
-        now = int(time.time())
-        claims = {
-            "iss": self.issuer,
-            "sub": user_id,
-            "aud": client_id,
-            "iat": now,
-            "exp": now + 36000,
-            "name": user["name"],
-            "nickname": user["nickname"],
-            "picture": user["picture"],
-            **({"nonce": nonce} if nonce else {}),
-            **self.id_claims.get(user_id, {}),
-            **self.id_token_changes,
-        }
-        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": self.keys[0].kid}, claims, self.keys[0])
-
     def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
         """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
         answer = {
             "access_token": self.mint(user_id) if for_api else secrets.token_urlsafe(24),
-            "id_token": self._id_token(user_id, CLIENT_ID),
+            "id_token": self.id_token(user_id),
             "scope": "openid profile offline_access",
             "expires_in": 86400,
             "token_type": "Bearer",
@@ -457,7 +468,7 @@ class FakeAuth0:
         return _json(
             {
                 "access_token": secrets.token_urlsafe(24),
-                "id_token": self._id_token(code.user_id, client_id, code.nonce),
+                "id_token": self.id_token(code.user_id, client_id=client_id, nonce=code.nonce),
                 "scope": "openid profile",
                 "expires_in": 86400,
                 "token_type": "Bearer",

@@ -25,6 +25,8 @@ from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
 ADA = "auth0|6650f1c2a7d3"
+HEAP_K = "166K"
+"""The badge's heap over https (the fake Auth0 serves only https; tests/test_firmware_tls.py)."""
 MANAGEMENT_ENV = {
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_ID": MANAGEMENT_CLIENT_ID,
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET": MANAGEMENT_CLIENT_SECRET,
@@ -130,6 +132,55 @@ def test_a_provider_that_refuses_api_tokens_at_userinfo_is_asked_once_not_per_sc
 
     assert leaderboard(arcade) == [(ADA, None, 43)]  # the subject: the token names no one
     assert auth0.calls["userinfo"] == 1
+
+
+def test_with_userinfo_refused_the_name_comes_from_the_id_token_sent_once(make_server, auth0, certificates):
+    auth0.refuses_api_tokens_at_userinfo = True  # node-oidc-provider's way with resource-bound tokens
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+
+    assert arcade.post_score(token, 40, "ada-named-0", id_token=auth0.id_token(ADA)).status_code == 201
+    for number in range(1, 4):  # the badge sends the ID token once: the name is remembered
+        assert arcade.post_score(token, 40 + number, f"ada-named-{number}").status_code == 201
+
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 43)]
+    assert auth0.calls["userinfo"] == 0  # neither asked per score nor at all
+    arcade.restart()  # another process knows nothing of it: the provider refuses, the stored name stays
+    assert arcade.post_score(token, 50, "ada-named-4").status_code == 201
+    assert leaderboard(arcade) == [("Ada Lovelace", "https://pictures.example/ada.png", 50)]
+    assert auth0.calls["userinfo"] == 1
+
+
+def test_an_id_token_forged_or_for_another_audience_or_person_is_refused_and_the_name_falls_back(
+    make_server, auth0, certificates
+):
+    auth0.refuses_api_tokens_at_userinfo = True
+    auth0.add_user("auth0|grace", name="Grace Hopper", nickname="grace")
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))
+    token = auth0.mint(ADA)
+    now = int(time.time())
+    refused = {
+        "another audience (the API's)": auth0.id_token(ADA, {"aud": AUDIENCE}),
+        "another client's (azp)": auth0.id_token(ADA, {"aud": [CLIENT_ID, "other-app"], "azp": "other-app"}),
+        "signed by a stranger with the provider's key id": auth0.id_token(ADA, key=new_signing_key(auth0.keys[0].kid)),
+        "another issuer": auth0.id_token(ADA, {"iss": "https://someone-else.eu.auth0.com/"}),
+        "expired": auth0.id_token(ADA, {"iat": now - 7200, "exp": now - 3600}),
+        "another person's": auth0.id_token("auth0|grace"),
+        "not a JWT": "not-an-id-token",
+    }
+
+    for number, (case, id_token) in enumerate(refused.items()):
+        response = arcade.post_score(token, 10 + number, f"ada-forged-{number}", id_token=id_token)
+        assert response.status_code == 201, (case, response.text)  # the score counts, the name does not
+        assert leaderboard(arcade)[0][0] == ADA, case
+
+    assert auth0.calls["userinfo"] == 1  # asked once, refused, not asked again for each score
+    assert arcade.post_score(token, 30, "ada-genuine", id_token=auth0.id_token(ADA)).status_code == 201
+    assert leaderboard(arcade)[0][:2] == ("Ada Lovelace", "https://pictures.example/ada.png")
+    arcade.stop()
+    log = arcade.log.read_text()
+    assert "an ID token sent for auth0|6650f1c2a7d3 is refused: it is about another subject" in log
+    assert "an ID token sent for auth0|6650f1c2a7d3 is refused: it was issued to 'other-app', not to " in log
 
 
 def _bad_tokens(auth0: FakeAuth0) -> dict[str, tuple[str, str]]:
@@ -239,7 +290,7 @@ def test_wrong_settings_are_named_before_anything_is_fetched(tmp_path, settings,
 def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, arcade, auth0, certificates, tmp_path):
     auth0.interval = 1
     auth0.links_from_host = True  # the login link is right only if the badge's Host carries the port
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap="166K")
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap=HEAP_K)
     running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
     login = running.wait_for("login")
     assert f"{auth0.issuer}activate" in login.text.replace(" | ", "")
@@ -256,3 +307,25 @@ def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, a
     entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
     assert [(entry["player"]["name"], entry["score"]) for entry in entries] == [("Ada Lovelace", score)]
     assert badge.state("session.json")["refresh_token"] in auth0.refresh_tokens  # offline_access asked for
+
+
+def test_a_badge_at_a_provider_refusing_userinfo_gets_its_name_from_its_id_token(
+    badge_build, make_server, auth0, certificates, tmp_path
+):
+    auth0.interval = 1
+    auth0.refuses_api_tokens_at_userinfo = True
+    arcade = make_server(auth0_settings(auth0, certificates.ca_file))  # no Management API: names as badges give them
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates.ca_file,), heap=HEAP_K)
+    running = badge.start(LOG_IN_THEN.format(after=THEN_PLAY))
+    auth0.approve(running.wait_for("login").text.split(" | ")[-3], ADA)
+    first = running.finish()
+    assert first.returncode == 0, first.output
+    assert badge.state("session.json").get("id_token") is None  # sent once, then dropped
+
+    again = badge.play(THEN_PLAY.replace("wait account\nspeed 50\n1 c\n2 -\n", ""))  # a boot: refreshed first
+    assert again.returncode == 0, again.output
+
+    entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
+    assert [entry["player"]["name"] for entry in entries] == ["Ada Lovelace"]
+    assert again.last("menu").text.startswith("Badge Arcade - Ada Lovelace")  # the server's word agrees
+    assert auth0.calls["userinfo"] == 0

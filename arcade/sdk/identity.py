@@ -50,6 +50,8 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     picture: str | None = None
+    known: bool = True
+    """False when the provider could not say (the name is the subject): a name already stored stays."""
 
 
 class IdentityProvider(Protocol):
@@ -66,8 +68,10 @@ class IdentityProvider(Protocol):
     async def verify(self, token: str) -> Principal:
         """Verify an access token strictly, or raise :class:`InvalidToken` saying why."""
 
-    async def profile(self, principal: Principal, token: str) -> Profile:
-        """The player's display name and picture (cached per player by the provider)."""
+    async def profile(self, principal: Principal, token: str, id_token: str | None = None) -> Profile:
+        """The player's display name and picture (cached per player by the provider). ``id_token`` is
+        the OpenID Connect ID token the badge sent with the score (header ``Arcade-ID-Token``), if
+        any: a provider may take the name from it once it verified it was issued to the badges."""
 
 
 # -- signing in on the arcade's own pages (admins, a player's own data) ---------------------------

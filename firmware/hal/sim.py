@@ -177,8 +177,8 @@ class _Input:
     """
 
     def __init__(self, script, clock):
-        self._steps = [line.split(" ") for line in script.split("\n") if line]
-        self._next = 0
+        self._script = script  # one string, read a step at a time: a badge has no script in its heap
+        self._next = 0  # where the next step starts in it
         self._frame = 0
         self._mask = 0
         self._clock = clock
@@ -189,9 +189,14 @@ class _Input:
         self._key_seen = False
 
     def read(self, shown):
-        while self._next < len(self._steps):
-            step = self._steps[self._next]
-            if step[0] == "wait":
+        script = self._script
+        while self._next < len(script):
+            end = script.find("\n", self._next)
+            end = len(script) if end < 0 else end
+            step = script[self._next : end].split(" ")
+            if step[0] == "":
+                pass
+            elif step[0] == "wait":
                 if shown != step[1]:
                     self._mask = 0
                     break
@@ -204,7 +209,7 @@ class _Input:
                 self._mask = int(step[1])
             else:
                 break
-            self._next += 1
+            self._next = end + 1
         self._frame += 1
         return self._mask | self._read_keys()
 
@@ -224,4 +229,3 @@ class _Input:
             self._key_mask = 0
         self._key_seen = True
         return self._key_mask
-

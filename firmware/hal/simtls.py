@@ -6,7 +6,8 @@ state and the server's certificate chain in smaller pieces, some 34 KB in all un
 socket closes. The unix port's mbedtls allocates with malloc, outside the heap that
 ``-X heapsize`` bounds, so the simulator takes as much of its heap itself, in the same shapes: a
 heap too full or too fragmented for the 16 KB block fails here as the badge's handshake would.
-Each hold reports the live heap with the connection's share in it (``@@heap``), for ``arcade sim``.
+The live heap with the connection's share in it is reported (``@@heap``) as it opens and as it
+closes, for ``arcade sim``.
 """
 
 import gc
@@ -24,6 +25,12 @@ def hold_tls_heap():
     held = [bytearray(RECORD_BLOCK)]
     for _ in range(PIECES):
         held.append(bytearray(PIECE))
+    report_heap()
+    return held
+
+
+def report_heap():
+    """The live heap, for ``arcade sim``'s peaks: when the connection opens, and again when it
+    closes, its answer decoded beside TLS's share (the peak of a request)."""
     gc.collect()
     sys.stdout.write("@@heap %d\n" % gc.mem_alloc())
-    return held

@@ -189,7 +189,7 @@ class BuiltinProvider:
             raise InvalidToken("this login was revoked or has ended; log in again on the badge")
         return Principal(issuer=PLAYERS_ISSUER, subject=claims["sub"], scope=claims.get("scope", ""), claims=claims)
 
-    async def profile(self, principal: Principal, token: str) -> Profile:
+    async def profile(self, principal: Principal, token: str, id_token: str | None = None) -> Profile:
         claims = principal.claims
         return Profile(name=str(claims.get("name") or principal.subject), picture=claims.get("picture"))
 
