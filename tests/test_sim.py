@@ -1,18 +1,14 @@
 """``arcade sim`` as a badge hacker uses it: scripts, screenshots, the heap limit, and the
 e-ink screen drawn in a real terminal with keys for the buttons."""
 
-import fcntl
 import os
-import pty
 import select
-import struct
 import subprocess
-import termios
 
 from PIL import Image
 
 from tests.conftest import ARCADE, run_arcade
-from tests.simulator import Badge, write_game
+from tests.simulator import Badge, pseudo_terminal, write_game
 
 NO_SERVER = "http://127.0.0.1:9"
 
@@ -85,8 +81,7 @@ def test_the_heap_is_as_small_as_asked_and_a_crash_loop_stops(badge_build, tmp_p
 
 def in_a_terminal(arguments: list[str], cwd, columns: int = 150, lines: int = 40):
     """``arcade sim`` in a new pseudo-terminal of this size: (process, the terminal's other end)."""
-    main, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    main, terminal = pseudo_terminal(columns, lines)
     process = subprocess.Popen([ARCADE, "sim", *arguments], stdin=terminal, stdout=terminal, stderr=terminal, cwd=cwd)
     os.close(terminal)
     return process, main
