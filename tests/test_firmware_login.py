@@ -72,7 +72,7 @@ def test_log_in_by_scanning_the_badge_then_play_and_the_score_is_on_the_leaderbo
     assert login.text.endswith(f"and enter | {user_code} | expires in 10:00 | C: cancel")
     assert result.last("account").text.startswith("Logged in as Ada")
     score = int(result.last("result").text.split(" | ")[2].split()[0])
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
     assert [(entry["player"]["name"], entry["score"]) for entry in page["entries"]] == [("Ada", score)]
     session = badge.state("session.json")
@@ -96,7 +96,7 @@ def test_after_a_restart_the_badge_refreshes_its_token_before_sending(badge_buil
     assert after["refresh_token"] != before["refresh_token"]  # rotated: the token was refreshed
     assert after["access_token"] != before["access_token"]
     score = int(result.last("result").text.split(" | ")[2].split()[0])
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
 
 
 def test_the_person_denies_the_login(badge_build, make_server, tmp_path, zbarimg):

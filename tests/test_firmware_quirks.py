@@ -4,6 +4,7 @@ provider on loopback (Auth0, Google and others cannot run here): errors sent wit
 ``verification_uri_complete``, a provider in trouble for a moment."""
 
 import json
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -148,3 +149,38 @@ def test_a_link_too_long_for_a_qr_code_shows_the_url_and_the_code(badge_build, p
     assert result.returncode == 0, result.output
     assert result.first("login").text.startswith("Log in | Open | https://example.com/activate | and enter | WDJB-MJHT")
     assert result.last("account").text.startswith("Logged in as Grace Hopper")
+
+
+@pytest.mark.parametrize(
+    "uri, scannable",
+    [
+        ("http://127.0.0.1:54321/device", True),  # the built-in provider on a laptop
+        ("https://arcade.example.org:8443/activate", True),  # a QR code smaller, so the host fits beside it
+        ("http://[fd12:3456:789a::1]:8000/device", True),  # an IPv6 address, colons and all
+        ("https://scores.badge-arcade.example:8443/oauth/device/activate", False),  # too long beside any QR code
+    ],
+)
+@pytest.mark.parametrize("provider", [[]], indirect=True)
+def test_the_login_url_breaks_only_at_its_slashes_never_inside_the_host_or_port(
+    badge_build, provider, tmp_path, zbarimg, uri, scannable
+):
+    complete = uri + "?user_code=WDJB-MJHT"
+    provider.device = {**DEVICE, "verification_uri": uri, "verification_uri_complete": complete}
+    badge = Badge(badge_build, tmp_path / "flash", provider.url)
+    shots = tmp_path / "shots"
+
+    result = badge.play(LOG_IN.format(screen="login", then=""), screenshots=shots)
+
+    assert result.returncode == 0, result.output
+    texts = result.first("login").text.split(" | ")
+    opening = "Scan, or open" if scannable else "Open"
+    lines = texts[texts.index(opening) + 1 : texts.index("and enter")]
+    assert "".join(lines) == uri
+    host = uri.split("/")[2]
+    assert any(host in line for line in lines), lines  # the host and port on one line
+    for before, after in zip(lines, lines[1:]):
+        assert before.endswith("://") or after.startswith("/"), lines
+    if scannable:
+        shot = sorted(shots.glob("*-login.png"))[-1]
+        read = subprocess.run([zbarimg, "--raw", "-q", str(shot)], capture_output=True, text=True, timeout=60)
+        assert read.stdout.strip() == complete

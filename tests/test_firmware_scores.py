@@ -40,7 +40,7 @@ def test_the_result_screen_shows_the_rank_once_the_score_is_on_the_leaderboard(b
 
     assert result.returncode == 0, result.output
     score = int(result.last("result").text.split(" | ")[2].split()[0])
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     assert leaderboard(server) == [("ada", score)]
     assert badge.queued() == []
     assert result.last("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]  # nothing left unsent

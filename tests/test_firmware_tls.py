@@ -114,7 +114,7 @@ def test_over_https_the_badge_logs_in_by_qr_plays_and_sends_within_a_badges_heap
     assert result.returncode == 0, result.output
     assert link.startswith(f"{arcade.url}/device/")  # https, and the port the badge's Host carried
     score = int(result.last("result").text.split(" | ")[2].split()[0])
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     assert arcade.leaderboard() == [("Ada", score)]
     sent = bytes(arcade.proxy.received)
     assert f"Host: 127.0.0.1:{arcade.proxy.port}\r\n".encode() in sent

@@ -91,3 +91,40 @@ def test_b_stops_the_game_and_keeps_the_score():
     assert game.score == 4
     assert not game.tick(B)
     assert game.score == 4
+
+
+class Panel:
+    """Records where text lands, with the simulated badge's 8-pixel glyphs."""
+
+    def __init__(self):
+        self.texts = []
+
+    def text(self, text, x, y, scale=1):
+        self.texts.append((text, x, y, scale))
+
+    def measure_text(self, text, scale=1):
+        return len(text) * 8 * scale
+
+    def set_pen(self, pen):
+        pass
+
+    def clear(self):
+        pass
+
+    def rectangle(self, x, y, w, h):
+        pass
+
+
+def test_each_tiles_value_is_drawn_inside_it_large_while_it_has_two_digits():
+    game = tiles.Game(1)
+    for first in (1, 2):  # every tile from 2 to 131072, the most a 4 by 4 board can make
+        game.cells[:] = bytes(range(first, first + 16))
+        panel = Panel()
+        game.draw(panel)
+        for cell, (label, x, y, scale) in enumerate(panel.texts[:16]):
+            left, top = tiles.LEFT + cell % 4 * tiles.CELL_W, tiles.TOP + cell // 4 * tiles.CELL_H
+            value = 1 << game.cells[cell]
+            assert label == (str(value) if value < 10_000 else f"{value >> 10}K")
+            assert scale == (2 if value < 100 else 1), label
+            assert left + 3 <= x and x + len(label) * 8 * scale <= left + tiles.CELL_W - 3, label
+            assert top + 3 <= y and y + 8 * scale <= top + tiles.CELL_H - 3, label

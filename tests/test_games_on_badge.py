@@ -3,7 +3,6 @@ menu, plays it (reading the maze off the screen to find the way out), and finds 
 on its own leaderboard page."""
 
 import os
-import pty
 import re
 import select
 import subprocess
@@ -15,6 +14,7 @@ from PIL import Image
 
 from tests.conftest import ARCADE
 from tests.runs import DOWN, UP, A, B, C, maze_way_out
+from tests.simulator import pseudo_terminal
 from tests.test_firmware_scores import logged_in_badge
 
 KEYS = {A: b"a", B: b"b", C: b"c", UP: b"u", DOWN: b"d"}
@@ -27,7 +27,7 @@ class Player:
     def __init__(self, build, root, server, screenshots, options=()):
         """``options``: more for `arcade sim`."""
         self.screenshots = screenshots
-        main, terminal = pty.openpty()
+        main, terminal = pseudo_terminal()
         self.process = subprocess.Popen(
             [ARCADE, "sim", "--build", str(build), "--root", str(root), "--server", server,
              "--speed", "10", "--screenshots", str(screenshots), "--timeout", "240", *options],

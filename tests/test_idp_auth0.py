@@ -303,7 +303,7 @@ def test_the_simulated_badge_logs_in_at_auth0_and_its_score_lands(badge_build, a
     assert result.returncode == 0, result.output
     assert result.last("account").text.startswith("Logged in as Ada Lovelace")
     score = int(result.last("result").text.split(" | ")[2].split()[0])
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     entries = httpx.get(f"{arcade.url}/api/v1/games/dino/leaderboard").json()["entries"]
     assert [(entry["player"]["name"], entry["score"]) for entry in entries] == [("Ada Lovelace", score)]
     assert badge.state("session.json")["refresh_token"] in auth0.refresh_tokens  # offline_access asked for

@@ -64,7 +64,7 @@ def test_it_is_on_the_badge_menu_and_its_run_ranks(whack, make_server, tmp_path)
 
     result, score = play_from_menu(badge, "Whack", "whack", "5 a\n6 -\n15 b\n16 -\n")
 
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     board = httpx.get(f"{server.url}/api/v1/games/whack/leaderboard").json()
     assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("ada", score)]
 

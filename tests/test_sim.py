@@ -2,14 +2,13 @@
 e-ink screen drawn in a real terminal with keys for the buttons."""
 
 import os
-import pty
 import select
 import subprocess
 
 from PIL import Image
 
 from tests.conftest import ARCADE, run_arcade
-from tests.simulator import Badge
+from tests.simulator import Badge, pseudo_terminal, write_game
 
 NO_SERVER = "http://127.0.0.1:9"
 
@@ -18,10 +17,15 @@ def test_a_script_with_a_mistake_is_refused_naming_the_line(badge_build, tmp_pat
     script = tmp_path / "demo.txt"
     script.write_text("wait menu\n1 a+x\n")
 
-    result = run_arcade("sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--script", str(script), cwd=tmp_path)
+    result = run_arcade(
+        "sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--script", str(script), cwd=tmp_path
+    )
 
     assert result.returncode == 2
-    assert f"arcade: error: {script} line 2: unknown button 'x'; use a, b, c, up, down joined with +, or -" in result.stderr
+    assert (
+        f"arcade: error: {script} line 2: unknown button 'x'; use a, b, c, up, down joined with +, or -"
+        in result.stderr
+    )
 
     script.write_text("# frames only go forward\nwait dino\n5 a\n3 -\n")
     backwards = run_arcade("sim", "--build", str(badge_build), "--script", str(script), cwd=tmp_path)
@@ -75,29 +79,105 @@ def test_the_heap_is_as_small_as_asked_and_a_crash_loop_stops(badge_build, tmp_p
     assert crashes[-1].endswith("Stopped. Press A to try again.")
 
 
-def test_the_screen_is_drawn_in_the_terminal_and_keys_press_the_buttons(badge_build, tmp_path):
-    main, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [ARCADE, "sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "60"],
-        stdin=terminal, stdout=terminal, stderr=terminal, cwd=tmp_path,
-    )
+def in_a_terminal(arguments: list[str], cwd, columns: int = 150, lines: int = 40):
+    """``arcade sim`` in a new pseudo-terminal of this size: (process, the terminal's other end)."""
+    main, terminal = pseudo_terminal(columns, lines)
+    process = subprocess.Popen([ARCADE, "sim", *arguments], stdin=terminal, stdout=terminal, stderr=terminal, cwd=cwd)
     os.close(terminal)
-    seen = b""
+    return process, main
 
-    def read_until(text: str) -> None:
-        nonlocal seen
-        while text.encode() not in seen:
-            ready, _, _ = select.select([main], [], [], 30)
-            assert ready, f"no {text!r} on the terminal:\n{seen.decode(errors='replace')}"
+
+def read_until(main: int, text: str, seen: bytes = b"") -> bytes:
+    """What the terminal shows up to ``text``; the simulator still runs."""
+    while text.encode() not in seen:
+        ready, _, _ = select.select([main], [], [], 30)
+        assert ready, f"no {text!r} on the terminal:\n{seen.decode(errors='replace')}"
+        try:
             seen += os.read(main, 65536)
+        except OSError:  # the simulator ended: its side of the terminal is closed
+            raise AssertionError(f"no {text!r} on the terminal:\n{seen.decode(errors='replace')}") from None
+    return seen
 
-    read_until("screen menu (full)")
+
+def test_the_screen_is_drawn_in_the_terminal_keys_press_the_buttons_and_q_quits(badge_build, tmp_path):
+    flash = str(tmp_path / "flash")
+    process, main = in_a_terminal(
+        ["--build", str(badge_build), "--root", flash, "--server", NO_SERVER, "--timeout", "60"], tmp_path
+    )
+
+    seen = read_until(main, "screen menu (full)")
     os.write(main, b"b")
-    read_until("screen account (full)")
+    seen = read_until(main, "screen account (full)", seen)
     os.write(main, b"q")
-    assert process.wait(timeout=30) is not None
+    assert process.wait(timeout=30) == 0  # quitting is a normal end
     os.close(main)
     frame = seen.decode().split("\x1b[2J")[1].split("\r\n")[:32]
     assert [len(line) for line in frame] == 32 * [148]  # braille: 2 by 4 pixels a character
     assert all(0x2800 <= ord(char) <= 0x28FF for line in frame for char in line)
     assert frame[0].startswith("\u28ff" * 10)  # the title bar is ink
+
+
+def test_a_terminal_too_small_for_the_screen_says_the_size_it_needs(badge_build, tmp_path):
+    process, main = in_a_terminal(
+        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--timeout", "60"], tmp_path, 80, 24
+    )
+
+    seen = read_until(main, "--script FILE")
+    assert process.wait(timeout=30) == 2
+    os.close(main)
+    said = " ".join(seen.decode().split())
+    assert (
+        "arcade: error: the terminal is 80x24 characters and the badge's screen needs 148x33: make the window larger"
+        in said
+    )
+
+
+def test_without_a_terminal_or_a_script_the_simulator_says_why(badge_build, tmp_path):
+    result = subprocess.run(
+        [ARCADE, "sim", "--build", str(badge_build), "--root", str(tmp_path / "flash")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "arcade: error: standard input is not a terminal, so no key can press the badge's buttons" in result.stderr
+    assert "or give it --script FILE" in result.stderr
+
+
+CHANGING = """
+TITLE = "Blink"
+
+
+class Game:
+    TICK_MS = 50
+
+    def __init__(self, seed):
+        self.score = {score}
+
+    def tick(self, buttons):
+        return False
+
+    def draw(self, screen):
+        return None
+"""
+
+
+def test_the_build_is_made_again_only_when_a_source_changed(tmp_path):
+    env = write_game(tmp_path / "plugins", "blink", CHANGING.format(score=1))
+    (tmp_path / "script.txt").write_text("wait menu\nexit\n")
+    sim = ["sim", "--script", "script.txt", "--server", NO_SERVER, "--speed", "50"]
+
+    first, again = (run_arcade(*sim, cwd=tmp_path, env=env) for _ in range(2))
+    (tmp_path / "plugins" / "blink" / "badge.py").write_text(CHANGING.format(score=2))
+    changed = run_arcade(*sim, cwd=tmp_path, env=env)
+
+    assert [result.returncode for result in (first, again, changed)] == [0, 0, 0], changed.stderr
+    assert "games/blink.mpy" in first.stdout and "built " in first.stdout
+    assert "build/badge is up to date with the sources" in again.stdout and "built " not in again.stdout
+    assert "games/blink.mpy" in changed.stdout and "built " in changed.stdout
+    assert all("screen menu (full)" in result.stdout for result in (first, again, changed))
+    (tmp_path / "build" / "badge" / "games" / "blink.mpy").write_bytes(b"damaged")  # a build not as made: made again
+    assert "built " in run_arcade(*sim, cwd=tmp_path, env=env).stdout

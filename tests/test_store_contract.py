@@ -69,6 +69,17 @@ async def test_the_same_submission_is_stored_once_and_answered_the_same(store):
     assert await board(store) == [(1, "bob", 70), (2, "ada", 40)]
 
 
+async def test_the_answer_says_how_many_players_the_board_has_then(store):
+    """The badge shows "rank 2 of 3": the board's size when the score was ranked, answered again unchanged."""
+    first, _ = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    await store.submit_score(POINTS, person("bob"), submission(70, "bob-run-1"))
+    third, _ = await store.submit_score(POINTS, person("cy"), submission(50, "cy-run-1"))
+    again, _ = await store.submit_score(POINTS, person("ada"), submission(30, "ada-run-2"))
+    assert [(answer.rank, answer.players) for answer in (first, third, again)] == [(1, 1), (2, 3), (3, 3)]
+    replayed, _ = await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-1"))
+    assert replayed.players == 1
+
+
 async def test_concurrent_retries_of_one_submission_store_it_once(store):
     ada = person("ada")
     results = await asyncio.gather(*(store.submit_score(POINTS, ada, submission(40, "ada-run-1")) for _ in range(5)))

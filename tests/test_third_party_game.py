@@ -61,6 +61,6 @@ def test_balloon_is_built_onto_the_badge_and_played_from_its_menu(server, fixtur
     badge = logged_in_badge(tmp_path / "build", tmp_path / "flash", server, server.token("ada"))
     result, score = play_from_menu(badge, "Balloon", "balloon", "2 a\n9 -\n11 b\n12 -\n")
 
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     board = httpx.get(f"{server.url}/api/v1/games/balloon/leaderboard").json()
     assert [(entry["player"]["name"], entry["score"]) for entry in board["entries"]] == [("ada", score)]

@@ -26,6 +26,8 @@ from arcade.sdk.game import GameInfo
 FIRMWARE = Path(str(resources.files("arcade.firmware")))
 DEFAULT_OUT = Path("build") / "badge"
 MANIFEST = "manifest.json"
+SOURCES = "sources.sha256"
+"""Beside the manifest, not on the badge: the hash of what the build was made from (see :func:`build`)."""
 SOURCE_ONLY = {"main.py"}
 MPY_VERSIONS = {
     "6.3": "MicroPython 1.23 and later (Pimoroni's current Badger firmware)",
@@ -111,8 +113,12 @@ def build(
     mpy: str | None = None,
     firmware: Path = FIRMWARE,
     progress: Callable[[str], None] = print,
+    reuse: bool = False,
 ) -> Manifest:
-    """Compiles everything into ``out`` (emptied first) and answers the manifest written there."""
+    """Compiles everything into ``out`` (emptied first) and answers the manifest written there.
+
+    With ``reuse``, a build in ``out`` made from the same sources by the same mpy-cross, its files
+    as its manifest lists them, is kept as it is: ``arcade sim`` starts at once when nothing changed."""
     compiler = [find_program("mpy-cross")]
     if mpy is not None:
         if mpy not in MPY_VERSIONS:
@@ -120,6 +126,12 @@ def build(
         compiler += ["-b", mpy]
     version = mpy_version(compiler)
     sources = modules(games, firmware)
+    digest = _sources_digest(compiler, version, games, sources)
+    if reuse:
+        kept = _unchanged(out, digest)
+        if kept is not None:
+            progress(f"{out} is up to date with the sources ({len(sources)} modules): not rebuilt")
+            return kept
     _empty(out)
     files = []
     for number, module in enumerate(sources, 1):
@@ -149,8 +161,33 @@ def build(
         files=files,
     )
     (out / MANIFEST).write_text(json.dumps(msgspec.to_builtins(manifest), indent=1) + "\n")
+    (out / SOURCES).write_text(digest + "\n")
     total = sum(file.size for file in files)
     progress(f"built {len(files)} files, {total} bytes, .mpy version {version}, into {out}")
+    return manifest
+
+
+def _sources_digest(compiler: list[str], version: str, games: list[GameInfo], sources: list[Module]) -> str:
+    """The sha256 of what a build is made of: the compiler (its program, options and .mpy version), the
+    games as the manifest lists them, and every module, its place and its source."""
+    digest = hashlib.sha256(Path(compiler[0]).read_bytes())
+    described = [(game.id, game.title, game.version, game.order, game.unit, game.sort_order) for game in games]
+    digest.update(json.dumps([compiler[1:], version, described]).encode())
+    for module in sources:
+        digest.update(b"\0%s\0%d\0" % (module.target.encode(), module.source.stat().st_size))
+        digest.update(module.source.read_bytes())
+    return digest.hexdigest()
+
+
+def _unchanged(out: Path, digest: str) -> Manifest | None:
+    """The build in ``out`` if it was made from the sources of ``digest`` and is whole, else None."""
+    try:
+        if (out / SOURCES).read_text().strip() != digest:
+            return None
+        manifest = read_manifest(out)
+        check_files(out, manifest)
+    except (OSError, BuildError):
+        return None
     return manifest
 
 

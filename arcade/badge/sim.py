@@ -31,6 +31,8 @@ ARROW_DOWN = "\x1b[B"
 UPDATE_PREFIX = "@@update "
 HEAP_PREFIX = "@@heap "
 """The live heap with a TLS connection's share held (firmware/hal/simtls.py), on the screen shown."""
+TERMINAL_SIZE = (WIDTH // 2, HEIGHT // 4 + 1)
+"""Columns and lines the panel takes in braille, 2 by 4 pixels a character, and the line of its texts."""
 
 
 class SimError(ArcadeError):
@@ -98,6 +100,7 @@ class Simulator:
     screenshots: Path | None = None
     timeout: float | None = None
     terminal: bool = False
+    """Draw the panel in this terminal and read its keys; the terminal must be :data:`TERMINAL_SIZE` or larger."""
     flash_free: int | None = None
     """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
     games_keys: list[dict] = field(default_factory=list)
@@ -130,8 +133,17 @@ class Simulator:
             self.screenshots.mkdir(parents=True, exist_ok=True)
 
     def run(self) -> int:
-        """Runs the badge until it exits (script ``exit``, q, or Ctrl-C); answers its exit status."""
+        """Runs the badge until it exits (script ``exit``, q, or Ctrl-C); answers its exit status, 0
+        after q."""
         self.prepare()
+        if self.terminal:
+            _check_size(os.get_terminal_size(sys.stdout.fileno()))
+        elif self.script is None and self.timeout is None:
+            raise SimError(
+                f"standard {'input' if not sys.stdin.isatty() else 'output'} is not a terminal, so no key can press "
+                "the badge's buttons and its screen cannot be drawn: run arcade sim in a terminal, or give it "
+                "--script FILE (or --timeout SECONDS, to stop a badge nobody plays)"
+            )
         micropython = find_program("micropython")
         env = {
             **os.environ,
@@ -162,6 +174,8 @@ class Simulator:
                 elif not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
                     print(line, end="", flush=True)
             status = child.wait()
+            if keys and keys.quit:  # the player stopped the badge: a normal end
+                status = 0
         except KeyboardInterrupt:
             child.terminate()
             status = child.wait()
@@ -209,6 +223,16 @@ class Simulator:
             print(f"live heap (peak per screen, TLS included, -X heapsize={self.heap}): {peaks}", flush=True)
 
 
+def _check_size(size: os.terminal_size) -> None:
+    columns, lines = TERMINAL_SIZE
+    if size.columns < columns or size.lines < lines:
+        raise SimError(
+            f"the terminal is {size.columns}x{size.lines} characters and the badge's screen needs {columns}x{lines}: "
+            "make the window larger or its font smaller, or save the screens with --screenshots DIR and play a "
+            "--script FILE"
+        )
+
+
 class _Keyboard:
     """Sends key presses from the terminal to the badge; q quits."""
 
@@ -216,6 +240,7 @@ class _Keyboard:
         import termios
         import tty
 
+        self.quit = False
         self._child = child
         self._saved = termios.tcgetattr(sys.stdin)
         tty.setcbreak(sys.stdin)
@@ -225,6 +250,7 @@ class _Keyboard:
         while self._child.poll() is None:
             typed = os.read(sys.stdin.fileno(), 16).decode(errors="ignore")
             if "q" in typed:
+                self.quit = True
                 self._child.terminate()
                 return
             keys = "".join(key for key in typed.replace(ARROW_UP, "u").replace(ARROW_DOWN, "d") if key in "abcud")

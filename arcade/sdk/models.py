@@ -135,6 +135,8 @@ class ScoreAccepted(msgspec.Struct, kw_only=True):
     """The player's best score in this game, this one included."""
     rank: int
     """The player's rank (competition ranking) with that best score."""
+    players: int
+    """How many players the game's board had then, this one included: the badge says "rank 3 of 12"."""
     new_best: bool
     at: datetime
 

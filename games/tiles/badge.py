@@ -46,6 +46,12 @@ class Random:
         return x % n
 
 
+def _label(tile):
+    """A tile's value as it fits a tile with a margin: 16384 and up as "16K"."""
+    value = 1 << tile
+    return str(value) if value < 10000 else "%dK" % (value >> 10)
+
+
 class Game:
     TICK_MS = 100
 
@@ -133,8 +139,10 @@ class Game:
                 continue
             screen.rectangle(x + 1, y + 1, CELL_W - 2, CELL_H - 2)
             screen.set_pen(15)
-            label = str(1 << tile)
-            screen.text(label, x + (CELL_W - screen.measure_text(label)) // 2, y + CELL_H // 2 - 4)
+            label = _label(tile)
+            scale = 2 if screen.measure_text(label, 2) <= CELL_W - 8 else 1
+            width = screen.measure_text(label, scale)
+            screen.text(label, x + (CELL_W - width) // 2, y + (CELL_H - 8 * scale) // 2, scale)
             screen.set_pen(0)
         screen.text("2048", PANEL_X, TOP, 2)
         screen.text("score", PANEL_X, TOP + 28)

@@ -197,6 +197,10 @@ MIGRATIONS = (
     );
     CREATE INDEX refused_runs_by_player ON refused_runs (player, seq);
     """,
+    """
+    -- The board's size when a score was ranked, answered with its rank ("rank 3 of 12" on the badge).
+    ALTER TABLE scores ADD COLUMN players bigint;
+    """,
 )
 VERSION = len(MIGRATIONS)
 """The schema version this code reads and writes."""

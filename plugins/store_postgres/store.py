@@ -123,15 +123,18 @@ RANK = """
 """The rank of the best ``b``: one plus the players of the better scores."""
 ANSWER = f"""
     UPDATE scores AS s
-    SET best = b.score, new_best = $2, rank = {RANK}
+    SET best = b.score, new_best = $2, rank = {RANK}, players = (SELECT players FROM boards WHERE game = s.game)
     FROM bests AS b
     WHERE s.seq = $1 AND b.game = s.game AND b.player = s.player
-    RETURNING s.game, s.score, s.best, s.rank, s.new_best, s.at
+    RETURNING s.game, s.score, s.best, s.rank, s.players, s.new_best, s.at
 """
 STORED_ANSWER = """
-    SELECT game, coalesce(claimed, score) AS score, best, rank, new_best, at FROM scores
+    SELECT game, coalesce(claimed, score) AS score, best, rank, new_best, at,
+           coalesce(players, greatest(rank, (SELECT players FROM boards AS b WHERE b.game = s.game))) AS players
+    FROM scores AS s
     WHERE player = $1 AND submission_id = $2
 """
+"""A score answered before answers held the board's size says the board's size now (at least its rank)."""
 PAGE = """
     SELECT b.player, b.score, b.at, b.ordered, b.seq, p.name, p.picture
     FROM bests AS b JOIN players AS p ON p.id = b.player
@@ -508,6 +511,7 @@ class PostgresStore:
                 score=stored["score"],
                 best=stored["best"],
                 rank=stored["rank"],
+                players=stored["players"],
                 new_best=stored["new_best"],
                 at=stored["at"],
             )

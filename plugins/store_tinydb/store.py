@@ -313,7 +313,7 @@ class TinyDBStore:
                 written = self._in_flight[key] = self._request_write()
             if written is not None:
                 await asyncio.shield(written)
-            return self._answer(document), False
+            return self._answer(document, game), False
 
         self._seq += 1
         now = datetime.now(UTC)
@@ -331,6 +331,7 @@ class TinyDBStore:
             "seq": self._seq,
             "best": best,
             "rank": rank,
+            "players": len(ranking),
             "new_best": new_best,
         }
         encoded = msgspec.json.encode(document)
@@ -343,7 +344,7 @@ class TinyDBStore:
         await asyncio.shield(written)
         if self._in_flight.get(key) is written:
             del self._in_flight[key]
-        return self._answer(document), True
+        return self._answer(document, game), True
 
     async def _stored_score(self, key: tuple[str, str]) -> dict | None:
         """The score stored under (player, submission_id): held in memory, or read from the ledger."""
@@ -1053,7 +1054,10 @@ class TinyDBStore:
                     found.append(line)
         return found
 
-    def _answer(self, document: dict) -> ScoreAccepted:
+    def _answer(self, document: dict, game: GameInfo) -> ScoreAccepted:
+        """The answer stored with the score; one stored before answers held the board's size says the
+        board's size now (at least its rank)."""
+        players = document.get("players") or max(document["rank"], len(self._ranking(game)))
         return ScoreAccepted(
             game=document["game"],
             submission_id=document["submission_id"],
@@ -1061,6 +1065,7 @@ class TinyDBStore:
             score=document["score"],
             best=document["best"],
             rank=document["rank"],
+            players=players,
             new_best=document["new_best"],
             at=datetime.fromisoformat(document["at"]),
         )
