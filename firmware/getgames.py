@@ -11,6 +11,7 @@ import install
 import net
 import signature
 import ui
+import wifi
 from hal import BLACK, BUTTON_A, BUTTON_C, UPDATE_TURBO, WHITE, WIDTH
 
 BAR_Y = 64
@@ -61,7 +62,7 @@ def run(badge, server, games, built_ids, deployed_keys):
 
 def _manifest(badge, server, deployed_keys):
     """The server's signed games list, checked; ValueError saying what is wrong with it."""
-    badge.connect()
+    wifi.join(badge, lambda text: ui.status(badge, "games-checking", "Get games", text))
     status, info = net.get_json(server + "/api/v1/badge")
     if status != 200:
         raise OSError("it answered %d" % status)
