@@ -43,9 +43,17 @@ _crashes = 0
 
 
 def main():
-    global _crashes
     badge = Badge()
     badge.start_watchdog(WATCHDOG_MS)
+    try:
+        relaunch(badge)
+    except KeyboardInterrupt:  # mpremote (arcade deploy) wants the REPL, which feeds no watchdog
+        badge.stop_watchdog()
+        raise
+
+
+def relaunch(badge):
+    global _crashes
     while True:
         try:
             import launcher

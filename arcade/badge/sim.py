@@ -272,8 +272,12 @@ class _Watchdog:
         self.fired = False
 
     def start(self, timeout: float) -> None:
+        """Starts it, or stops it for a timeout of 0 (the firmware stopped it for the REPL)."""
         self._timeout = timeout
-        self.feed()
+        if timeout:
+            self.feed()
+        elif self._timer:
+            self._timer.cancel()
 
     def feed(self) -> None:
         if self._timer:

@@ -130,6 +130,15 @@ class Badge:
         if self._watchdog:
             self._watchdog.feed()
 
+    def stop_watchdog(self):
+        """MicroPython cannot stop the RP2040's watchdog; its control register can. Needed when
+        mpremote interrupts the program (arcade deploy): the REPL does not feed it."""
+        machine.mem32[_WATCHDOG_CTRL] &= ~_WATCHDOG_ENABLE
+        self._watchdog = None
+
+
+_WATCHDOG_CTRL = 0x40058000  # the RP2040 datasheet, 4.7.6: WATCHDOG_BASE, its CTRL register
+_WATCHDOG_ENABLE = 1 << 30
 
 _WIFI_PROBLEMS = {
     network.STAT_WRONG_PASSWORD: "the password (PSK in WIFI_CONFIG.py) is wrong",

@@ -164,6 +164,9 @@ class Badge:
     def feed_watchdog(self):
         pass
 
+    def stop_watchdog(self):
+        pass
+
 
 class _Clock:
     """Milliseconds that run ``speed`` times faster than real ones."""

@@ -110,6 +110,17 @@ def start_watchdog(timeout_ms):
     print("@@watchdog %d" % max(1, timeout_ms // time.SPEED))
 
 
+def watchdog_running():
+    return bool(_watchdog_ms)
+
+
+def stop_watchdog():
+    global _watchdog_ms
+    if _watchdog_ms:
+        _watchdog_ms = None
+        print("@@watchdog 0")
+
+
 def feed():
     """Tells the host, a few times per timeout, that the watchdog was fed."""
     global _fed

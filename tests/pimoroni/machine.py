@@ -1,6 +1,6 @@
 """A strict fake of MicroPython's ``machine`` on the RP2040 (Pimoroni's Badger 2040 W build), the
-parts the arcade and ``badger2040`` reach: ``Pin``, ``WDT``, ``reset``, ``reset_cause``, ``freq``,
-``unique_id``. Anything else is missing, as an ``AttributeError``, so the firmware cannot lean on
+parts the arcade and ``badger2040`` reach: ``Pin``, ``WDT``, ``mem32`` (the watchdog's register),
+``reset``, ``reset_cause``, ``freq``, ``unique_id``. Anything else is missing, as an ``AttributeError``, so the firmware cannot lean on
 what the unix port's ``machine`` has and the badge's lacks."""
 
 import _rig
@@ -79,6 +79,30 @@ class WDT:
 
     def feed(self):
         _rig.feed()
+
+
+class _Memory:
+    """``machine.mem32``: only the watchdog's control register is there (the firmware stops the watchdog
+    through it); any other address is refused rather than pretended."""
+
+    _WATCHDOG_CTRL = 0x40058000
+    _ENABLE = 1 << 30
+
+    def __getitem__(self, address):
+        self._check(address)
+        return self._ENABLE if _rig.watchdog_running() else 0
+
+    def __setitem__(self, address, value):
+        self._check(address)
+        if not value & self._ENABLE:
+            _rig.stop_watchdog()
+
+    def _check(self, address):
+        if address != self._WATCHDOG_CTRL:
+            raise ValueError("the bench models no register at 0x%08x" % address)
+
+
+mem32 = _Memory()
 
 
 def reset():
