@@ -19,8 +19,6 @@ from binascii import hexlify
 import scores
 import storage
 import ui
-import wake
-import wifi
 from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, HEIGHT, UPDATE_FAST, UPDATE_TURBO, WHITE, WIDTH
 from session import Session
 
@@ -43,20 +41,27 @@ class Launcher:
         self.games = _installed("games", _read_games())
         self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
         self.session = Session(badge)
+        import wake
+
         self.woke_at, self.index = wake.take()
+        _unload("wake")
         if self.woke_at != "menu":
             self.index = 0
 
     def loop(self):
         storage.remove(storage.CRASHES)  # the launcher runs: the crashes before were not in a row
+        self.home(self.boot)
+        while True:
+            self.home(self.menu)
+
+    def boot(self):
+        """What the badge has to say or send first, then the screen it halted on, if not the menu."""
         if self.session.damaged:
             self.login_ended("The login saved on the badge was damaged (kept as state/session.json.bad).")
         elif self.session.logged_in and scores.waiting():
             self.send("Sending the scores that waited...", confirm=False)
         if self.woke_at == "account":
-            self.home(self.account)
-        while True:
-            self.home(self.menu)
+            self.account()
 
     def home(self, screen):
         """Shows ``screen``; A+C held (ui.Home) ends it, whatever it was doing, back to the menu."""
@@ -97,7 +102,7 @@ class Launcher:
             if getgames.run(self.badge, self.server, self.games, built, keys):
                 self.games = _installed("games", _read_games())
         finally:
-            _unload("getgames", "signature", "install")
+            _unload("getgames", "signature", "install", "wifi")
 
     # A game's run.
     def play(self, game):
@@ -187,7 +192,7 @@ class Launcher:
         if not self.server:
             return {}, 0, "no-server"
         try:
-            wifi.join(self.badge, show)
+            _join(self.badge, show)
         except OSError as error:
             print("launcher: %s" % error)
             return {}, 0, "wifi"
@@ -234,7 +239,7 @@ class Launcher:
             ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
             return False
         try:
-            wifi.join(self.badge, lambda text: ui.status(self.badge, "wifi", title, text))
+            _join(self.badge, lambda text: ui.status(self.badge, "wifi", title, text))
         except OSError as error:
             ui.message(self.badge, "login-offline", "No connection", "%s. Check WIFI_CONFIG.py." % error)
             return False
@@ -268,7 +273,7 @@ class Launcher:
     def log_out(self):
         ui.status(self.badge, "logging-out", "Account", "Logging out...")
         try:
-            wifi.join(self.badge, lambda text: ui.status(self.badge, "logging-out", "Account", text))
+            _join(self.badge, lambda text: ui.status(self.badge, "logging-out", "Account", text))
         except OSError:
             pass
         if self.session.logout():
@@ -381,6 +386,18 @@ def _check_module(game):
     if gc.mem_free() < need:
         return "%s needs about %d KB of memory; %d KB are free. Restart the badge and try again." % (path, need // 1024, gc.mem_free() // 1024)
     return None
+
+
+def _join(badge, show):
+    """firmware/wifi.py's join, loaded only while the badge is off the Wi-Fi."""
+    if badge.isconnected():
+        return
+    import wifi
+
+    try:
+        wifi.join(badge, show)
+    finally:
+        _unload("wifi")
 
 
 def _installed(name, *arguments):

@@ -26,20 +26,17 @@ def show_crash(badge, error, crashes):
     badge.update()
 
 
-def count_crash():
-    """The crashes in a row, this one included, as kept on flash (only in memory if it is full)."""
-    global _crashes
+def count_crash(crashes):
+    """The crashes in a row, this one included: ``crashes`` seen since boot or the count on flash,
+    where it is kept (in memory only if the flash is full)."""
     saved = storage.read_json(storage.CRASHES, 0)
-    _crashes = min(MAX_CRASHES, max(_crashes, saved if isinstance(saved, int) else 0) + 1)
+    crashes = min(MAX_CRASHES, max(crashes, saved if isinstance(saved, int) else 0) + 1)
     try:
         storage.make_dirs(storage.STATE)
-        storage.write_json(storage.CRASHES, _crashes)
+        storage.write_json(storage.CRASHES, crashes)
     except OSError as error:
         print("main: %s" % error)
-    return _crashes
-
-
-_crashes = 0
+    return crashes
 
 
 def main():
@@ -53,7 +50,7 @@ def main():
 
 
 def relaunch(badge):
-    global _crashes
+    crashes = 0
     while True:
         try:
             import launcher
@@ -61,14 +58,14 @@ def relaunch(badge):
             launcher.run(badge)
         except Exception as error:  # keep the badge usable whatever broke
             sys.print_exception(error)
-            crashes = count_crash()
+            crashes = count_crash(crashes)
             show_crash(badge, error, crashes)
             sys.modules.pop("launcher", None)
             if crashes >= MAX_CRASHES:
                 while not badge.buttons() & BUTTON_A:
                     badge.sleep_ms(50)
                 storage.remove(storage.CRASHES)
-                _crashes = 0
+                crashes = 0
 
 
 main()

@@ -6,7 +6,6 @@ Waiting for a button is where the badge saves power: after ``IDLE_MS`` without a
 
 import time
 
-import wake
 from hal import (
     BLACK,
     BUTTON_A,
@@ -150,6 +149,8 @@ def choose(badge, name, title, rows, index, hint, keys=BUTTON_A | BUTTON_B | BUT
     buttons = Buttons(badge)
 
     def remember():
+        import wake  # loaded only to halt: the screens keep the memory
+
         wake.save(name, index)
 
     while True:

@@ -56,9 +56,7 @@ def test_an_access_point_that_never_answers_is_given_up_in_seconds_and_the_score
     badge_build, make_server, tmp_path
 ):
     server = make_server()
-    badge = logged_in_badge(
-        badge_build, tmp_path / "flash", server, server.token("ada"), **on_the_fakes(wifi="silent")
-    )
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"), **on_the_fakes(wifi="silent"))
 
     result = badge.play(PLAY_DINO + "150 a\n151 -\nwait menu\nexit\n")  # no button while it joins
 
@@ -76,9 +74,7 @@ def test_an_access_point_that_never_answers_is_given_up_in_seconds_and_the_score
 
 def test_c_cancels_joining_the_wi_fi(badge_build, make_server, tmp_path):
     server = make_server()
-    badge = logged_in_badge(
-        badge_build, tmp_path / "flash", server, server.token("ada"), **on_the_fakes(wifi="silent")
-    )
+    badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"), **on_the_fakes(wifi="silent"))
 
     result = badge.play(PLAY_DINO + "3 c\n4 -\n80 a\n81 -\nwait menu\nexit\n")
 

@@ -141,28 +141,17 @@ class Badge:
         self._clock.sleep(ms)
 
     def connect(self):
-        """The unix port is always on the network (``arcade sim --lib`` fakes a Wi-Fi that is not)."""
+        """The unix port is always on the network, so firmware/wifi.py never waits here (``arcade sim --lib``
+        fakes a Wi-Fi that does not answer at once)."""
 
     def isconnected(self):
         return True
-
-    def wifi_problem(self):
-        return None
-
-    def wifi_name(self):
-        return "of this computer"
-
-    def disconnect(self):
-        pass
 
     def halt(self):
         """As on USB power: nothing to power off; the badge goes on waiting for a button."""
 
     def start_watchdog(self, timeout_ms):
         """None here: a hang is the developer's to see (``arcade sim --lib --watchdog`` has one)."""
-
-    def feed_watchdog(self):
-        pass
 
     def stop_watchdog(self):
         pass
