@@ -18,6 +18,8 @@ from arcade.sdk.errors import ArcadeError
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 WORKERS_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 """With several processes, each line says which wrote it."""
+WIFI_ANSWERS = ("joins", "silent", "wrong-password", "no-ap")
+"""What the fake Wi-Fi access point of ``arcade sim --lib`` does (tests/pimoroni/network.py)."""
 
 
 class CommandError(ArcadeError):
@@ -176,6 +178,22 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="BYTES",
         help="a nearly full flash: state/ on littlefs (the image state.lfs in --root) with this much room left",
+    )
+    sim.add_argument(
+        "--lib",
+        metavar="DIR",
+        help="modules put first on the MicroPython path, like the fakes of Pimoroni's (tests/pimoroni): the "
+        "badge's own HAL, hal/badger2040w.py, then runs on them",
+    )
+    sim.add_argument("--battery", action="store_true", help="with --lib: on battery, a halt powers the badge off")
+    sim.add_argument(
+        "--wifi",
+        choices=WIFI_ANSWERS,
+        default="joins",
+        help="with --lib: what the Wi-Fi access point does (default joins)",
+    )
+    sim.add_argument(
+        "--watchdog", action="store_true", help="with --lib: the watchdog resets a badge that stops feeding it"
     )
 
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
@@ -633,6 +651,11 @@ def _sim(args) -> int:
         raise CommandError(f"--speed {args.speed}: the clock runs at least at real time (1)")
     if args.flash_free is not None and args.flash_free < 0:
         raise CommandError(f"--flash-free {args.flash_free}: the room left on the flash is 0 bytes or more")
+    lib = Path(args.lib) if args.lib else None
+    if lib and not (lib / "badger2040.py").is_file():
+        raise CommandError(f"--lib {args.lib}: no badger2040.py there; give the folder of the fakes (tests/pimoroni)")
+    if not lib and (args.battery or args.watchdog or args.wifi != "joins"):
+        raise CommandError("--battery, --watchdog and --wifi need --lib: the fakes of the badge's modules model them")
     settings = _settings(args)
     if args.build is None:
         _build_badge(settings, Path("build/badge"), reuse=True)
@@ -649,6 +672,10 @@ def _sim(args) -> int:
         games_keys=_existing_badge_keys(args),
         trusted=read_certificates([Path(file) for file in args.ca]),
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
+        lib=lib.resolve() if lib else None,
+        battery=args.battery,
+        wifi=args.wifi,
+        watchdog=args.watchdog,
     )
     return simulator.run()
 

@@ -5,6 +5,7 @@ One request (``GET /api/v1/badge``) brings the signed list of every game, so it 
 installed game for an update at once. Loaded only while the screen is open.
 """
 
+import gc
 import sys
 
 import install
@@ -61,10 +62,14 @@ def run(badge, server, games, built_ids, deployed_keys):
 
 def _manifest(badge, server, deployed_keys):
     """The server's signed games list, checked; ValueError saying what is wrong with it."""
-    badge.connect()
+    if not badge.isconnected():
+        import wifi
+
+        wifi.join(badge, lambda text: ui.status(badge, "games-checking", "Get games", text))
     status, info = net.get_json(server + "/api/v1/badge")
     if status != 200:
         raise OSError("it answered %d" % status)
+    gc.collect()  # RSA's big numbers want room the answer's garbage holds
     manifest = signature.check(info.get("catalog"), deployed_keys)
     mine = "%d.%d" % (sys.implementation._mpy & 0xFF, (sys.implementation._mpy >> 8) & 3)
     if manifest.get("mpy") != mine:

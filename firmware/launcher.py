@@ -27,6 +27,7 @@ CONFIG = "config.json"
 FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
 HEAP_RESERVE = 12 * 1024
 STATUS_Y = 80
+RESULT_GUARD_MS = 1000  # the result ignores presses this long: the jumps being mashed as the run ends
 
 
 def run(badge):
@@ -40,30 +41,53 @@ class Launcher:
         self.games = _installed("games", _read_games())
         self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
         self.session = Session(badge)
-        self.index = 0
+        import wake
+
+        self.woke_at, self.index = wake.take()
+        _unload("wake")
+        if self.woke_at != "menu":
+            self.index = 0
 
     def loop(self):
+        storage.remove(storage.CRASHES)  # the launcher runs: the crashes before were not in a row
+        self.home(self.boot)
+        while True:
+            self.home(self.menu)
+
+    def boot(self):
+        """What the badge has to say or send first, then the screen it halted on, if not the menu."""
         if self.session.damaged:
             self.login_ended("The login saved on the badge was damaged (kept as state/session.json.bad).")
         elif self.session.logged_in and scores.waiting():
             self.send("Sending the scores that waited...", confirm=False)
-        while True:
-            bests = scores.bests()
-            waiting = [game for game, _ in scores.waiting()]
-            rows = []
-            for game in self.games:
-                best = (bests.get(game["id"]) or {}).get("best")
-                detail = "" if best is None else "best %d" % best
-                rows.append((game["title"], detail + (" *" if game["id"] in waiting else "")))
-            rows.append(("Get games", "" if rows else "no games yet"))
-            title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
-            self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
-            if button & BUTTON_A and self.index == len(self.games):
-                self.get_games()
-            elif button & BUTTON_A:
-                self.play(self.games[self.index])
-            elif button & BUTTON_B:
-                self.account()
+        if self.woke_at == "account":
+            self.account()
+
+    def home(self, screen):
+        """Shows ``screen``; A+C held (ui.Home) ends it, whatever it was doing, back to the menu."""
+        try:
+            screen()
+        except ui.Home:
+            pass
+
+    def menu(self):
+        """The menu of games, once: a game, Get games or the account, then back here."""
+        bests = scores.bests()
+        waiting = [game for game, _ in scores.waiting()]
+        rows = []
+        for game in self.games:
+            best = (bests.get(game["id"]) or {}).get("best")
+            detail = "" if best is None else "best %d" % best
+            rows.append((game["title"], detail + (" *" if game["id"] in waiting else "")))
+        rows.append(("Get games", "" if rows else "no games yet"))
+        title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
+        self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
+        if button & BUTTON_A and self.index == len(self.games):
+            self.get_games()
+        elif button & BUTTON_A:
+            self.play(self.games[self.index])
+        elif button & BUTTON_B:
+            self.account()
 
     def get_games(self):
         """The "Get games" screen (firmware/getgames.py), loaded only while it is open."""
@@ -78,7 +102,7 @@ class Launcher:
             if getgames.run(self.badge, self.server, self.games, built, keys):
                 self.games = _installed("games", _read_games())
         finally:
-            _unload("getgames", "signature", "install")
+            _unload("getgames", "signature", "install", "wifi")
 
     # A game's run.
     def play(self, game):
@@ -98,6 +122,8 @@ class Launcher:
             for part in name.split(".")[1:]:
                 module = getattr(module, part)
             score, ticks, inputs = _run(self.badge, game["id"], module.Game(seed))
+        except ui.Home:  # the run is abandoned: no score, and not a clean end for a version on trial
+            raise
         except Exception as error:  # a broken game must not take the badge down
             self._crashed(game, error, _installed("crashed", game["id"]))
             return
@@ -144,23 +170,33 @@ class Launcher:
             ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
         ui.show(badge)
+        shown = badge.ticks_ms()
         offer_login = not logged_in
         if logged_in:
-            answers, _, problem = self.deliver()
+            answers, _, problem = self.deliver(lambda text: _status(badge, text, None))
             offer_login = problem == "login"
             hint = "A: menu  B: log in and send" if offer_login else "A: menu"
             _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
-        if ui.Buttons(badge).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
+        buttons = ui.Buttons(badge)
+        while time.ticks_diff(badge.ticks_ms(), shown) < RESULT_GUARD_MS:
+            buttons.pressed()  # dropped: still the run's presses, not the player's answer
+            badge.sleep_ms(ui.POLL_MS)
+        if buttons.wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
             if self.log_in("Log in to send your score"):
                 self.send("Sending your score...")
 
     # The network: logging in and sending scores.
-    def deliver(self):
-        """Sends the waiting scores: (answers by submission_id, runs refused, problem or None)."""
+    def deliver(self, show):
+        """Sends the waiting scores: (answers by submission_id, runs refused, problem or None);
+        ``show(text)`` draws the Wi-Fi's progress if the badge must join it first."""
         if not self.server:
             return {}, 0, "no-server"
         try:
-            self.badge.connect()
+            _join(self.badge, show)
+        except OSError as error:
+            print("launcher: %s" % error)
+            return {}, 0, "wifi"
+        try:
             return scores.deliver(self.server, self.session)
         except OSError:
             return {}, 0, "offline"
@@ -169,7 +205,7 @@ class Launcher:
         """Sends what waits, with ``text`` on the screen meanwhile. ``confirm`` shows the outcome;
         without it only what the player should know of is shown: a login that ended, runs refused."""
         ui.status(self.badge, "sending", "Scores", text)
-        answers, refused, problem = self.deliver()
+        answers, refused, problem = self.deliver(lambda joining: ui.status(self.badge, "sending", "Scores", joining))
         if problem == "login":
             self.login_ended("The server no longer accepts this badge's login.")
             return
@@ -207,7 +243,7 @@ class Launcher:
             ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
             return False
         try:
-            self.badge.connect()
+            _join(self.badge, lambda text: ui.status(self.badge, "wifi", title, text))
         except OSError as error:
             ui.message(self.badge, "login-offline", "No connection", "%s. Check WIFI_CONFIG.py." % error)
             return False
@@ -241,7 +277,7 @@ class Launcher:
     def log_out(self):
         ui.status(self.badge, "logging-out", "Account", "Logging out...")
         try:
-            self.badge.connect()
+            _join(self.badge, lambda text: ui.status(self.badge, "logging-out", "Account", text))
         except OSError:
             pass
         if self.session.logout():
@@ -252,6 +288,7 @@ class Launcher:
 
 _PROBLEMS = {
     "offline": "the server cannot be reached; it will be sent at the next connection.",
+    "wifi": "the badge is not on the Wi-Fi; it will be sent at the next connection.",
     "slow": "the server did not answer in time; it will be sent later.",
     "server": "the server is in trouble; it will be sent later.",
     "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
@@ -288,7 +325,8 @@ def _status(badge, text, hint):
     badge.rectangle(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
     badge.set_pen(BLACK)
     ui.paragraph(badge, text, 4, STATUS_Y, WIDTH - 8)
-    ui.footer(badge, hint)
+    if hint:
+        ui.footer(badge, hint)
     badge.set_update_speed(UPDATE_FAST)
     badge.partial_update(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
 
@@ -309,6 +347,7 @@ def _run(badge, name, game):
     due = badge.ticks_ms()
     while alive:
         buttons = badge.buttons()
+        ui.check_home(buttons)
         if buttons != held:
             inputs.append(ticks)
             inputs.append(buttons)
@@ -357,6 +396,18 @@ def _check_module(game):
     if gc.mem_free() < need:
         return "%s needs about %d KB of memory; %d KB are free. Restart the badge and try again." % (path, need // 1024, gc.mem_free() // 1024)
     return None
+
+
+def _join(badge, show):
+    """firmware/wifi.py's join, loaded only while the badge is off the Wi-Fi."""
+    if badge.isconnected():
+        return
+    import wifi
+
+    try:
+        wifi.join(badge, show)
+    finally:
+        _unload("wifi")
 
 
 def _installed(name, *arguments):

@@ -1,10 +1,17 @@
-"""Badge Arcade: runs the launcher, and stops relaunching it when it keeps crashing."""
+"""Badge Arcade: runs the launcher, and stops relaunching it when it keeps crashing.
+
+The crashes are counted on flash (state/crashes.json), so a crash that ends in a reset (the
+watchdog, the reset button, a flat battery) still counts; the launcher clears the count once it
+runs. The watchdog resets a badge that hangs (a server or a DNS that never answers).
+"""
 
 import sys
 
+import storage
 from hal import BLACK, BUTTON_A, WHITE, Badge
 
 MAX_CRASHES = 3
+WATCHDOG_MS = 8000  # the RP2040's longest is 8388
 
 
 def show_crash(badge, error, crashes):
@@ -19,8 +26,30 @@ def show_crash(badge, error, crashes):
     badge.update()
 
 
+def count_crash(crashes):
+    """The crashes in a row, this one included: ``crashes`` seen since boot or the count on flash,
+    where it is kept (in memory only if the flash is full)."""
+    saved = storage.read_json(storage.CRASHES, 0)
+    crashes = min(MAX_CRASHES, max(crashes, saved if isinstance(saved, int) else 0) + 1)
+    try:
+        storage.make_dirs(storage.STATE)
+        storage.write_json(storage.CRASHES, crashes)
+    except OSError as error:
+        print("main: %s" % error)
+    return crashes
+
+
 def main():
     badge = Badge()
+    badge.start_watchdog(WATCHDOG_MS)
+    try:
+        relaunch(badge)
+    except KeyboardInterrupt:  # mpremote (arcade deploy) wants the REPL, which feeds no watchdog
+        badge.stop_watchdog()
+        raise
+
+
+def relaunch(badge):
     crashes = 0
     while True:
         try:
@@ -29,12 +58,13 @@ def main():
             launcher.run(badge)
         except Exception as error:  # keep the badge usable whatever broke
             sys.print_exception(error)
-            crashes += 1
+            crashes = count_crash(crashes)
             show_crash(badge, error, crashes)
             sys.modules.pop("launcher", None)
             if crashes >= MAX_CRASHES:
                 while not badge.buttons() & BUTTON_A:
                     badge.sleep_ms(50)
+                storage.remove(storage.CRASHES)
                 crashes = 0
 
 

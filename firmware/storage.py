@@ -9,6 +9,8 @@ import json
 import os
 
 STATE = "state"
+CRASHES = STATE + "/crashes.json"
+"""The launcher's crashes in a row (firmware/main.py): on flash, so a hard reset does not forget them."""
 
 
 def make_dirs(path):

@@ -1,4 +1,10 @@
-"""Screens shared by the launcher and the login: a title bar, wrapped text, messages, lists."""
+"""Screens shared by the launcher and the login: a title bar, wrapped text, messages, lists.
+
+Waiting for a button is where the badge saves power: after ``IDLE_MS`` without a press it halts
+(off on battery, as badger_os apps do), and A+C held together goes home to the menu from anywhere.
+"""
+
+import time
 
 from hal import (
     BLACK,
@@ -20,6 +26,8 @@ ROW_H = 16
 ROW_GAP = 2
 FOOTER_Y = HEIGHT - 10
 POLL_MS = 20
+IDLE_MS = 60000
+HOME = BUTTON_A | BUTTON_C
 LIST_Y = TITLE_H
 LIST_ROWS = (FOOTER_Y - LIST_Y) // ROW_H
 
@@ -106,6 +114,15 @@ def message(badge, name, title, text, hint="A: OK"):
     return Buttons(badge).wait()
 
 
+class Home(Exception):
+    """A and C held together: the launcher goes back to the menu, whatever screen or game was on."""
+
+
+def check_home(buttons):
+    if buttons & HOME == HOME:
+        raise Home()
+
+
 class Buttons:
     """Turns the held buttons into presses: a button counts once, when it goes down."""
 
@@ -115,16 +132,28 @@ class Buttons:
 
     def pressed(self):
         now = self._badge.buttons()
+        check_home(now)
         new = now & ~self._held
         self._held = now
         return new
 
-    def wait(self, wanted=BUTTON_A | BUTTON_B | BUTTON_C | BUTTON_UP | BUTTON_DOWN):
+    def wait(self, wanted=BUTTON_A | BUTTON_B | BUTTON_C | BUTTON_UP | BUTTON_DOWN, idle=None):
+        """The first of ``wanted`` pressed. After IDLE_MS without a press the badge halts;
+        ``idle()`` first, to save where the badge is for its wake."""
+        badge = self._badge
+        since = badge.ticks_ms()
         while True:
-            pressed = self.pressed() & wanted
+            pressed = self.pressed()
+            if pressed & wanted:
+                return pressed & wanted
             if pressed:
-                return pressed
-            self._badge.sleep_ms(POLL_MS)
+                since = badge.ticks_ms()
+            elif time.ticks_diff(badge.ticks_ms(), since) >= IDLE_MS:
+                if idle:
+                    idle()
+                badge.halt()
+                since = badge.ticks_ms()
+            badge.sleep_ms(POLL_MS)
 
 
 def choose(badge, name, title, rows, index, hint, keys=BUTTON_A | BUTTON_B | BUTTON_C):
@@ -137,8 +166,14 @@ def choose(badge, name, title, rows, index, hint, keys=BUTTON_A | BUTTON_B | BUT
     footer(badge, hint)
     show(badge)
     buttons = Buttons(badge)
+
+    def remember():
+        import wake  # loaded only to halt: the screens keep the memory
+
+        wake.save(name, index)
+
     while True:
-        pressed = buttons.wait(keys | BUTTON_UP | BUTTON_DOWN)
+        pressed = buttons.wait(keys | BUTTON_UP | BUTTON_DOWN, remember)
         if pressed & keys:
             return index, pressed & keys
         if rows:

@@ -52,6 +52,11 @@ class Badge:
     `arcade deploy` run there makes it; None: no keys (no games over the air)."""
     ca: tuple[Path, ...] = ()
     """The certificates the badge checks https servers against (``arcade sim --ca``)."""
+    lib: Path | None = None
+    """``arcade sim --lib``: the fakes of Pimoroni's modules (tests/pimoroni) under the badge's real HAL."""
+    battery: bool = False
+    wifi: str = "joins"
+    watchdog: bool = False
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -91,6 +96,9 @@ class Badge:
             arguments += ["--config", str(self.arcade / "arcade.toml"), "--data", str(self.arcade / "arcade-data")]
         for file in self.ca:
             arguments += ["--ca", str(file)]
+        if self.lib is not None:
+            arguments += ["--lib", str(self.lib), "--wifi", self.wifi]
+            arguments += ["--battery"] * self.battery + ["--watchdog"] * self.watchdog
         process = subprocess.Popen(
             arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.root.parent
         )

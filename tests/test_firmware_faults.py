@@ -176,7 +176,7 @@ def test_a_refresh_in_trouble_keeps_the_login_and_an_expired_access_token_is_ref
             answer(503, b"<html>busy</html>", "text/html"),
             answer(200, b"<html>Sign in</html>", "text/html"),
         ]
-        trouble = badge.play(PLAY + "1 a\n2 -\n" + TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n")
+        trouble = badge.play(PLAY + "60 a\n61 -\n" + TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n")
         kept = json.loads(session.read_text())
         # Then the refresh works, but the score meets the arcade with the access token expired after
         # all (as when it runs out before the badge counted it would): the 401 makes the badge
@@ -270,7 +270,7 @@ def test_a_damaged_or_refused_login_says_it_ended_keeps_the_score_and_logging_in
 PLAY_ON_A_FULL_FLASH = "wait menu\n1 a\n2 -\nwait dino\n30 a\n33 -\nwait flash-full\n1 a\n2 -\nwait result\n"
 FULL_FLASH = (
     PLAY_ON_A_FULL_FLASH  # the line drops: the score waits in memory
-    + "1 a\n2 -\n"
+    + "60 a\n61 -\n"
     + TO_ACCOUNT
     + SEND_FROM_ACCOUNT  # the line is back: sent from memory
     + "wait account\n1 c\n2 -\n"

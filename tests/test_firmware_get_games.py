@@ -21,7 +21,7 @@ from tests.test_games_on_badge import Player
 
 OPEN_GET_GAMES = "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\n"
 """From the menu of the build (Dino, Maze, 2048, Get games): open Get games."""
-PLAY_DINO = "wait menu\n1 down\n2 -\n3 a\n4 -\nwait dino\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+PLAY_DINO = "wait menu\n1 down\n2 -\n3 a\n4 -\nwait dino\nwait result\n60 a\n61 -\nwait menu\nexit\n"
 """Back on the menu with the cursor on Get games: play Dino (the runner never jumps), back to the menu."""
 GET_BALLOON = OPEN_GET_GAMES + "wait get-games\n1 a\n2 -\n"
 """Get Balloon, the server's game the build lacks, first on the list."""
@@ -359,7 +359,7 @@ RENAMES = [
 """What an update renames, in order: the journal into place (the commit point), the version it
 replaces aside, the download into place, the index into place."""
 PLAY_SNAKE = (
-    "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\nwait snake\nwait result\n1 a\n2 -\nwait menu\nexit\n"
+    "wait menu\n1 down\n2 -\n3 down\n4 -\n5 down\n6 -\n7 a\n8 -\nwait snake\nwait result\n60 a\n61 -\nwait menu\nexit\n"
 )
 
 

@@ -22,8 +22,8 @@ wait dino
 70 up
 72 -
 wait result
-1 a
-2 -
+60 a  # the result takes presses after a second
+61 -
 wait menu
 exit
 """

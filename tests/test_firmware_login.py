@@ -35,8 +35,8 @@ wait dino
 30 a
 33 -
 wait result
-1 a
-2 -
+60 a  # the result takes presses after a second
+61 -
 wait menu
 exit
 """

@@ -25,7 +25,7 @@ def play_from_menu(badge: Badge, title: str, screen: str, moves: str) -> tuple[F
     """Goes down the badge menu to ``title``, plays ``moves`` (script lines) on its screen, goes
     back to the menu; answers what the badge showed and the score on its result screen."""
     downs = "".join(f"{2 * n + 1} down\n{2 * n + 2} -\n" for n in range(len(MENU)))
-    script = f"wait menu\n{downs}9 a\n10 -\nwait {screen}\n{moves}wait result\n1 a\n2 -\nwait menu\nexit\n"
+    script = f"wait menu\n{downs}9 a\n10 -\nwait {screen}\n{moves}wait result\n60 a\n61 -\nwait menu\nexit\n"
     result = badge.play(script)
     assert result.returncode == 0, result.output
     assert result.last("menu").text.split(" | ")[1:5] == [*MENU, title]

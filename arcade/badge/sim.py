@@ -33,6 +33,12 @@ HEAP_PREFIX = "@@heap "
 """The live heap with a TLS connection's share held (firmware/hal/simtls.py), on the screen shown."""
 TERMINAL_SIZE = (WIDTH // 2, HEIGHT // 4 + 1)
 """Columns and lines the panel takes in braille, 2 by 4 pixels a character, and the line of its texts."""
+WATCHDOG_PREFIX = "@@watchdog "
+"""The badge started its watchdog (tests/pimoroni): fed by ``@@feed`` lines within this many real ms."""
+RESET_STATUS = 80
+POWER_OFF_STATUS = 81
+"""The exit statuses of the fakes' ``machine.reset()`` and of a power-off on battery (tests/pimoroni/_rig.py)."""
+WDT_RESET = 3
 
 
 class SimError(ArcadeError):
@@ -43,7 +49,9 @@ def parse_script(text: str, name: str = "script") -> list[str]:
     """Checks a script and answers its steps in the form the simulated HAL reads.
 
     One step a line, ``#`` starts a comment: ``wait SCREEN``, ``FRAME BUTTONS`` (buttons
-    joined with ``+``, or ``-`` for none), ``speed N`` and ``exit``.
+    joined with ``+``, or ``-`` for none), ``speed N``, ``exit``, and ``boot`` or ``boot BUTTONS``:
+    the badge restarts here (a reset, the watchdog, or a power-off woken by BUTTONS) and the steps
+    below play on its next boot.
     """
     steps = []
     frame = 0
@@ -59,6 +67,9 @@ def parse_script(text: str, name: str = "script") -> list[str]:
             steps.append(f"speed {words[1]}")
         elif words == ["exit"]:
             steps.append("exit")
+        elif words[0] == "boot" and len(words) <= 2:
+            steps.append(f"boot {_mask(words[1], where) if len(words) == 2 else 0}")
+            frame = 0
         elif len(words) == 2 and _number(words[0]):
             if int(words[0]) < frame:
                 raise SimError(f"{where}: frame {words[0]} comes before frame {frame}; frames only go forward")
@@ -67,7 +78,7 @@ def parse_script(text: str, name: str = "script") -> list[str]:
         else:
             raise SimError(
                 f"{where}: cannot read {line.strip()!r}; steps are 'wait SCREEN', 'FRAME BUTTONS' "
-                f"(like '12 a+up' or '14 -'), 'speed N' or 'exit'"
+                f"(like '12 a+up' or '14 -'), 'speed N', 'boot [BUTTONS]' or 'exit'"
             )
     return steps
 
@@ -107,6 +118,11 @@ class Simulator:
     """The public badge keys the badge trusts for games over the air, as ``arcade deploy`` writes them."""
     trusted: bytes = b""
     """DER certificates for the badge's ca.der (arcade.badge.trust); none: no ca.der."""
+    lib: Path | None = None
+    """Modules first on the MicroPython path: the fakes of Pimoroni's (tests/pimoroni) run the real HAL."""
+    battery: bool = False
+    wifi: str = "joins"
+    watchdog: bool = False
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     shown: str = ""
@@ -134,7 +150,7 @@ class Simulator:
 
     def run(self) -> int:
         """Runs the badge until it exits (script ``exit``, q, or Ctrl-C); answers its exit status, 0
-        after q."""
+        after q. A reset or a power-off followed by a ``boot`` step of the script boots it again."""
         self.prepare()
         if self.terminal:
             _check_size(os.get_terminal_size(sys.stdout.fileno()))
@@ -144,17 +160,55 @@ class Simulator:
                 "the badge's buttons and its screen cannot be drawn: run arcade sim in a terminal, or give it "
                 "--script FILE (or --timeout SECONDS, to stop a badge nobody plays)"
             )
+        boots = [[]]
+        for step in self.script or []:
+            if step.startswith("boot "):
+                boots.append([step])
+            else:
+                boots[-1].append(step)
+        self._timed_out = False
+        timer = threading.Timer(self.timeout, self._time_out) if self.timeout else None
+        if timer:
+            timer.start()
+        try:
+            wake = 0
+            reset_cause = 1
+            for number, steps in enumerate(boots):
+                if steps and steps[0].startswith("boot "):
+                    wake = int(steps.pop(0).split()[1])
+                status, watchdog = self._boot(steps, wake, reset_cause)
+                restarts = watchdog or status in (RESET_STATUS, POWER_OFF_STATUS)
+                if self._timed_out or not restarts or number == len(boots) - 1:
+                    break
+                reset_cause = WDT_RESET if watchdog else 1
+                print(f"arcade sim: the badge {'was reset by its watchdog' if watchdog else 'restarts'}", flush=True)
+        except KeyboardInterrupt:
+            self._child.terminate()
+            status = self._child.wait()
+        finally:
+            if timer:
+                timer.cancel()
+        self._report()
+        return status
+
+    def _boot(self, steps: list[str], wake: int, reset_cause: int) -> tuple[int, bool]:
+        """One power-on of the badge, to its exit: (exit status, whether the watchdog ended it)."""
         micropython = find_program("micropython")
         env = {
             **os.environ,
-            "MICROPYPATH": ".frozen",
+            "MICROPYPATH": f"{self.lib}:.frozen" if self.lib else ".frozen",
             "ARCADE_SIM_SPEED": str(self.speed),
-            "ARCADE_SIM_SCRIPT": "\n".join(self.script or []),
+            "ARCADE_SIM_SCRIPT": "\n".join(steps),
             "ARCADE_SIM_PANEL": "1" if self.terminal or self.screenshots else "0",
+            "ARCADE_SIM_POWER": "battery" if self.battery else "usb",
+            "ARCADE_SIM_WIFI": self.wifi,
+            "ARCADE_SIM_WAKE": str(wake),
+            "ARCADE_SIM_RESET_CAUSE": str(reset_cause),
+            "ARCADE_SIM_WATCHDOG": "1" if self.watchdog else "0",
         }
         if self.flash_free is not None:
             env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)
-        child = subprocess.Popen(
+        child = self._child = subprocess.Popen(
             [micropython, "-X", f"heapsize={self.heap}", "main.py"],
             cwd=self.root,
             env=env,
@@ -163,29 +217,25 @@ class Simulator:
             text=True,
             bufsize=1,
         )
-        timer = threading.Timer(self.timeout, self._time_out, [child]) if self.timeout else None
-        if timer:
-            timer.start()
+        dog = _Watchdog(child)
         keys = _Keyboard(child) if self.terminal else None
         try:
             for line in child.stdout:
                 if line.startswith(HEAP_PREFIX) and line[len(HEAP_PREFIX) :].strip().isdigit():
                     self._peak(self.shown, int(line[len(HEAP_PREFIX) :]))
+                elif line.startswith(WATCHDOG_PREFIX) and line[len(WATCHDOG_PREFIX) :].strip().isdigit():
+                    dog.start(int(line[len(WATCHDOG_PREFIX) :]) / 1000)
+                elif line.startswith("@@feed"):
+                    dog.feed()
                 elif not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
                     print(line, end="", flush=True)
             status = child.wait()
             if keys and keys.quit:  # the player stopped the badge: a normal end
                 status = 0
-        except KeyboardInterrupt:
-            child.terminate()
-            status = child.wait()
         finally:
-            if timer:
-                timer.cancel()
             if keys:
                 keys.close()
-        self._report()
-        return status
+        return status, dog.stop()
 
     def _read_update(self, line: str) -> bool:
         """Shows one refresh; False for a line cut short (the badge ran out of memory writing it)."""
@@ -213,9 +263,10 @@ class Simulator:
     def _peak(self, screen: str, heap: int) -> None:
         self.peaks[screen] = max(self.peaks.get(screen, 0), heap)
 
-    def _time_out(self, child: subprocess.Popen) -> None:
+    def _time_out(self) -> None:
         print(f"arcade sim: stopped after {self.timeout:g} s (--timeout)", file=sys.stderr, flush=True)
-        child.kill()
+        self._timed_out = True
+        self._child.kill()
 
     def _report(self) -> None:
         if self.peaks:
@@ -231,6 +282,42 @@ def _check_size(size: os.terminal_size) -> None:
             "make the window larger or its font smaller, or save the screens with --screenshots DIR and play a "
             "--script FILE"
         )
+
+
+class _Watchdog:
+    """The badge's watchdog, outside the badge as the RP2040's is: a badge that has not fed it within
+    its timeout (real time: the badge's clock already runs ``--speed`` times faster) is killed."""
+
+    def __init__(self, child: subprocess.Popen):
+        self._child = child
+        self._timer: threading.Timer | None = None
+        self._timeout = 0.0
+        self.fired = False
+
+    def start(self, timeout: float) -> None:
+        """Starts it, or stops it for a timeout of 0 (the firmware stopped it for the REPL)."""
+        self._timeout = timeout
+        if timeout:
+            self.feed()
+        elif self._timer:
+            self._timer.cancel()
+
+    def feed(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        self._timer = threading.Timer(self._timeout, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        self._child.kill()
+
+    def stop(self) -> bool:
+        """Whether it fired."""
+        if self._timer:
+            self._timer.cancel()
+        return self.fired
 
 
 class _Keyboard:

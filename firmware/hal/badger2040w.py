@@ -1,8 +1,14 @@
-"""The real Badger 2040 W behind the HAL: Pimoroni's ``badger2040`` module does the work."""
+"""The real Badger 2040 W behind the HAL: Pimoroni's ``badger2040`` module does the work.
+
+The Wi-Fi is MicroPython's ``network.WLAN`` driven directly, not ``Badger2040.connect()``, which
+draws its own screen and waits minutes; ``firmware/wifi.py`` bounds the join and draws it.
+"""
 
 import time
 
 import badger2040
+import machine
+import network
 
 from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, WIDTH
 
@@ -19,6 +25,8 @@ class Badge:
     def __init__(self):
         self._badger = badger2040.Badger2040()
         self._badger.set_font("bitmap8")
+        self._wlan = network.WLAN(network.STA_IF)
+        self._watchdog = None
 
     def set_screen(self, name):
         """Names the screen being drawn; only the simulator uses the name."""
@@ -57,9 +65,11 @@ class Badge:
 
     # The e-ink panel.
     def update(self):
+        self.feed_watchdog()  # a normal refresh blocks for seconds
         self._badger.update()
 
     def partial_update(self, x, y, w, h):
+        self.feed_watchdog()
         self._badger.partial_update(x, y, w, h)
 
     def set_update_speed(self, speed):
@@ -77,18 +87,71 @@ class Badge:
         return time.ticks_ms()
 
     def sleep_ms(self, ms):
+        self.feed_watchdog()  # the loops that wait sleep: a loop that hangs stops feeding
         time.sleep_ms(ms)
 
     def connect(self):
-        """Joins the Wi-Fi of WIFI_CONFIG.py; failures become OSError, like any network failure."""
-        if self._badger.isconnected():
-            return
-        try:
-            self._badger.connect()
-        except Exception as error:
-            raise OSError("Wi-Fi: %s" % error)
-        if not self._badger.isconnected():
-            raise OSError("Wi-Fi: not connected; check WIFI_CONFIG.py")
+        """Starts joining the Wi-Fi of WIFI_CONFIG.py and answers at once (firmware/wifi.py waits);
+        OSError when WIFI_CONFIG.py is missing or empty."""
+        config = _wifi_config()
+        network.country(config.COUNTRY)
+        self._wlan.active(True)
+        self._wlan.connect(config.SSID, config.PSK)
 
     def isconnected(self):
-        return self._badger.isconnected()
+        return self._wlan.isconnected()
+
+    def wifi_problem(self):
+        """Why the join failed, or None while it goes on or once it is done."""
+        return _WIFI_PROBLEMS.get(self._wlan.status())
+
+    def wifi_name(self):
+        try:
+            return _wifi_config().SSID
+        except OSError:
+            return "?"
+
+    def disconnect(self):
+        self._wlan.disconnect()
+        self._wlan.active(False)
+
+    # Power.
+    def halt(self):
+        """Powers the badge off on battery (a button powers it on again and main.py starts anew);
+        on USB it cannot, and returns once a button is pressed."""
+        self._badger.halt()
+        self._badger.keepalive()  # on USB: stay on now that a button woke us
+
+    def start_watchdog(self, timeout_ms):
+        """Resets the badge unless it is fed within ``timeout_ms`` (at most 8388 on the RP2040)."""
+        self._watchdog = machine.WDT(timeout=timeout_ms)
+
+    def feed_watchdog(self):
+        if self._watchdog:
+            self._watchdog.feed()
+
+    def stop_watchdog(self):
+        """MicroPython cannot stop the RP2040's watchdog; its control register can. Needed when
+        mpremote interrupts the program (arcade deploy): the REPL does not feed it."""
+        machine.mem32[_WATCHDOG_CTRL] &= ~_WATCHDOG_ENABLE
+        self._watchdog = None
+
+
+_WATCHDOG_CTRL = 0x40058000  # the RP2040 datasheet, 4.7.6: WATCHDOG_BASE, its CTRL register
+_WATCHDOG_ENABLE = 1 << 30
+
+_WIFI_PROBLEMS = {
+    network.STAT_WRONG_PASSWORD: "the password (PSK in WIFI_CONFIG.py) is wrong",
+    network.STAT_NO_AP_FOUND: "no such network in reach (SSID in WIFI_CONFIG.py)",
+    network.STAT_CONNECT_FAIL: "the access point refused the badge",
+}
+
+
+def _wifi_config():
+    try:
+        import WIFI_CONFIG
+    except ImportError:
+        raise OSError("no WIFI_CONFIG.py on the badge")
+    if not (WIFI_CONFIG.SSID and WIFI_CONFIG.COUNTRY):
+        raise OSError("WIFI_CONFIG.py has no SSID or COUNTRY")
+    return WIFI_CONFIG

@@ -141,10 +141,20 @@ class Badge:
         self._clock.sleep(ms)
 
     def connect(self):
-        """The unix port is always on the network."""
+        """The unix port is always on the network, so firmware/wifi.py never waits here (``arcade sim --lib``
+        fakes a Wi-Fi that does not answer at once)."""
 
     def isconnected(self):
         return True
+
+    def halt(self):
+        """As on USB power: nothing to power off; the badge goes on waiting for a button."""
+
+    def start_watchdog(self, timeout_ms):
+        """None here: a hang is the developer's to see (``arcade sim --lib --watchdog`` has one)."""
+
+    def stop_watchdog(self):
+        pass
 
 
 class _Clock:

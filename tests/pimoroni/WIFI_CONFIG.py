@@ -1,0 +1,3 @@
+SSID = "arcade-test"
+PSK = "not-a-secret"
+COUNTRY = "GB"
