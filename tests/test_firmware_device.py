@@ -47,7 +47,7 @@ def test_the_real_hal_logs_in_plays_and_sends_the_score_joining_the_wi_fi_itself
     assert result.first("wifi").said == f"Log in {JOINING}"
     assert "Connecting..." not in result.output and "Connected!" not in result.output  # not Pimoroni's
     score = score_of(result)
-    assert result.last("result").said.endswith(f"Rank #1, best {score}. A: menu")
+    assert result.last("result").said.endswith(f"Rank #1 of 1, best {score}. A: menu")
     page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
     assert [(entry["player"]["name"], entry["score"]) for entry in page["entries"]] == [("Ada", score)]
 

@@ -79,7 +79,7 @@ def test_a_game_pip_installed_on_the_server_reaches_a_running_badge_without_usb(
     player.wait_for("whack")
     player.press(B)
     assert "Rank #1" in player.wait_for("result", "Rank")
-    player.press(A)
+    player.dismiss_result()
     player.wait_for("menu")
     player.quit()
 
@@ -301,7 +301,7 @@ def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refus
         player.wait_for("menu")
         player.press(A)  # Snake 0.1 plays to its end
         player.wait_for("result", "Score")
-        player.press(A)
+        player.dismiss_result()
         player.wait_for("menu")
         player.quit()
     index = json.loads((tmp_path / "flash" / "state" / "games" / "index.json").read_text())
