@@ -298,7 +298,7 @@ def _run(badge, name, game):
     badge.set_update_speed(UPDATE_TURBO)
     due = badge.ticks_ms()
     while alive:
-        buttons = badge.buttons()
+        buttons = badge.buttons(due)  # a press counts at the tick it fell in, even one a refresh held up
         if buttons != held:
             inputs.append(ticks)
             inputs.append(buttons)

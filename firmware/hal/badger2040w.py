@@ -3,8 +3,10 @@
 import time
 
 import badger2040
-
+import machine
+import micropython
 from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, WIDTH
+from hal.presses import Latch, watch
 
 _PINS = (
     (BUTTON_A, badger2040.BUTTON_A),
@@ -19,6 +21,10 @@ class Badge:
     def __init__(self):
         self._badger = badger2040.Badger2040()
         self._badger.set_font("bitmap8")
+        micropython.alloc_emergency_exception_buf(100)  # an error in the interrupt handler can be told
+        self._latch = Latch()
+        pins = [badger2040.BUTTONS[pin] for _, pin in _PINS]
+        watch(self._latch, pins, machine.Pin.IRQ_RISING | machine.Pin.IRQ_FALLING)
 
     def set_screen(self, name):
         """Names the screen being drawn; only the simulator uses the name."""
@@ -66,12 +72,14 @@ class Badge:
         self._badger.set_update_speed(speed)
 
     # Input, time and network.
-    def buttons(self):
-        mask = 0
+    def buttons(self, until=None):
+        """The buttons held now, and those pressed since the last read (by ``until``, a ticks_ms):
+        the pin interrupts latched them, so a tap during a blocking refresh is not lost."""
+        held = 0
         for bit, pin in _PINS:
             if self._badger.pressed(pin):
-                mask |= bit
-        return mask
+                held |= bit
+        return self._latch.read(held, until)
 
     def ticks_ms(self):
         return time.ticks_ms()
