@@ -18,6 +18,8 @@ BUTTONS = 5
 """Bits 0..4 of a button mask, as in hal: A, B, C, UP, DOWN."""
 DEBOUNCE_MS = 20
 """A contact's bounces come within this of the edge before: not new presses."""
+TOGETHER_MS = 50
+"""Presses this close are one chord (A+C): they come out together."""
 
 
 class Latch:
@@ -25,6 +27,7 @@ class Latch:
         self._at = array("i", [0] * BUTTONS)  # ticks_ms of each button's first unread press
         self._latched = bytearray(BUTTONS)  # one slot each: an interrupt never races another button's read
         self._edges = array("i", [0] * BUTTONS)  # ticks_ms of each pin's last edge, for debouncing
+        self._answered = 0  # what the last read answered
 
     def press(self, mask, at):
         """The buttons of ``mask`` went down at ``at`` (ticks_ms)."""
@@ -45,17 +48,36 @@ class Latch:
             self._latched[index] = 1
 
     def read(self, held, until=None):
-        """``held`` (the buttons down now) with the presses latched by ``until`` (ticks_ms; None: all),
-        which this read takes. A button pressed after ``until`` was up then: it waits for a later read."""
-        taken = later = 0
+        """``held`` (the buttons down now) with the presses latched by ``until`` (ticks_ms; None: all).
+
+        Presses come out in the order they came, one (or one chord) a read, so a game that counts a
+        press when a button goes down counts each: a press waits, reading up, while an earlier one
+        is answered, and a button pressed again after the last read saw it down reads up once first
+        (it was let go in between). A button pressed after ``until`` was up then: a later read takes it.
+        """
+        first = None  # the time of the earliest press due
         for index in range(BUTTONS):
-            if self._latched[index]:
-                if until is None or time.ticks_diff(until, self._at[index]) >= 0:
-                    self._latched[index] = 0
-                    taken |= 1 << index
-                else:
-                    later |= 1 << index
-        return (held & ~later) | taken
+            if self._due(index, until) and (first is None or time.ticks_diff(first, self._at[index]) > 0):
+                first = self._at[index]
+        answer = 0
+        for index in range(BUTTONS):
+            bit = 1 << index
+            if not self._latched[index]:
+                answer |= held & bit
+            elif (
+                self._due(index, until)
+                and not self._answered & bit
+                and time.ticks_diff(self._at[index], first) < TOGETHER_MS
+            ):
+                self._latched[index] = 0
+                answer |= bit
+            # else it reads up: pressed after ``until``, pressed again since the last read, or after an earlier press
+        self._answered = answer
+        return answer
+
+    def _due(self, index, until):
+        """Whether button ``index`` has a press latched by ``until``."""
+        return self._latched[index] and (until is None or time.ticks_diff(until, self._at[index]) >= 0)
 
 
 def watch(latch, pins, trigger):
