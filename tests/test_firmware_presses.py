@@ -16,6 +16,7 @@ import time
 
 from PIL import Image
 
+from arcade.badge.build import find_program
 from tests.conftest import ARCADE
 from tests.simulator import Badge
 
@@ -23,6 +24,41 @@ NO_SERVER = "http://127.0.0.1:9"
 TAPS_AT = (1030, 2080, 3130, 4180)
 """Milliseconds after the game's first screen is shown: 30 ms into ticks 21, 42, 63 and 84
 (50 ms each), inside the refreshes of the ticks 21-25, 41-45... and ended before they end."""
+
+INTERRUPTS = """
+import micropython, time
+from hal.presses import Latch, watch
+
+class Pin:  # as machine.Pin: value(), and irq() with the keywords rp2's takes
+    def __init__(self):
+        self.level = 0
+    def value(self):
+        return self.level
+    def irq(self, handler=None, trigger=0, hard=False):
+        self.handler, self.trigger, self.hard = handler, trigger, hard
+
+pins = [Pin() for _ in range(5)]
+latch = Latch()
+watch(latch, pins, 3)
+print("hard", all(pin.hard and pin.trigger == 3 for pin in pins))
+
+def edge(button, level):
+    pins[button].level = level
+    micropython.heap_lock()  # as in a hard interrupt: any allocation raises MemoryError
+    try:
+        pins[button].handler(pins[button])
+    finally:
+        micropython.heap_unlock()
+
+edge(0, 1); edge(0, 0); edge(0, 1); edge(0, 0)  # a tap of A, its contact bouncing
+time.sleep_ms(80)
+edge(4, 1); edge(4, 0)  # then DOWN
+print("taps", latch.read(0), latch.read(0), latch.read(0))
+time.sleep_ms(30)
+edge(1, 1)  # B goes down and stays
+before = time.ticks_add(time.ticks_ms(), -10)
+print("held", latch.read(2, before), latch.read(2), latch.read(2))
+"""
 
 TAPPING_RUN = """
 wait menu
@@ -55,6 +91,25 @@ def runner_in_the_air(shot) -> bool:
     return all(image.getpixel((x, y)) for x in range(24, 40) for y in range(104, 112))
 
 
+def test_the_interrupt_handler_latches_each_tap_once_and_allocates_nothing(badge_build, tmp_path):
+    """The hard IRQ handler of firmware/hal/presses.py (the build's .mpy) with the heap locked, as the
+    RP2040 runs it: A's bounces are one tap; A then DOWN come out one a read, in order; B held after
+    a tick reads up for that tick."""
+    script = tmp_path / "interrupts.py"
+    script.write_text(INTERRUPTS)
+    run = subprocess.run(
+        [find_program("micropython"), "-X", "heapsize=96K", str(script)],
+        env={**os.environ, "MICROPYPATH": str(badge_build)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert run.stdout.split("\n")[:3] == ["hard True", "taps 1 16 0", "held 0 2 2"]
+
+
 def test_taps_during_refreshes_reach_the_game_at_the_tick_they_fell_in(badge_build, tmp_path):
     badge = Badge(badge_build, tmp_path / "flash", NO_SERVER)
     shots = tmp_path / "shots"
@@ -85,7 +140,9 @@ def test_a_tap_during_the_menus_refresh_moves_the_choice(badge_build, tmp_path):
     inside one turbo refresh of the list are two moves, the second taken after the first."""
     badge = Badge(badge_build, tmp_path / "flash", NO_SERVER)
 
-    result = badge.play("speed 1\nwait menu\npress down 60\npause 40\npress down 60\npause 40\npress b 60\nwait account\nexit\n")
+    result = badge.play(
+        "speed 1\nwait menu\npress down 60\npause 40\npress down 60\npause 40\npress b 60\nwait account\nexit\n"
+    )
 
     assert result.returncode == 0, result.output
     assert [screen.kind for screen in result.screens] == ["full", "partial", "partial", "full"]
