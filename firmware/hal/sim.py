@@ -3,9 +3,10 @@
 Drawing goes into a ``framebuf``; every refresh is reported on stdout as one ``@@update``
 line (screen name, the texts drawn, the live heap and, when asked, the refreshed rows'
 pixels) for ``arcade sim``, which keeps what the panel shows, draws it in the terminal
-and saves it as PNG. The panel's own memory stays out of the badge's heap, as on a badge. Buttons come from a script of
-input frames or from keys on stdin. The clock can run faster than real time, and a refresh
-costs the time the real panel takes, so games see the badge's timing.
+and saves it as PNG. The panel's own memory stays out of the badge's heap, as on a badge. Buttons
+come from a script of timed presses or from keys on stdin, latched as the badge's pin interrupts
+latch them (hal/presses.py). The clock can run faster than real time, and a refresh blocks as
+long as it blocks a badge, so games see the badge's timing.
 
 Settings come from the environment (``arcade sim`` sets them):
 ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1,
