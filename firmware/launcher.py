@@ -143,14 +143,16 @@ class Launcher:
             waits = "on the badge." if saved else "in memory."
             ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
+        since = badge.ticks_ms()
         ui.show(badge)
         offer_login = not logged_in
         if logged_in:
             answers, _, problem = self.deliver()
             offer_login = problem == "login"
             hint = "A: menu  B: log in and send" if offer_login else "A: menu"
+            since = badge.ticks_ms()  # presses while it was sending are ignored: they came before the answer
             _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
-        if ui.Buttons(badge).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
+        if ui.Buttons(badge, since).wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
             if self.log_in("Log in to send your score"):
                 self.send("Sending your score...")
 
