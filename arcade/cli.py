@@ -196,6 +196,12 @@ def _parser() -> argparse.ArgumentParser:
         "--watchdog", action="store_true", help="with --lib: the watchdog resets a badge that stops feeding it"
     )
 
+    sim.add_argument(
+        "--no-latch",
+        action="store_true",
+        help="read the buttons as the firmware did before presses were latched: only what is held at a read",
+    )
+
     deploy = command("deploy", _deploy, "Copy the build onto a badge over USB with mpremote.")
     deploy.add_argument("--build", metavar="DIR", default="build/badge", help="the build to copy (default build/badge)")
     deploy.add_argument("--server", metavar="URL", help="the server URL the badge uses (default: the public URL)")
@@ -669,6 +675,7 @@ def _sim(args) -> int:
         screenshots=Path(args.screenshots) if args.screenshots else None,
         timeout=args.timeout,
         flash_free=args.flash_free,
+        latch=not args.no_latch,
         games_keys=_existing_badge_keys(args),
         trusted=read_certificates([Path(file) for file in args.ca]),
         terminal=sys.stdin.isatty() and sys.stdout.isatty(),
@@ -713,7 +720,7 @@ def _new_game(args) -> int:
     ]
     width = max(len(str(left)) for left, _ in made + steps)
     print(f"Made the game {args.name!r} in {folder}:")
-    print("\n".join(f"  {str(left):<{width}}  {right}" for left, right in made))
+    print("\n".join(f"  {left!s:<{width}}  {right}" for left, right in made))
     print("Next:")
     print("\n".join(f"  {left:<{width}}  {right}" for left, right in steps))
     return 0

@@ -169,6 +169,7 @@ class Launcher:
             waits = "on the badge." if saved else "in memory."
             ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
             ui.footer(badge, "A: menu  B: log in and send")
+        since = badge.ticks_ms()
         ui.show(badge)
         shown = badge.ticks_ms()
         offer_login = not logged_in
@@ -176,8 +177,9 @@ class Launcher:
             answers, _, problem = self.deliver(lambda text: _status(badge, text, None))
             offer_login = problem == "login"
             hint = "A: menu  B: log in and send" if offer_login else "A: menu"
+            since = badge.ticks_ms()  # presses while it was sending are ignored: they came before the answer
             _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
-        buttons = ui.Buttons(badge)
+        buttons = ui.Buttons(badge, since)
         while time.ticks_diff(badge.ticks_ms(), shown) < RESULT_GUARD_MS:
             buttons.pressed()  # dropped: still the run's presses, not the player's answer
             badge.sleep_ms(ui.POLL_MS)
@@ -346,7 +348,7 @@ def _run(badge, name, game):
     badge.set_update_speed(UPDATE_TURBO)
     due = badge.ticks_ms()
     while alive:
-        buttons = badge.buttons()
+        buttons = badge.buttons(due)  # a press counts at the tick it fell in, even one a refresh held up
         ui.check_home(buttons)
         if buttons != held:
             inputs.append(ticks)

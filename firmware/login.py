@@ -110,7 +110,7 @@ def _poll(badge, identity, grant, title):
     started = badge.ticks_ms()
     expires_ms = _seconds(grant.get("expires_in"), DEFAULT_EXPIRES_S) * 1000
     text_x = _draw(badge, grant, title, expires_ms)
-    buttons = ui.Buttons(badge)
+    buttons = ui.Buttons(badge, started)
     wait_ms = interval * 1000
     polled = started
     shown = started

@@ -110,8 +110,9 @@ def message(badge, name, title, text, hint="A: OK"):
     begin(badge, name, title)
     paragraph(badge, text, 4, TITLE_H + 8, WIDTH - 8)
     footer(badge, hint)
+    since = badge.ticks_ms()
     show(badge)
-    return Buttons(badge).wait()
+    return Buttons(badge, since).wait()
 
 
 class Home(Exception):
@@ -124,11 +125,15 @@ def check_home(buttons):
 
 
 class Buttons:
-    """Turns the held buttons into presses: a button counts once, when it goes down."""
+    """Turns the held buttons into presses: a button counts once, when it goes down.
 
-    def __init__(self, badge):
+    ``since`` (a ticks_ms: when the screen began to be shown): a press from then on counts, though
+    it came while the panel was still refreshing; without it, a press that came before is ignored.
+    """
+
+    def __init__(self, badge, since=None):
         self._badge = badge
-        self._held = badge.buttons()
+        self._held = badge.buttons(since)
 
     def pressed(self):
         now = self._badge.buttons()
@@ -164,8 +169,9 @@ def choose(badge, name, title, rows, index, hint, keys=BUTTON_A | BUTTON_B | BUT
     begin(badge, name, title)
     _rows(badge, rows, index)
     footer(badge, hint)
+    since = badge.ticks_ms()
     show(badge)
-    buttons = Buttons(badge)
+    buttons = Buttons(badge, since)
 
     def remember():
         import wake  # loaded only to halt: the screens keep the memory

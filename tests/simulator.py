@@ -67,7 +67,9 @@ class Badge:
         folder = self.root / "state" / "queue"
         return sorted(path.name for path in folder.glob("*.json")) if folder.exists() else []
 
-    def start(self, script: str, speed: int = 50, timeout: float = 90, screenshots: Path | None = None) -> "Running":
+    def start(
+        self, script: str, speed: int = 50, timeout: float = 90, screenshots: Path | None = None, latch: bool = True
+    ) -> "Running":
         script_file = self.root.parent / f"{self.root.name}-script-{len(self.log)}.txt"
         script_file.write_text(script)
         arguments = [
@@ -90,6 +92,8 @@ class Badge:
         ]
         if screenshots:
             arguments += ["--screenshots", str(screenshots)]
+        if not latch:
+            arguments.append("--no-latch")
         if self.flash_free is not None:
             arguments += ["--flash-free", str(self.flash_free)]
         if self.arcade is not None:

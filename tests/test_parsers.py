@@ -266,7 +266,7 @@ def test_a_manifest_of_any_shape_is_read_or_refused_saying_so(build_folder, tmp_
 
 
 script_words = st.sampled_from(
-    ["wait", "speed", "exit", "#", "a+up", "-", "b", "c+down", "x+", "12", "3", "0", "²", "١٢", "x"]
+    ["wait", "speed", "press", "pause", "exit", "#", "a+up", "-", "b", "c+down", "x+", "12", "3", "0", "²", "١٢", "x"]
 )
 script_lines = st.one_of(st.text(max_size=30), st.lists(script_words, min_size=1, max_size=3).map(" ".join))
 
@@ -284,7 +284,7 @@ def test_a_simulator_script_of_any_text_is_steps_or_an_error_naming_the_line(lin
     else:
         for step in steps:
             kind, *rest = step.split()
-            numbers = [] if kind in ("wait", "exit") else rest if kind == "speed" else [kind, *rest]
+            numbers = [] if kind in ("wait", "exit") else rest if kind in ("speed", "press", "pause") else [kind, *rest]
             assert all(word.isascii() and word.isdigit() for word in numbers), step
 
 

@@ -5,7 +5,7 @@ This side prepares the simulated flash (the build, ``config.json`` and the badge
 ``state/`` kept between runs), starts ``micropython``, and turns the ``@@update`` lines it
 prints into the e-ink screen drawn in the terminal with braille dots, PNG screenshots and
 a log. Keys a, b, c and the arrows are the buttons; ``--script`` plays button presses
-at given input frames instead (see docs/badge.md for the format).
+of given lengths at given times on the badge's clock instead (see docs/badge.md for the format).
 """
 
 import base64
@@ -48,10 +48,10 @@ class SimError(ArcadeError):
 def parse_script(text: str, name: str = "script") -> list[str]:
     """Checks a script and answers its steps in the form the simulated HAL reads.
 
-    One step a line, ``#`` starts a comment: ``wait SCREEN``, ``FRAME BUTTONS`` (buttons
-    joined with ``+``, or ``-`` for none), ``speed N``, ``exit``, and ``boot`` or ``boot BUTTONS``:
-    the badge restarts here (a reset, the watchdog, or a power-off woken by BUTTONS) and the steps
-    below play on its next boot.
+    One step a line, ``#`` starts a comment: ``wait SCREEN``, ``press BUTTONS MS``, ``pause MS``,
+    ``FRAME BUTTONS`` (buttons joined with ``+``, or ``-`` for none), ``speed N``, ``exit``, and
+    ``boot`` or ``boot BUTTONS``: the badge restarts here (a reset, the watchdog, or a power-off woken
+    by BUTTONS) and the steps below play on its next boot.
     """
     steps = []
     frame = 0
@@ -65,6 +65,10 @@ def parse_script(text: str, name: str = "script") -> list[str]:
             frame = 0
         elif words[0] == "speed" and len(words) == 2 and _number(words[1]) and int(words[1]) > 0:
             steps.append(f"speed {words[1]}")
+        elif words[0] == "press" and len(words) == 3 and _number(words[2]) and int(words[2]) > 0:
+            steps.append(f"press {_mask(words[1], where)} {int(words[2])}")
+        elif words[0] == "pause" and len(words) == 2 and _number(words[1]):
+            steps.append(f"pause {int(words[1])}")
         elif words == ["exit"]:
             steps.append("exit")
         elif words[0] == "boot" and len(words) <= 2:
@@ -77,8 +81,9 @@ def parse_script(text: str, name: str = "script") -> list[str]:
             steps.append(f"{frame} {_mask(words[1], where)}")
         else:
             raise SimError(
-                f"{where}: cannot read {line.strip()!r}; steps are 'wait SCREEN', 'FRAME BUTTONS' "
-                f"(like '12 a+up' or '14 -'), 'speed N', 'boot [BUTTONS]' or 'exit'"
+                f"{where}: cannot read {line.strip()!r}; steps are 'wait SCREEN', 'press BUTTONS MS' "
+                f"(like 'press a+up 60': held 60 ms), 'pause MS', 'FRAME BUTTONS' (like '12 a+up' or '14 -'), "
+                f"'speed N', 'boot [BUTTONS]' or 'exit'"
             )
     return steps
 
@@ -114,6 +119,9 @@ class Simulator:
     """Draw the panel in this terminal and read its keys; the terminal must be :data:`TERMINAL_SIZE` or larger."""
     flash_free: int | None = None
     """Bytes left on a nearly full flash: state/ then lives on littlefs (firmware/hal/simflash.py)."""
+    latch: bool = True
+    """False: the buttons are read as before presses were latched (firmware/hal/presses.py), only what is
+    held at each read, to see what a badge without the latch loses."""
     games_keys: list[dict] = field(default_factory=list)
     """The public badge keys the badge trusts for games over the air, as ``arcade deploy`` writes them."""
     trusted: bytes = b""
@@ -205,6 +213,7 @@ class Simulator:
             "ARCADE_SIM_WAKE": str(wake),
             "ARCADE_SIM_RESET_CAUSE": str(reset_cause),
             "ARCADE_SIM_WATCHDOG": "1" if self.watchdog else "0",
+            "ARCADE_SIM_LATCH": "1" if self.latch else "0",
         }
         if self.flash_free is not None:
             env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)

@@ -8,9 +8,11 @@ import time
 
 import badger2040
 import machine
+import micropython
 import network
 
 from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, WIDTH
+from hal.presses import Latch, watch
 
 _PINS = (
     (BUTTON_A, badger2040.BUTTON_A),
@@ -27,6 +29,10 @@ class Badge:
         self._badger.set_font("bitmap8")
         self._wlan = network.WLAN(network.STA_IF)
         self._watchdog = None
+        micropython.alloc_emergency_exception_buf(100)  # an error in the interrupt handler can be told
+        self._latch = Latch()
+        pins = [badger2040.BUTTONS[pin] for _, pin in _PINS]
+        watch(self._latch, pins, machine.Pin.IRQ_RISING | machine.Pin.IRQ_FALLING)
 
     def set_screen(self, name):
         """Names the screen being drawn; only the simulator uses the name."""
@@ -76,12 +82,14 @@ class Badge:
         self._badger.set_update_speed(speed)
 
     # Input, time and network.
-    def buttons(self):
-        mask = 0
+    def buttons(self, until=None):
+        """The buttons held now, and those pressed since the last read (by ``until``, a ticks_ms):
+        the pin interrupts latched them, so a tap during a blocking refresh is not lost."""
+        held = 0
         for bit, pin in _PINS:
             if self._badger.pressed(pin):
-                mask |= bit
-        return mask
+                held |= bit
+        return self._latch.read(held, until)
 
     def ticks_ms(self):
         return time.ticks_ms()

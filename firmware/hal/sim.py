@@ -3,13 +3,15 @@
 Drawing goes into a ``framebuf``; every refresh is reported on stdout as one ``@@update``
 line (screen name, the texts drawn, the live heap and, when asked, the refreshed rows'
 pixels) for ``arcade sim``, which keeps what the panel shows, draws it in the terminal
-and saves it as PNG. The panel's own memory stays out of the badge's heap, as on a badge. Buttons come from a script of
-input frames or from keys on stdin. The clock can run faster than real time, and a refresh
-costs the time the real panel takes, so games see the badge's timing.
+and saves it as PNG. The panel's own memory stays out of the badge's heap, as on a badge. Buttons
+come from a script of timed presses or from keys on stdin, latched as the badge's pin interrupts
+latch them (hal/presses.py). The clock can run faster than real time, and a refresh blocks as
+long as it blocks a badge, so games see the badge's timing.
 
 Settings come from the environment (``arcade sim`` sets them):
-ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1, and
-ARCADE_SIM_FLASH_FREE (bytes) for a nearly full flash (hal/simflash.py).
+ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1,
+ARCADE_SIM_FLASH_FREE (bytes) for a nearly full flash (hal/simflash.py), and ARCADE_SIM_LATCH=0
+to read the buttons as the firmware did before presses were latched (only what is held).
 """
 
 import gc
@@ -18,10 +20,9 @@ import os
 import select
 import sys
 import time
-
-import framebuf
 from binascii import b2a_base64
 
+import framebuf
 from hal import (
     BUTTON_A,
     BUTTON_B,
@@ -35,9 +36,12 @@ from hal import (
     UPDATE_TURBO,
     WIDTH,
 )
+from hal.presses import Latch
 
-# Roughly how long the Badger 2040 W's panel takes to refresh at each speed.
-REFRESH_MS = {UPDATE_NORMAL: 1000, UPDATE_MEDIUM: 700, UPDATE_FAST: 400, UPDATE_TURBO: 250}
+# How long a refresh blocks the Badger 2040 W at each speed: Pimoroni's badger2040.update() waits
+# at least these for a full one, partial_update() only for the panel (its uc8151 driver's times).
+UPDATE_MS = {UPDATE_NORMAL: 4700, UPDATE_MEDIUM: 2600, UPDATE_FAST: 900, UPDATE_TURBO: 250}
+PARTIAL_UPDATE_MS = {UPDATE_NORMAL: 4500, UPDATE_MEDIUM: 2000, UPDATE_FAST: 800, UPDATE_TURBO: 250}
 KEYS = {"a": BUTTON_A, "b": BUTTON_B, "c": BUTTON_C, "u": BUTTON_UP, "d": BUTTON_DOWN}
 KEY_HOLD_MS = 150
 FONT = 8
@@ -50,11 +54,11 @@ class Badge:
         self._ink = 1
         self._speed = UPDATE_NORMAL
         self._screen = ""
-        self._shown = ""
         self._texts = []
         self._send_panel = os.getenv("ARCADE_SIM_PANEL") == "1"
         self._clock = _Clock(int(os.getenv("ARCADE_SIM_SPEED") or "1"))
-        self._input = _Input(os.getenv("ARCADE_SIM_SCRIPT") or "", self._clock)
+        latch = Latch() if os.getenv("ARCADE_SIM_LATCH") != "0" else None
+        self._input = _Input(os.getenv("ARCADE_SIM_SCRIPT") or "", self._clock, latch)
         free = os.getenv("ARCADE_SIM_FLASH_FREE")
         if free is not None:
             from hal.simflash import mount
@@ -116,7 +120,6 @@ class Badge:
         self._speed = speed
 
     def _refresh(self, kind, y, h):
-        self._shown = self._screen
         gc.collect()
         report = {"kind": kind, "screen": self._screen, "y": y, "h": h, "texts": self._texts, "heap": gc.mem_alloc()}
         report = json.dumps(report)
@@ -129,10 +132,13 @@ class Badge:
             for start in range(0, len(rows), 48):
                 out.write(b2a_base64(rows[start : start + 48])[:-1])
         out.write("\n")
-        self._clock.sleep(REFRESH_MS[self._speed])
+        took = (UPDATE_MS if kind == "full" else PARTIAL_UPDATE_MS)[self._speed]
+        self._input.refreshed(self._screen, time.ticks_add(self._clock.now(), took))
+        self._clock.sleep(took)
 
-    def buttons(self):
-        return self._input.read(self._shown)
+    def buttons(self, until=None):
+        """As on the badge: held now, or pressed since the last read (by ``until``)."""
+        return self._input.read(until)
 
     def ticks_ms(self):
         return self._clock.now()
@@ -179,26 +185,50 @@ class _Clock:
 
 
 class _Input:
-    """Buttons from a script of input frames, then from keys sent on stdin.
+    """The buttons a player presses, on the badge's clock: a script's steps, then keys typed on stdin.
 
-    A frame is one read of the buttons. Script steps: ``wait NAME`` (until the screen NAME
-    is on the panel; frames count from 0 again), ``FRAME MASK`` (from that frame on, these
-    buttons are held), ``speed N`` and ``exit``.
+    Script steps: ``wait NAME`` (until the panel has shown the screen NAME: its refresh ended;
+    times and frames count from then), ``press MASK MS`` (these buttons go down for MS
+    milliseconds of the badge's clock, whenever the firmware reads them), ``pause MS``, ``FRAME
+    MASK`` (from the FRAME-th read of the buttons on, these are held: read-exact, never lost),
+    ``speed N`` and ``exit``. Presses go through the latch as the pin interrupts' do on a badge;
+    without one (ARCADE_SIM_LATCH=0) a read sees only what is held at that moment.
     """
 
-    def __init__(self, script, clock):
+    def __init__(self, script, clock, latch):
         self._script = script  # one string, read a step at a time: a badge has no script in its heap
         self._next = 0  # where the next step starts in it
-        self._frame = 0
-        self._mask = 0
         self._clock = clock
+        self._latch = latch
+        self._shown = ""  # the screen on the panel, and when its refresh ended
+        self._shown_at = clock.now()
+        self._at = self._shown_at  # the script's time: where its next step starts
+        self._frame = 0
+        self._frame_mask = 0
+        self._pressed = 0  # the mask of the press step under way
         self._keys = select.poll()
         self._keys.register(sys.stdin, select.POLLIN)
-        self._key_mask = 0
+        self._typed = []
+        self._key = 0
         self._key_until = 0
-        self._key_seen = False
 
-    def read(self, shown):
+    def refreshed(self, screen, done):
+        """The panel shows ``screen`` from ``done`` (ticks_ms) on: a ``wait`` for it ends then."""
+        now = self._clock.now()
+        self._play(now, False)
+        self._shown = screen
+        self._shown_at = done
+        self._play(now, False)
+
+    def read(self, until):
+        now = self._clock.now()
+        self._play(now, True)
+        self._frame += 1
+        held = self._frame_mask | self._pressed | self._read_keys(now)
+        return self._latch.read(held, until) if self._latch else held
+
+    def _play(self, now, reading):
+        """Plays the steps due by ``now``; a read (``reading``) also counts frames and may exit."""
         script = self._script
         while self._next < len(script):
             end = script.find("\n", self._next)
@@ -207,35 +237,55 @@ class _Input:
             if step[0] == "":
                 pass
             elif step[0] == "wait":
-                if shown != step[1]:
-                    self._mask = 0
-                    break
+                if self._shown != step[1]:
+                    self._frame_mask = 0
+                    return
+                if time.ticks_diff(self._shown_at, self._at) > 0:
+                    self._at = self._shown_at
                 self._frame = 0
+            elif step[0] == "press":
+                if time.ticks_diff(now, self._at) < 0:
+                    return
+                if not self._pressed and self._latch:
+                    self._latch.press(int(step[1]), self._at)
+                self._pressed = int(step[1])
+                release = time.ticks_add(self._at, int(step[2]))
+                if time.ticks_diff(now, release) < 0:
+                    return
+                self._pressed = 0
+                self._at = release
+            elif step[0] == "pause":
+                self._at = time.ticks_add(self._at, int(step[1]))
             elif step[0] == "speed":
                 self._clock.set_speed(int(step[1]))
+            elif not reading:
+                return
             elif step[0] == "exit":
                 raise SystemExit(0)
             elif int(step[0]) <= self._frame:
-                self._mask = int(step[1])
+                self._frame_mask = int(step[1])
+                self._at = now
             else:
-                break
+                return
             self._next = end + 1
-        self._frame += 1
-        return self._mask | self._read_keys()
 
-    def _read_keys(self):
-        """A key is a press: released on the read that finds it, then held for a while and for
-        at least one read, so whoever reads the buttons sees it go down, even across a refresh."""
-        now = self._clock.now()
-        if self._keys.poll(0):
+    def _read_keys(self, now):
+        """Keys typed, one press each, in the order typed however fast they come: a key is held
+        from the read that takes it for KEY_HOLD_MS, then one read sees it released."""
+        while self._keys.poll(0):
             key = sys.stdin.read(1)
-            if key:
-                self._key_mask = KEYS.get(key, 0)
-                self._key_until = time.ticks_add(now, KEY_HOLD_MS)
-                self._key_seen = False
-                return 0
-            self._keys.unregister(sys.stdin)  # stdin closed: no keyboard
-        if self._key_mask and self._key_seen and time.ticks_diff(self._key_until, now) <= 0:
-            self._key_mask = 0
-        self._key_seen = True
-        return self._key_mask
+            if not key:
+                self._keys.unregister(sys.stdin)  # stdin closed: no keyboard
+                break
+            if key in KEYS:
+                self._typed.append(KEYS[key])
+        if self._key:
+            if time.ticks_diff(now, self._key_until) >= 0:
+                self._key = 0
+            return self._key
+        if self._typed:
+            self._key = self._typed.pop(0)
+            self._key_until = time.ticks_add(now, KEY_HOLD_MS)
+            if self._latch:
+                self._latch.press(self._key, now)
+        return self._key
