@@ -12,7 +12,7 @@ import install
 import net
 import signature
 import ui
-from hal import BLACK, BUTTON_A, BUTTON_C, UPDATE_TURBO, WHITE, WIDTH
+from hal import BLACK, BUTTON_C, UPDATE_TURBO, WHITE, WIDTH
 
 BAR_Y = 64
 BAR_H = 16
