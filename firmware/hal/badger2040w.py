@@ -8,7 +8,6 @@ import time
 
 import badger2040
 import machine
-import micropython
 import network
 
 from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, WIDTH
@@ -29,7 +28,6 @@ class Badge:
         self._badger.set_font("bitmap8")
         self._wlan = network.WLAN(network.STA_IF)
         self._watchdog = None
-        micropython.alloc_emergency_exception_buf(100)  # an error in the interrupt handler can be told
         self._latch = Latch()
         pins = [badger2040.BUTTONS[pin] for _, pin in _PINS]
         watch(self._latch, pins, machine.Pin.IRQ_RISING | machine.Pin.IRQ_FALLING)

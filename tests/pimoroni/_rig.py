@@ -28,6 +28,7 @@ _read = []
 _mask = 0
 _watchdog_ms = None
 _fed = 0
+_dispatching = False
 
 
 def panel():
@@ -54,11 +55,17 @@ def _name_screens():
 def button(pin):
     """Whether button ``pin`` is down. The five pins read one after another are one read of the
     script's buttons: a frame starts when a pin is read again."""
-    global _mask
+    global _mask, _dispatching
+    if _dispatching:  # an interrupt handler reading its pin: the level that fired it, not a new read
+        return bool(_mask & PINS[pin])
     if not _read or pin in _read:
         _read.clear()
         before, _mask = _mask, panel().buttons()
-        _interrupt(before, _mask)
+        _dispatching = True
+        try:
+            _interrupt(before, _mask)
+        finally:
+            _dispatching = False
     _read.append(pin)
     return bool(_mask & PINS[pin])
 
