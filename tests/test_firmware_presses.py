@@ -9,7 +9,6 @@ so a tap that starts and ends during a refresh reaches the game only through the
 
 import json
 import os
-import pty
 import select
 import subprocess
 import time
@@ -18,7 +17,7 @@ from PIL import Image
 
 from arcade.badge.build import find_program
 from tests.conftest import ARCADE
-from tests.simulator import Badge
+from tests.simulator import Badge, pseudo_terminal
 
 NO_SERVER = "http://127.0.0.1:9"
 TAPS_AT = (1030, 2080, 3130, 4180)
@@ -152,7 +151,7 @@ def test_a_tap_during_the_menus_refresh_moves_the_choice(badge_build, tmp_path):
 def test_keys_typed_five_times_a_second_are_each_one_press(badge_build, tmp_path):
     """At the terminal: ten DOWNs typed 200 ms apart, faster than the menu redraws its list (a turbo
     refresh each), all move the choice; then B opens the account screen."""
-    main, terminal = pty.openpty()
+    main, terminal = pseudo_terminal()
     command = [ARCADE, "sim", "--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER]
     process = subprocess.Popen(
         command + ["--timeout", "90"], stdin=terminal, stdout=terminal, stderr=terminal, cwd=tmp_path
