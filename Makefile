@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/transfer.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/windows.py
+	$(BIN)/python bench/tap_loss.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
