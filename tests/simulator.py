@@ -18,6 +18,20 @@ from pathlib import Path
 from tests.conftest import ARCADE
 
 SCREEN_LINE = re.compile(r"^screen (\S+) \((full|partial)\): (.*)$")
+PLAY_DINO = """
+wait menu
+1 a
+2 -
+wait dino
+30 a
+33 -
+wait result
+60 a  # the result takes presses after a second
+61 -
+wait menu
+exit
+"""
+"""A script: Dino from the menu, one jump, the result read and left, back at the menu."""
 
 
 @dataclass

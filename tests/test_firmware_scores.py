@@ -11,21 +11,8 @@ import pytest
 
 from arcade.sdk.models import player_id
 from tests.people import Person
-from tests.simulator import Badge, logged_in_badge
+from tests.simulator import PLAY_DINO, Badge, logged_in_badge
 
-PLAY = """
-wait menu
-1 a
-2 -
-wait dino
-30 a
-33 -
-wait result
-60 a  # the result takes presses after a second
-61 -
-wait menu
-exit
-"""
 
 
 def leaderboard(server) -> list[tuple[str, int]]:
@@ -36,7 +23,7 @@ def leaderboard(server) -> list[tuple[str, int]]:
 def test_the_result_screen_shows_the_rank_once_the_score_is_on_the_leaderboard(badge_build, server, tmp_path):
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
 
-    result = badge.play(PLAY)
+    result = badge.play(PLAY_DINO)
 
     assert result.returncode == 0, result.output
     score = int(result.last("result").text.split(" | ")[2].split()[0])
@@ -50,7 +37,7 @@ def test_a_score_made_offline_waits_and_is_delivered_once_when_the_server_is_bac
     server = make_server(start=False)
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
 
-    offline = badge.play(PLAY)
+    offline = badge.play(PLAY_DINO)
 
     score = int(offline.last("result").text.split(" | ")[2].split()[0])
     assert (
@@ -100,7 +87,7 @@ def test_a_run_the_server_refuses_is_kept_aside_with_the_reason(badge_build, ser
 def test_a_token_the_server_rejects_keeps_the_score_and_asks_to_log_in_again(badge_build, server, tmp_path):
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, "not-a-token")
 
-    result = badge.play(PLAY.replace("wait menu\nexit", "wait menu\n1 b\n2 -\nwait account\nexit"))
+    result = badge.play(PLAY_DINO.replace("wait menu\nexit", "wait menu\n1 b\n2 -\nwait account\nexit"))
 
     assert "Saved on the badge: your login ended: log in again to send it." in result.last("result").said
     assert result.last("result").said.endswith("A: menu  B: log in and send")
@@ -167,7 +154,7 @@ def test_a_score_over_the_players_budget_stays_queued_on_the_badge(badge_build, 
     assert server.post_score(token, 3, "ada-earlier-run").status_code == 201  # the minute's one score
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, token)
 
-    result = badge.play(PLAY)
+    result = badge.play(PLAY_DINO)
 
     assert "Saved on the badge: the server asks to wait a minute; it will be sent later." in result.last("result").said
     assert len(badge.queued()) == 1
@@ -177,14 +164,14 @@ def test_a_score_over_the_players_budget_stays_queued_on_the_badge(badge_build, 
 def test_a_banned_players_badge_says_so_and_does_not_send_that_score_again(badge_build, make_server, tmp_path):
     server = make_server('[admins]\naccounts = ["boss"]\n')
     badge = logged_in_badge(badge_build, tmp_path / "flash", server, server.token("ada"))
-    assert badge.play(PLAY).returncode == 0
+    assert badge.play(PLAY_DINO).returncode == 0
     boss = Person(server, "boss")
     boss.sign_up(boss.browser.get("/admin"))
     token = boss.browser.get("/admin/api/session").json()["csrf_token"]
     ban = {"action": "ban", "player": player_id("urn:arcade:builtin", "ada"), "reason": "played with a script"}
     assert boss.browser.post("/admin/api/moderations", json=ban, headers={"x-csrf-token": token}).status_code == 201
 
-    result = badge.play(PLAY)
+    result = badge.play(PLAY_DINO)
 
     said = result.last("result").said
     assert "Banned: This player is banned from the arcade's boards: played with a script" in said

@@ -11,22 +11,9 @@ from arcade.games.dino import badge as dino
 from arcade.games.tiles import badge as tiles
 from arcade.scoring.playback import play
 from tests.runs import dino_run, run_of, tiles_moves
-from tests.simulator import Badge, logged_in_badge
+from tests.simulator import PLAY_DINO, Badge, logged_in_badge
 
 NO_SERVER = "http://127.0.0.1:9"
-PLAY_DINO = """
-wait menu
-1 a
-2 -
-wait dino
-30 a
-33 -
-wait result
-1 a
-2 -
-wait menu
-exit
-"""
 
 
 def score_of(rules, run: dict) -> int:
