@@ -175,8 +175,13 @@ class _Clock:
         return time.ticks_add(0, self._virtual + time.ticks_diff(time.ticks_ms(), self._real) * self.speed)
 
     def sleep(self, ms):
+        """Exactly ``ms`` on this clock, as the badge's blocking refresh and sleep are: a busy host
+        oversleeps, and counting that would start a game's ticks late after its first screen."""
         if ms > 0:
+            end = time.ticks_add(self.now(), ms)
             time.sleep_us(ms * 1000 // self.speed)
+            self._virtual = time.ticks_diff(end, 0)
+            self._real = time.ticks_ms()
 
     def set_speed(self, speed):
         self._virtual = time.ticks_diff(self.now(), 0)
