@@ -5,6 +5,7 @@ watchdog, the reset button, a flat battery) still counts; the launcher clears th
 runs. The watchdog resets a badge that hangs (a server or a DNS that never answers).
 """
 
+import gc
 import sys
 
 import storage
@@ -12,6 +13,9 @@ from hal import BLACK, BUTTON_A, WHITE, Badge
 
 MAX_CRASHES = 3
 WATCHDOG_MS = 8000  # the RP2040's longest is 8388
+CRASH_RESERVE = 2048
+"""Bytes held while the launcher is imported, then freed to count and show a crash: the names of
+the modules it loaded stay interned on the heap, so a crash that exhausted it leaves too little."""
 
 
 def show_crash(badge, error, crashes):
@@ -39,6 +43,14 @@ def count_crash(crashes):
     return crashes
 
 
+def forget_modules(kept):
+    """Drop the modules imported since boot (the crashed launcher's) and collect them, so that a
+    crash from an exhausted heap still leaves the memory to count it and to say so."""
+    for name in [name for name in sys.modules if name not in kept]:
+        del sys.modules[name]
+    gc.collect()
+
+
 def main():
     badge = Badge()
     badge.start_watchdog(WATCHDOG_MS)
@@ -51,16 +63,21 @@ def main():
 
 def relaunch(badge):
     crashes = 0
+    kept = set(sys.modules)
+    reserve = []
     while True:
         try:
+            reserve.append(bytearray(CRASH_RESERVE))
             import launcher
 
+            reserve.clear()
             launcher.run(badge)
         except Exception as error:  # keep the badge usable whatever broke
+            reserve.clear()
+            forget_modules(kept)
             sys.print_exception(error)
             crashes = count_crash(crashes)
             show_crash(badge, error, crashes)
-            sys.modules.pop("launcher", None)
             if crashes >= MAX_CRASHES:
                 while not badge.buttons() & BUTTON_A:
                     badge.sleep_ms(50)
