@@ -78,6 +78,8 @@ class StoredScore(msgspec.Struct, frozen=True, kw_only=True, tag="score"):
     new_best: bool
     hidden: bool = False
     """An admin hid it: it counts on no board, and is kept (unhide brings it back)."""
+    players: int | None = None
+    """The board's size when it was ranked, as its answer said; None for a score stored before answers said it."""
 
 
 class StoredRecord(msgspec.Struct, frozen=True, kw_only=True, tag="record"):

@@ -300,7 +300,8 @@ ADD = """
 PLAYER_COLUMNS = "id, issuer, subject, name, picture, banned, name_locked, picture_locked"
 EXPORT_PLAYERS = f'SELECT {PLAYER_COLUMNS} FROM players ORDER BY id COLLATE "C"'
 EXPORT_SCORES = """
-    SELECT game, player, submission_id, coalesce(claimed, score) AS score, run, seq, at, best, rank, new_best, hidden
+    SELECT game, player, submission_id, coalesce(claimed, score) AS score, run, seq, at, best, rank, new_best, hidden,
+        players
     FROM scores ORDER BY seq
 """
 AUDIT_COLUMNS = "seq, at, action, player, actor, reason, submission_id, game, value, before"
@@ -331,11 +332,12 @@ RESTORE_AUDIT = f"""
 """
 RESTORE_SCORES = """
     WITH added AS (
-        INSERT INTO scores (seq, player, submission_id, game, score, ordered, at, run, best, rank, new_best, hidden)
+        INSERT INTO scores (seq, player, submission_id, game, score, ordered, at, run, best, rank, new_best, hidden,
+            players)
         OVERRIDING SYSTEM VALUE
         SELECT * FROM unnest(
             $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[],
-            $8::bytea[], $9::bigint[], $10::bigint[], $11::boolean[], $12::boolean[]
+            $8::bytea[], $9::bigint[], $10::bigint[], $11::boolean[], $12::boolean[], $13::bigint[]
         )
         ON CONFLICT (player, submission_id) DO NOTHING
         RETURNING game, player, ordered, seq, score, at, hidden
@@ -671,7 +673,7 @@ class PostgresStore:
     async def scores_of(self, player_id: str, limit: int) -> list[StoredScore]:
         async with self._connection() as connection:
             rows = await connection.fetch(
-                """SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best, hidden
+                """SELECT game, player, submission_id, score, run, seq, at, best, rank, new_best, hidden, players
                 FROM scores WHERE player = $1 ORDER BY seq DESC LIMIT $2""",
                 player_id,
                 limit,
@@ -769,7 +771,7 @@ class PostgresStore:
                         [known[item.game].ordered(item.score) for item in scores],
                         [item.at for item in scores],
                         [runs.pack(item.run) for item in scores],
-                        *_columns(scores, "best", "rank", "new_best", "hidden"),
+                        *_columns(scores, "best", "rank", "new_best", "hidden", "players"),
                     )
                 except asyncpg.UniqueViolationError as error:  # another score has its seq
                     raise StoreError(
