@@ -7,7 +7,7 @@ import subprocess
 import httpx
 
 from tests.people import Person
-from tests.simulator import Badge
+from tests.simulator import PLAY_DINO, Badge
 
 FAST_LOGIN = "[identity.builtin]\ninterval = 1\n"
 
@@ -28,18 +28,7 @@ wait account
 speed 50
 1 c
 2 -
-wait menu
-1 a
-2 -
-wait dino
-30 a
-33 -
-wait result
-60 a  # the result takes presses after a second
-61 -
-wait menu
-exit
-"""
+""" + PLAY_DINO.lstrip("\n")
 
 
 def scan(zbarimg: str, screenshots) -> str:
