@@ -33,6 +33,7 @@ from litestar.testing.transport import TestClientTransport
 from arcade.platform import config
 from arcade.platform.assembly import Arcade, assemble
 from arcade.server.app import create_app
+from tests.certificates import make_certificates
 from tests.runs import balloon_run
 from tests.stores import STORES, Stores, drop_schema, new_schema
 
@@ -336,6 +337,12 @@ class Apps:
 
     def __exit__(self, *exc) -> None:
         self.stack.close()
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A CA and a loopback certificate it signed, for a test module's HTTPS servers (the fake Auth0)."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from arcade.sdk.models import player_id
-from tests.certificates import make_certificates
 from tests.conftest import free_port, run_arcade
 from tests.fake_auth0 import AUDIENCE, CLIENT_ID, PASSWORD, WEB_CLIENT_ID, WEB_CLIENT_SECRET, FakeAuth0
 from tests.people import forms, visible_text
@@ -24,11 +23,6 @@ PAT = "auth0|pat0003"
 EVE = "auth0|eve0004"
 ROLES = "https://arcade.example/roles"
 PLUGINS = ("oidc", "auth0")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

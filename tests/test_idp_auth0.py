@@ -20,7 +20,6 @@ from tests.fake_auth0 import (
     FakeAuth0,
     new_signing_key,
 )
-from tests.certificates import make_certificates
 from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
 
@@ -31,11 +30,6 @@ MANAGEMENT_ENV = {
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_ID": MANAGEMENT_CLIENT_ID,
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET": MANAGEMENT_CLIENT_SECRET,
 }
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
