@@ -7,7 +7,15 @@ import pytest
 from arcade.plugins.store_tinydb.ledger import Ledger
 
 from arcade.sdk.models import neutral_name
-from arcade.sdk.store import REFUSED_PER_PLAYER, Moderation, NotStored, PlayerBanned, RefusedRun, StoreUnavailable
+from arcade.sdk.store import (
+    REFUSED_PER_PLAYER,
+    Moderation,
+    NotStored,
+    PlayerBanned,
+    RefusedRun,
+    StoreError,
+    StoreUnavailable,
+)
 from tests.stores import MOVES, POINTS, Stores, board, person, submission
 
 pytestmark = pytest.mark.anyio
@@ -118,6 +126,32 @@ async def test_an_action_about_the_event_is_only_written_to_the_audit_log_and_ke
     assert await store.audit_log(10) == [entry]
     assert (entry.action, entry.player, entry.submission_id, entry.value) == ("add-window", "", "keynote", window.value)
     assert await board(store) == [(1, "ada", 90), (2, "bob", 80), (3, "cy", 70)]
+
+
+async def test_a_record_an_admin_changes_and_its_audit_entry_are_written_together_or_not_at_all(stores, tmp_path):
+    """An admin's session (a record) and its audit entry are one durable step: a record changed by
+    someone else first writes neither, and a failed write leaves neither (was: the record, then the entry)."""
+    store = await stores.open()
+    added = Moderation(action="add-window", player="", actor="organiser", reason="", submission_id="keynote")
+    record = await store.put_record("event-windows", "sessions", {"sessions": ["keynote"]}, version=0, audit=added)
+    assert await store.put_record("event-windows", "sessions", {"sessions": []}, version=0, audit=added) is None
+    with pytest.raises(StoreError, match="event action"):
+        await store.put_record("event-windows", "sessions", {}, version=record.version, audit=change("ban", "ada"))
+    store = await stores.reopen(store)
+    assert (await store.get_record("event-windows", "sessions")).value == {"sessions": ["keynote"]}
+    assert [(entry.action, entry.submission_id) for entry in await store.audit_log(10)] == [("add-window", "keynote")]
+    if stores.name == "tinydb":  # a write that fails like a full disk, on a new folder
+        failing = Stores("tinydb", tmp_path / "full")
+        store = await failing.open()
+        blocker = tmp_path / "full" / "arcade.json.journal.000001"
+        blocker.mkdir()
+        with pytest.raises(StoreUnavailable):
+            await store.put_record("event-windows", "sessions", {"sessions": []}, version=0, audit=added)
+        blocker.rmdir()
+        store = await failing.reopen(store)
+        written = await store.get_record("event-windows", "sessions")
+        assert (written is None) == (await store.audit_log(10) == [])
+        await store.close()
 
 
 async def test_moderating_what_is_not_stored_is_refused(store):

@@ -13,7 +13,7 @@ from typing import Literal
 import msgspec
 
 from arcade.platform.windows import EVENT, BadWindow, Window, Windows, session_window
-from arcade.sdk.store import Store
+from arcade.sdk.store import Moderation, Store
 
 KIND = "event-windows"
 KEY = "sessions"
@@ -60,8 +60,9 @@ async def event_windows(configured: Windows, store: Store) -> Windows:
     return Windows([*configured, *map(as_window, added)], configured.zone)
 
 
-async def apply(store: Store, configured: Windows, edit: Edit) -> tuple[Window | None, Window | None]:
-    """Make the edit, durably; answer the window before and after it (None: there was none, or is none now).
+async def apply(store: Store, configured: Windows, edit: Edit, actor: str, reason: str) -> None:
+    """Make the edit and its audit entry (by ``actor``, for ``reason``) in one durable step: a crash
+    keeps both or neither.
 
     A :class:`BadWindow` says what is wrong with the edit (its ``field``) and changes nothing."""
     while True:
@@ -85,10 +86,17 @@ async def apply(store: Store, configured: Windows, edit: Edit) -> tuple[Window |
             after = session_window(edit.name, title, edit.start, edit.end, configured.zone, taken)
             changed.append(Session(name=after.id, title=after.title, start=after.start, end=after.end))
         value = {"sessions": msgspec.to_builtins(sorted(changed, key=lambda session: (session.start, session.name)))}
-        if await store.put_record(KIND, KEY, value, version=version) is not None:
-            return (as_window(found) if found else None), (
-                msgspec.structs.replace(after, source="admin") if after else None
-            )
+        audit = Moderation(
+            action=f"{edit.action}-window",
+            player="",
+            actor=actor,
+            reason=reason,
+            submission_id=edit.name,
+            value=describe(after, configured.zone),
+            before=describe(as_window(found) if found else None, configured.zone),
+        )
+        if await store.put_record(KIND, KEY, value, version=version, audit=audit) is not None:
+            return
 
 
 def describe(window: Window | None, zone) -> str | None:

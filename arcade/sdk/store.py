@@ -267,13 +267,22 @@ class Store(Protocol):
         """The record stored under (``kind``, ``key``), or None if there is none or it expired."""
 
     async def put_record(
-        self, kind: str, key: str, value: dict[str, Any], *, version: int, expires_at: float | None = None
+        self,
+        kind: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        version: int,
+        expires_at: float | None = None,
+        audit: Moderation | None = None,
     ) -> Record | None:
         """Write the record if it is still at ``version`` (0: there is none), durably.
 
         Returns the record as written, or None when another writer changed it
         first (read it again and decide). Putting an ``expires_at`` in the past
-        deletes it. Raises :class:`StoreUnavailable` if the write cannot be made durable.
+        deletes it. ``audit``, an action of :data:`EVENT_ACTIONS` (an admin's change to a record),
+        goes into the audit log in the same durable step: both are written, or neither.
+        Raises :class:`StoreUnavailable` if the write cannot be made durable.
         """
 
     async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:

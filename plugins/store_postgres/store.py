@@ -647,19 +647,7 @@ class PostgresStore:
                 await connection.execute(
                     "UPDATE players SET picture = $2, picture_locked = true WHERE id = $1", change.player, change.value
                 )
-            row = await connection.fetchrow(
-                f"""INSERT INTO audit (action, player, actor, reason, submission_id, game, value, before)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {AUDIT_COLUMNS}""",
-                change.action,
-                change.player,
-                change.actor,
-                change.reason,
-                change.submission_id,
-                game,
-                change.value,
-                before,
-            )
-        return StoredAudit(**row)
+            return await _insert_audit(connection, change, game, before)
 
     async def audit_log(self, limit: int, before: int | None = None) -> list[StoredAudit]:
         async with self._connection() as connection:
@@ -970,12 +958,22 @@ class PostgresStore:
         return None if row is None else Record(**row)
 
     async def put_record(
-        self, kind: str, key: str, value: dict, *, version: int, expires_at: float | None = None
+        self,
+        kind: str,
+        key: str,
+        value: dict,
+        *,
+        version: int,
+        expires_at: float | None = None,
+        audit: Moderation | None = None,
     ) -> Record | None:
-        """Versions come from one sequence, so they are never reused, whatever was deleted."""
+        """Versions come from one sequence, so they are never reused, whatever was deleted. With
+        ``audit``, the record and its audit entry are one transaction."""
+        if audit is not None and audit.action not in EVENT_ACTIONS:
+            raise StoreError(f"a record's audit entry must be an event action, not {audit.action!r}")
         now = time.time()
         gone = expires_at is not None and expires_at <= now
-        async with self._connection() as connection:
+        async with self._transaction() if audit else self._connection() as connection:
             if version == 0 and gone:
                 written = await connection.fetchval(CREATE_EXPIRED, kind, key, now)
             elif version == 0:
@@ -984,6 +982,8 @@ class PostgresStore:
                 written = await connection.fetchval(DELETE_RECORD, kind, key, now, version)
             else:
                 written = await connection.fetchval(REPLACE_RECORD, kind, key, now, value, expires_at, version)
+            if written is not None and audit is not None:
+                await _insert_audit(connection, audit, None, audit.before)
         return None if written is None else Record(value=value, version=written, expires_at=expires_at)
 
     async def add_to_counter(self, key: str, now: int, window: int, amount: int = 1) -> int:
@@ -997,6 +997,22 @@ class PostgresStore:
             await connection.execute(ADD, key, now, amount, now + window + 1)
             await connection.execute("DELETE FROM counters WHERE key = $1 AND second < $2", key, now - window)
             return await connection.fetchval(COUNT, key, now - window, now)
+
+
+async def _insert_audit(connection, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
+    row = await connection.fetchrow(
+        f"""INSERT INTO audit (action, player, actor, reason, submission_id, game, value, before)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {AUDIT_COLUMNS}""",
+        change.action,
+        change.player,
+        change.actor,
+        change.reason,
+        change.submission_id,
+        game,
+        change.value,
+        before,
+    )
+    return StoredAudit(**row)
 
 
 async def _prepare(connection) -> None:

@@ -569,13 +569,18 @@ class TinyDBStore:
             if change.action in ("ban", "unban"):
                 self._rankings.clear()  # ranked again at next use, with or without the player
                 self._window_rankings.clear()
+        entry = self._stage_audit(change, game, before)
+        await asyncio.shield(self._request_write())
+        return entry
+
+    def _stage_audit(self, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
+        """Stage the audit entry of ``change``, to be made durable with the change itself."""
         entry = StoredAudit(
             seq=1 + max(self._tables["audit"], default=0),
             at=datetime.now(UTC),
             **{**msgspec.structs.asdict(change), "game": game, "before": before},
         )
         self._change("audit", entry.seq, msgspec.json.encode(entry))
-        await asyncio.shield(self._request_write())
         return entry
 
     async def _rank_again(self, game: GameInfo, player: str) -> None:
@@ -763,11 +768,22 @@ class TinyDBStore:
         return Record(value=document["value"], version=document["version"], expires_at=document["expires_at"])
 
     async def put_record(
-        self, kind: str, key: str, value: dict[str, Any], *, version: int, expires_at: float | None = None
+        self,
+        kind: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        version: int,
+        expires_at: float | None = None,
+        audit: Moderation | None = None,
     ) -> Record | None:
         current = self._live_record(kind, key)
         if (0 if current is None else current["version"]) != version:
             return None
+        if audit is not None:
+            if audit.action not in EVENT_ACTIONS:
+                raise StoreError(f"a record's audit entry must be an event action, not {audit.action!r}")
+            self._stage_audit(audit, None, audit.before)
         # Versions follow the clock in microseconds, so they stay unique across restarts
         # even after the record holding the highest one was deleted.
         self._record_version = max(self._record_version + 1, time.time_ns() // 1000)

@@ -244,7 +244,6 @@ async def edit_window(
     if action not in ("add", "change", "remove"):
         raise NotFoundException(f"no window action {action!r}: add, change or remove")
     fields = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    zone = arcade.settings.event.zone
     try:
         edit = admin_windows.Edit(
             action=action,
@@ -253,19 +252,10 @@ async def edit_window(
             start=local_time(fields, "start"),
             end=local_time(fields, "end"),
         )
-        before, after = await admin_windows.apply(store, arcade.settings.windows, edit)
+        reason = " ".join(fields.get("reason", "").split())[:MAX_REASON]
+        await admin_windows.apply(store, arcade.settings.windows, edit, actor(signed_in.user_of(request)), reason)
     except BadWindow as bad:
         return await windows_view(request, arcade, store, 422, str(bad), bad.field, fields if action == "add" else None)
-    change = Moderation(
-        action=f"{action}-window",
-        player="",
-        actor=actor(signed_in.user_of(request)),
-        reason=" ".join(fields.get("reason", "").split())[:MAX_REASON],
-        submission_id=edit.name,
-        value=admin_windows.describe(after, zone),
-        before=admin_windows.describe(before, zone),
-    )
-    await store.moderate(change, arcade.ordered_games())
     return Redirect("/admin/windows", status_code=303)
 
 
