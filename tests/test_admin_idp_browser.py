@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from arcade.sdk.models import player_id
 from tests.fake_auth0 import PASSWORD, FakeAuth0
-from tests.test_admin_idp import ADA, EVE, auth0, board, certificates, secret_env, settings  # noqa: F401 (fixtures)
+from tests.test_admin_idp import ADA, EVE, auth0, board, secret_env, settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
