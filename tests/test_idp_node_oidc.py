@@ -2,7 +2,8 @@
 tests/oidc_provider/provider.mjs says, installed from npm once under build/. The simulated badge
 logs in there, a person approves on the provider's own pages over HTTP, and the score reaches the
 leaderboard of a real `arcade serve` under the name the provider gave, with no call to its
-userinfo endpoint (which refuses the badge's API token, rightly)."""
+userinfo endpoint (which refuses the badge's API token, rightly). An admin signs in on the
+arcade's pages there too, through the arcade's web client."""
 
 import json
 import os
@@ -25,7 +26,9 @@ MODULES = ROOT / "build" / "node-oidc-provider"
 SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
 ADA = "ada-7f3c"
 """Her subject at the provider: what the leaderboard must not show."""
-ACCOUNTS = {ADA: {"name": "Ada Lovelace", "nickname": "ada"}}
+ACCOUNTS = {ADA: {"name": "Ada Lovelace", "nickname": "ada", "groups": ["arcade-admins"]}}
+WEB_CLIENT_SECRET = "s3cret+of/the%arcade's web=client"
+"""With what form-urlencoding changes: node-oidc-provider decodes HTTP Basic credentials (RFC 6749 §2.3.1)."""
 SCOPE = "openid profile offline_access scores:write"
 
 
@@ -72,13 +75,13 @@ class NodeOidcProvider:
         return [line.removeprefix("request ") for line in lines if line.startswith("request ")]
 
 
-def start_provider(modules: Path, folder: Path, audience: str) -> NodeOidcProvider:
+def start_provider(modules: Path, folder: Path, arcade: str) -> NodeOidcProvider:
     port = free_port()
     log = folder / "node-oidc-provider.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["node", str(SCRIPT), str(port), audience, json.dumps(ACCOUNTS)],
-            env={**os.environ, "OIDC_PROVIDER_MODULES": str(modules)},
+            ["node", str(SCRIPT), str(port), arcade, json.dumps(ACCOUNTS)],
+            env={**os.environ, "OIDC_PROVIDER_MODULES": str(modules), "WEB_CLIENT_SECRET": WEB_CLIENT_SECRET},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -95,12 +98,16 @@ def start_provider(modules: Path, folder: Path, audience: str) -> NodeOidcProvid
 @pytest.fixture
 def node_oidc(node_modules, make_server, tmp_path):
     """(the provider, an arcade relying on it), configured as docs/identity-providers.md says."""
-    arcade: RunningServer = make_server(start=False)
-    provider = start_provider(node_modules, tmp_path, audience=f"{arcade.url}/api")
+    arcade: RunningServer = make_server(
+        start=False, env={"ARCADE_IDENTITY__OIDC__WEB_CLIENT_SECRET": WEB_CLIENT_SECRET}
+    )
+    provider = start_provider(node_modules, tmp_path, arcade.url)
     arcade.config.write_text(
         arcade.config.read_text()
         + f'[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "{provider.url}"\nclient_id = "badge"\n'
         f'audience = "{arcade.url}/api"\nscope = "{SCOPE}"\nscore_scope = "scores:write"\n'
+        'web_client_id = "arcade-web"\nweb_scope = "openid profile groups"\n'
+        '[admins]\nclaim = "groups"\nclaim_value = "arcade-admins"\n'
     )
     arcade.start()
     yield provider, arcade
@@ -187,3 +194,21 @@ def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_pro
     assert again.last("result").said.endswith(f"best {max(score_of(first), score_of(again))}. A: menu")
     assert dino_board(arcade) == [("Ada Lovelace", max(score_of(first), score_of(again)))]
     assert not [line for line in provider.requests() if line.startswith("GET /me ")]
+
+
+def test_an_admin_signs_in_on_the_arcades_pages_at_node_oidc_provider_named_and_admitted_by_its_claims(node_oidc):
+    """In the code flow node-oidc-provider gives the profile and groups claims at userinfo, not in
+    the ID token (OpenID Connect Core §5.4), and decodes the web client's HTTP Basic credentials."""
+    provider, arcade = node_oidc
+    person = Person(provider.url, ADA)
+    login = person.browser.get(f"{arcade.url}/admin")  # signed out: /sign-in, then the provider's sign-in page
+    assert login.url.path.startswith("/interaction/"), visible_text(login.text)
+    consent = person.submit(login, "", login=ADA, password=PASSWORD)
+    page = person.submit(consent, "")  # Authorize: profile, groups
+
+    assert (str(page.url), page.status_code) == (f"{arcade.url}/admin", 200), visible_text(page.text)
+    assert person.browser.get(f"{arcade.url}/admin/api/session").json()["name"] == "Ada Lovelace"
+    account = person.browser.get(f"{arcade.url}/account")
+    assert "Signed in as Ada Lovelace" in visible_text(account.text)
+    assert [line for line in provider.requests() if line.startswith("GET /me ")]  # the web client's token: its to ask
+    person.close()

@@ -1,8 +1,9 @@
 // node-oidc-provider set up as an operator would for the arcade's badges (docs/identity-providers.md):
 // the device flow, resource indicators giving JWT access tokens for the arcade's API, a public client
-// for the badges, the built-in login and consent pages. tests/test_idp_node_oidc.py runs it.
+// for the badges, a web client for signing in on the arcade's pages, the built-in login and consent
+// pages. tests/test_idp_node_oidc.py runs it.
 //
-//   node provider.mjs PORT AUDIENCE ACCOUNTS_JSON
+//   WEB_CLIENT_SECRET=... node provider.mjs PORT ARCADE_URL ACCOUNTS_JSON
 //
 // Each request is logged as "request METHOD PATH host=HOST" on stdout, so a test can tell which
 // endpoints were used and with what Host; "ready ISSUER" says it listens.
@@ -12,9 +13,10 @@ import { createRequire } from 'node:module';
 const require = createRequire(process.env.OIDC_PROVIDER_MODULES + '/');
 const { default: Provider } = await import(require.resolve('oidc-provider'));
 
-const [port, audience, accountsJson] = process.argv.slice(2);
+const [port, arcade, accountsJson] = process.argv.slice(2);
 const accounts = JSON.parse(accountsJson);
 const issuer = `http://127.0.0.1:${port}`;
+const audience = `${arcade}/api`;
 const signingKey = {
   ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
   kid: 'arcade-test-1', use: 'sig', alg: 'RS256',
@@ -30,10 +32,16 @@ const provider = new Provider(issuer, {
     grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
     response_types: [],
     redirect_uris: [],
+  }, {
+    client_id: 'arcade-web',
+    client_secret: process.env.WEB_CLIENT_SECRET,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [`${arcade}/sign-in/callback`],
   }],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['arcade-test-cookie-key'] },
-  claims: { openid: ['sub'], profile: ['name', 'nickname'] },
+  claims: { openid: ['sub'], profile: ['name', 'nickname'], groups: ['groups'] },
   // The badge's device_name, kept with the device code and shown on the confirm page.
   extraParams: ['device_name'],
   async findAccount(ctx, id) {
