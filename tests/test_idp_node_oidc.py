@@ -176,7 +176,7 @@ def test_a_badge_logs_in_at_node_oidc_provider_and_scores_under_the_name_in_its_
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
 
 
-def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_provider_and_still_scores_by_name(
+def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_provider_scores_by_name_and_logs_out(
     badge_build, node_oidc, tmp_path, zbarimg
 ):
     provider, arcade = node_oidc
@@ -194,6 +194,13 @@ def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_pro
     assert again.last("result").said.endswith(f"best {max(score_of(first), score_of(again))}. A: menu")
     assert dino_board(arcade) == [("Ada Lovelace", max(score_of(first), score_of(again)))]
     assert not [line for line in provider.requests() if line.startswith("GET /me ")]
+
+    out = badge.play("wait menu\n1 b\n2 -\nwait account\n1 a\n2 -\nwait logged-out\n1 a\n2 -\nwait account\nexit")
+    assert out.last("logged-out").said.startswith("Account Logged out."), out.output
+    assert [line for line in provider.requests() if line.startswith("POST /token/revocation ")]
+    form = {"grant_type": "refresh_token", "refresh_token": after["refresh_token"], "client_id": "badge"}
+    refused = httpx.post(f"{provider.url}/token", data={**form, "resource": f"{arcade.url}/api"})
+    assert refused.json()["error"] == "invalid_grant"  # revoked at the provider
 
 
 def test_an_admin_signs_in_on_the_arcades_pages_at_node_oidc_provider_named_and_admitted_by_its_claims(node_oidc):
