@@ -102,18 +102,18 @@ def node_oidc(node_modules, make_server, tmp_path):
         start=False, env={"ARCADE_IDENTITY__OIDC__WEB_CLIENT_SECRET": WEB_CLIENT_SECRET}
     )
     provider = start_provider(node_modules, tmp_path, arcade.url)
-    arcade.config.write_text(
-        arcade.config.read_text()
-        + f'[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "{provider.url}"\nclient_id = "badge"\n'
-        f'audience = "{arcade.url}/api"\nscope = "{SCOPE}"\nscore_scope = "scores:write"\n'
-        'web_client_id = "arcade-web"\nweb_scope = "openid profile groups"\n'
-        '[admins]\nclaim = "groups"\nclaim_value = "arcade-admins"\n'
-    )
-    arcade.start()
-    yield provider, arcade
-    arcade.stop()
-    provider.process.terminate()
-    provider.process.wait(10)
+    try:
+        arcade.config.write_text(
+            arcade.config.read_text()
+            + f'[identity]\nplugin = "oidc"\n[identity.oidc]\nissuer = "{provider.url}"\nclient_id = "badge"\n'
+            f'audience = "{arcade.url}/api"\nscope = "{SCOPE}"\nscore_scope = "scores:write"\n'
+            'web_client_id = "arcade-web"\nweb_scope = "openid profile groups"\n'
+            '[admins]\nclaim = "groups"\nclaim_value = "arcade-admins"\n'
+        )
+        yield provider, arcade.start()  # make_server stops it
+    finally:
+        provider.process.terminate()
+        provider.process.wait(10)
 
 
 def approve(provider: NodeOidcProvider, link: str) -> str:
@@ -193,6 +193,7 @@ def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_pro
     assert after["access_token"] != before["access_token"]  # refreshed at the provider
     assert again.last("result").said.endswith(f"best {max(score_of(first), score_of(again))}. A: menu")
     assert dino_board(arcade) == [("Ada Lovelace", max(score_of(first), score_of(again)))]
+    assert again.last("menu").text.startswith("Badge Arcade - Ada Lovelace")  # the answer to this score named her
     assert not [line for line in provider.requests() if line.startswith("GET /me ")]
 
     out = badge.play("wait menu\n1 b\n2 -\nwait account\n1 a\n2 -\nwait logged-out\n1 a\n2 -\nwait account\nexit")
@@ -217,5 +218,5 @@ def test_an_admin_signs_in_on_the_arcades_pages_at_node_oidc_provider_named_and_
     assert person.browser.get(f"{arcade.url}/admin/api/session").json()["name"] == "Ada Lovelace"
     account = person.browser.get(f"{arcade.url}/account")
     assert "Signed in as Ada Lovelace" in visible_text(account.text)
-    assert [line for line in provider.requests() if line.startswith("GET /me ")]  # the web client's token: its to ask
+    assert [line for line in provider.requests() if line.startswith("GET /me ")]  # the web client's token is for it
     person.close()

@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(process.env.OIDC_PROVIDER_MODULES + '/');
-const { default: Provider } = await import(require.resolve('oidc-provider'));
+const { default: Provider, errors } = await import(require.resolve('oidc-provider'));
 
 const [port, arcade, accountsJson] = process.argv.slice(2);
 const accounts = JSON.parse(accountsJson);
@@ -65,7 +65,7 @@ const provider = new Provider(issuer, {
     resourceIndicators: {
       enabled: true,
       async getResourceServerInfo(ctx, resource) {
-        if (resource !== audience) throw new Provider.errors.InvalidTarget();
+        if (resource !== audience) throw new errors.InvalidTarget();
         return { audience, scope: 'scores:write', accessTokenFormat: 'jwt', accessTokenTTL: 3600 };
       },
     },
