@@ -22,12 +22,19 @@ $(VENV)/.installed-%: pyproject.toml | $(VENV)/pyvenv.cfg
 
 install: $(VENV)/.installed-test
 
-# Chromium (browser tests) and zbar (QR decoding) come from the system's packages.
+# Chromium (browser tests), zbar (QR decoding) and Node.js with npm (node-oidc-provider, which
+# tests/test_idp_node_oidc.py installs under build/) come from the system's packages. Only what is
+# missing is asked for: Debian's npm conflicts with a nodejs that bundles its own (NodeSource's).
 system-packages:
-	@if command -v chromium >/dev/null && command -v zbarimg >/dev/null; then :; \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium zbar-tools >/dev/null; \
-	else echo "note: install chromium and zbar-tools for the browser and QR tests"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "note: install$$missing for the browser, QR and OpenID provider tests"; fi
 
 run: $(VENV)/.installed-badge
 	$(BIN)/arcade serve

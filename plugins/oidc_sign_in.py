@@ -5,18 +5,20 @@ external OpenID provider: the authorization code flow with PKCE (OpenID Connect 
 kept in the store under the state and bound to this browser by a cookie. ``/sign-in/callback``
 takes the provider's answer once: it trades the code (with its verifier and the web client's
 secret) for an ID token, verifies that token with the provider's published keys (issuer, audience,
-expiry, nonce) and starts a session kept in the store, as the built-in provider's is, so every
-process sharing the store knows it. ``/sign-out`` ends it.
+expiry, nonce), adds what the provider's userinfo says of the person, and starts a session kept in
+the store, as the built-in provider's is, so every process sharing the store knows it.
+``/sign-out`` ends it.
 """
 
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import msgspec
 from litestar import Request, Response, Router, get, post
@@ -43,6 +45,8 @@ PENDING_COOKIE = "arcade_sign_in"
 FORM_FIELD = "_csrf_token"
 CSRF_HEADER = "x-csrf-token"
 START_AGAIN = "nothing was signed in; open the page you wanted again to start a new sign-in"
+
+log = logging.getLogger(__name__)
 
 
 class SignInRefused(ClientException):
@@ -80,6 +84,12 @@ def digest(secret: str) -> str:
 def code_challenge(verifier: str) -> str:
     """PKCE's S256: the unpadded base64url of the verifier's SHA-256."""
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def basic_credentials(client_id: str, secret: str) -> tuple[str, str]:
+    """The web client's id and secret form-urlencoded, as RFC 6749 §2.3.1 has them in HTTP Basic:
+    providers decode them (node-oidc-provider refuses a ``%`` left bare, and reads ``+`` as a space)."""
+    return quote_plus(client_id), quote_plus(secret)
 
 
 def local_path(then: str | None) -> str:
@@ -139,7 +149,8 @@ class WebSignIn:
             raise SignInRefused(f"the identity provider did not sign you in ({said})")
         if not query.get("code"):
             raise SignInRefused("the identity provider's answer has no code")
-        claims = await self._verified_id_token(await self._redeem(query["code"], pending.verifier), pending.nonce)
+        tokens = await self._redeem(query["code"], pending.verifier)
+        claims = await self._with_userinfo(await self._verified_id_token(tokens["id_token"], pending.nonce), tokens)
         session = WebSession(
             subject=claims["sub"],
             name=self.name_of(claims),
@@ -174,8 +185,8 @@ class WebSignIn:
             raise SignInRefused("this sign-in was already answered")
         return pending
 
-    async def _redeem(self, code: str, verifier: str) -> str:
-        """The ID token the provider's token endpoint gives for ``code`` (RFC 6749 §4.1.3)."""
+    async def _redeem(self, code: str, verifier: str) -> dict:
+        """The provider's token answer for ``code`` (RFC 6749 §4.1.3), which has an ID token."""
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -183,7 +194,7 @@ class WebSignIn:
             "code_verifier": verifier,
             "client_id": self.client_id,
         }
-        auth = (self.client_id, self.client_secret) if self.client_secret else None
+        auth = basic_credentials(self.client_id, self.client_secret) if self.client_secret else None
         endpoint = self.provider.discovery.token_endpoint
         try:
             answer = await self.provider.fetch_in_thread("POST", endpoint, dict, data=form, auth=auth)
@@ -193,7 +204,7 @@ class WebSignIn:
             raise SignInRefused(f"the identity provider refused the sign-in's code: {error}") from None
         if not isinstance(answer.get("id_token"), str):
             raise SignInRefused(f"the identity provider's token endpoint {endpoint} gave no ID token")
-        return answer["id_token"]
+        return answer
 
     async def _verified_id_token(self, id_token: str, nonce: str) -> dict:
         """The ID token's claims, checked as OpenID Connect Core §3.1.3.7 says."""
@@ -206,6 +217,25 @@ class WebSignIn:
         if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
             raise SignInRefused("the ID token's nonce is not this sign-in's: it was issued for another sign-in")
         return claims
+
+    async def _with_userinfo(self, claims: dict, tokens: dict) -> dict:
+        """The ID token's claims and what the provider's userinfo adds to them: with an access token
+        in the answer, a provider may give the profile and groups there only (OpenID Connect Core
+        §5.4; node-oidc-provider does). A userinfo that fails, or is about someone else (§5.3.2),
+        adds nothing: the person is still signed in, by the ID token alone."""
+        endpoint = self.provider.discovery.userinfo_endpoint
+        if not endpoint or not isinstance(tokens.get("access_token"), str):
+            return claims
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        try:
+            info = await self.provider.fetch_in_thread("GET", endpoint, dict, headers=bearer)
+        except ArcadeError as error:
+            log.warning("sign-in of %s: the ID token's claims only: %s", claims["sub"], error)
+            return claims
+        if info.get("sub") != claims["sub"]:
+            log.warning("sign-in of %s: the ID token's claims only: userinfo is about another subject", claims["sub"])
+            return claims
+        return {**info, **claims}
 
     # -- the session -------------------------------------------------------------------------------
 

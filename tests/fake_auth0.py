@@ -101,6 +101,8 @@ class FakeAuth0:
         """As node-oidc-provider does: an access token for an API (a resource) is not for /userinfo."""
         self.links_from_host = False
         """As node-oidc-provider does: the verification links are built from the request's Host."""
+        self.userinfo_down = False
+        """/userinfo answers 503, as a tenant in trouble does."""
         self.device_requests: list[dict] = []
         """The fields of every device authorization request, as sent."""
         self.certificates = certificates
@@ -109,6 +111,8 @@ class FakeAuth0:
         self.users: dict[str, dict] = {}
         self.grants: dict[str, DeviceGrant] = {}
         self.refresh_tokens: dict[str, str] = {}
+        self.opaque_tokens: dict[str, str] = {}
+        """The user of each opaque access token (no ``audience``): good for /userinfo only."""
         self.management_tokens: set[str] = set()
         self.web_clients: dict[str, WebClient] = {}
         self.transactions: dict[str, Transaction] = {}
@@ -325,6 +329,8 @@ class FakeAuth0:
         @get("/userinfo")
         async def userinfo(request: Request) -> Response:
             fake.calls["userinfo"] += 1
+            if fake.userinfo_down:
+                return Response(content="Service Unavailable", status_code=503, media_type=MediaType.TEXT)
             if fake.refuses_api_tokens_at_userinfo and fake._is_api_token(request.headers.get("authorization", "")):
                 challenge = 'Bearer error="invalid_token", error_description="token audience prevents accessing the userinfo endpoint"'
                 return Response(content=b"", status_code=401, headers={"WWW-Authenticate": challenge})
@@ -387,7 +393,7 @@ class FakeAuth0:
     def _tokens(self, user_id: str, refresh: bool, for_api: bool) -> dict:
         """Auth0's token answer; without an ``audience`` the access token is opaque, good for /userinfo only."""
         answer = {
-            "access_token": self.mint(user_id) if for_api else secrets.token_urlsafe(24),
+            "access_token": self.mint(user_id) if for_api else self._opaque_token(user_id),
             "id_token": self.id_token(user_id),
             "scope": "openid profile offline_access",
             "expires_in": 86400,
@@ -467,7 +473,7 @@ class FakeAuth0:
             return _error(403, "invalid_grant", "Failed to verify code verifier")
         return _json(
             {
-                "access_token": secrets.token_urlsafe(24),
+                "access_token": self._opaque_token(code.user_id),
                 "id_token": self.id_token(code.user_id, client_id=client_id, nonce=code.nonce),
                 "scope": "openid profile",
                 "expires_in": 86400,
@@ -475,8 +481,15 @@ class FakeAuth0:
             }
         )
 
+    def _opaque_token(self, user_id: str) -> str:
+        token = secrets.token_urlsafe(24)
+        self.opaque_tokens[token] = user_id
+        return token
+
     def _user_of_access_token(self, authorization: str) -> dict | None:
         scheme, _, token = authorization.partition(" ")
+        if scheme == "Bearer" and token in self.opaque_tokens:
+            return self.users.get(self.opaque_tokens[token])
         try:
             claims = jwt.decode(token, KeySet(self.keys), algorithms=["RS256"]).claims
         except Exception:  # anything unverifiable is simply not a user here

@@ -141,6 +141,15 @@ def test_someone_signed_in_who_is_not_an_admin_gets_a_403_naming_them(arcade, ce
     assert refused.status_code == 403
 
 
+def test_a_userinfo_that_fails_at_sign_in_leaves_the_admin_signed_in_by_the_id_token(arcade, auth0, certificates):
+    auth0.userinfo_down = True
+    page = sign_in(browser(arcade, certificates), "grace")
+    assert (page.url.path, page.status_code) == ("/admin", 200)  # her role claim is in the ID token
+    assert "Grace Hopper" in visible_text(page.text)
+    arcade.stop()
+    assert f"sign-in of {GRACE}: the ID token's claims only: tried GET {auth0.issuer}userinfo" in arcade.log.read_text()
+
+
 def refusal(page: httpx.Response) -> str:
     assert page.status_code == 400, (page.status_code, visible_text(page.text))
     text = visible_text(page.text)
