@@ -13,10 +13,12 @@ byte of the request, tokens included, is sent.
 import gc
 import json
 import socket
+import sys
 
 TIMEOUT_S = 15
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+NO_SERVER = "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL)."
 OUT_OF_MEMORY = "the badge ran out of memory reading the answer"
 TRUSTED = "ca.der"
 """The certificates the badge trusts, in DER, one after another (written by arcade deploy --ca)."""
@@ -212,6 +214,19 @@ def has_strings(value, keys, optional=()):
         if value.get(key) is not None and not isinstance(value[key], str):
             return False
     return True
+
+
+def join(badge, show):
+    """firmware/wifi.py's join, loaded only while the badge is off the Wi-Fi."""
+    if badge.isconnected():
+        return
+    import wifi
+
+    try:
+        wifi.join(badge, show)
+    finally:
+        sys.modules.pop("wifi", None)
+        gc.collect()
 
 
 def get_json(url, token=None):
