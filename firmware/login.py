@@ -39,10 +39,10 @@ def run(badge, session, back, server, titles, title, then):
     TLS takes. Logs in on the screen titled ``title``, then answers online.py to send what waits
     with ``then`` shown, or the launcher at ``back``."""
     try:
-        if server and log_in(badge, server, session, title) and _waiting():
-            return ("online", back, server, titles, "send", then)
         if not server:
             ui.message(badge, "no-server", "No server", net.NO_SERVER)
+        elif log_in(badge, server, session, title) and _waiting():
+            return ("online", back, server, titles, "send", then)
     except ui.Home:
         back = ("menu", back[1])
     return ("launcher", back)

@@ -78,8 +78,8 @@ def split_url(url):
 
 def request(method, url, body=None, content_type=None, token=None, headers=None):
     """The answer's body is read whole while the connection is open, and decoded once it is closed:
-    what it decodes to (tokens, the games list) then takes the heap TLS's share held, and is not
-    left scattered where that share was."""
+    what it decodes to (tokens, the games list) is built in the heap TLS's share gave back, not
+    scattered where the next connection's share must fit."""
     status, answer = _exchange(method, url, _whole, body, content_type, token, JSON, headers)
     try:
         answer = json.loads(answer)
