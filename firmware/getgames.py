@@ -2,7 +2,8 @@
 downloaded on A with its progress shown (docs/badge.md, "Games over the air").
 
 One request (``GET /api/v1/badge``) brings the signed list of every game, so it checks every
-installed game for an update at once. Loaded only while the screen is open.
+installed game for an update at once. An app: main.py runs it with the launcher unloaded, for the
+heap the signature check and the downloads want beside TLS's share.
 """
 
 import gc
@@ -19,17 +20,27 @@ BAR_H = 16
 _SAFE_ID = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-def run(badge, server, games, built_ids, deployed_keys):
-    """Offers the new and updated games until C; answers whether one was installed. ``games``: the
-    menu's, ``built_ids``: the build's (kept on flash for a roll-back)."""
+def run(badge, session, back, server, games, built_ids, deployed_keys):
+    """Offers the new and updated games until C (or A+C), then answers the launcher at ``back``,
+    which reads its games anew. ``games``: the menu's, ``built_ids``: the build's (kept on flash
+    for a roll-back)."""
+    try:
+        _offer(badge, server, games, built_ids, deployed_keys)
+    except ui.Home:
+        pass
+    return ("launcher", back)
+
+
+def _offer(badge, server, games, built_ids, deployed_keys):
     ui.status(badge, "games-checking", "Get games", "Asking the server for its games...")
     try:
         manifest = _manifest(badge, server, deployed_keys)
     except OSError as error:
-        return _failed(badge, "The server cannot be reached (%s)." % error)
+        _failed(badge, "The server cannot be reached (%s)." % error)
+        return
     except ValueError as error:
-        return _failed(badge, "%s." % str(error).rstrip("."))
-    changed = False
+        _failed(badge, "%s." % str(error).rstrip("."))
+        return
     have = dict((game.get("id"), game) for game in games)
     offers, older = [], []
     for game in manifest["games"]:
@@ -50,14 +61,11 @@ def run(badge, server, games, built_ids, deployed_keys):
         rows = [(game["title"], detail) for game, detail in offers]
         index, button = ui.choose(badge, "get-games", "Get games", rows, min(index, len(rows) - 1), "A: get  C: back")
         if button & BUTTON_C:
-            return changed
-        game = offers[index][0]
-        if _download(badge, server, game, built_ids):
-            changed = True
+            return
+        if _download(badge, server, offers[index][0], built_ids):
             del offers[index]
     if not older:
         ui.message(badge, "games-none", "Get games", "Every game of the server is on this badge, up to date.")
-    return changed
 
 
 def _manifest(badge, server, deployed_keys):

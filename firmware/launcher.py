@@ -1,4 +1,5 @@
-"""The arcade launcher: the menu of games, a game's run, its score, the account screen.
+"""The arcade launcher: the menu of games, a game's run, the account screen. What goes online
+(the result and its upload, the login) and Get games are apps it hands to main.py.
 
 The launcher owns time, input and the e-ink refresh; a game owns only its rules (see
 docs/badge.md). A run is recorded as its seed and the ticks where the buttons changed:
@@ -16,62 +17,83 @@ import time
 from array import array
 from binascii import hexlify
 
+import net
 import scores
 import storage
 import ui
-from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, HEIGHT, UPDATE_FAST, UPDATE_TURBO, WHITE, WIDTH
-from session import Session
+from hal import BUTTON_A, BUTTON_B, BUTTON_C, UPDATE_TURBO, WIDTH
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
 FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
 HEAP_RESERVE = 12 * 1024
-STATUS_Y = 80
-RESULT_GUARD_MS = 1000  # the result ignores presses this long: the jumps being mashed as the run ends
 
 
-def run(badge):
-    Launcher(badge).loop()
+def run(badge, session, back=None):
+    """The menu, a game's run and the account, until the player picks what the launcher leaves to
+    an app (online.py: the result and its upload, the login; getgames.py): answers that app, for
+    main.py to run with the launcher unloaded, as badger_os does. The launcher comes back at
+    ``back``: ("menu", row) or ("account", row); None at boot."""
+    return Launcher(badge, session, back).loop()
 
 
 class Launcher:
-    def __init__(self, badge):
+    def __init__(self, badge, session, back):
         self.badge = badge
-        _installed("recover")
+        self.session = session
+        if back is None:
+            _installed("recover")
+            import wake
+
+            back = wake.take()
+            _unload("wake")
+            self.boot_sends = True
+        else:
+            self.boot_sends = False
         self.games = _installed("games", _read_games())
         self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
-        self.session = Session(badge)
-        import wake
-
-        self.woke_at, self.index = wake.take()
-        _unload("wake")
-        if self.woke_at != "menu":
-            self.index = 0
+        screen, index = back
+        self.back = "account" if screen == "account" else "menu"
+        self.index = index if screen == "menu" else 0
 
     def loop(self):
         storage.remove(storage.CRASHES)  # the launcher runs: the crashes before were not in a row
-        self.home(self.boot)
-        while True:
-            self.home(self.menu)
+        app = self.home(self.boot)
+        while not app:
+            app = self.home(self.menu)
+        return app
 
     def boot(self):
-        """What the badge has to say or send first, then the screen it halted on, if not the menu."""
+        """What the badge has to say or send first, then the screen it halted on or was left on by an
+        app, if not the menu."""
         if self.session.damaged:
-            self.login_ended("The login saved on the badge was damaged (kept as state/session.json.bad).")
-        elif self.session.logged_in and scores.waiting():
-            self.send("Sending the scores that waited...", confirm=False)
-        if self.woke_at == "account":
-            self.account()
+            text = "The login saved on the badge was damaged (kept as state/session.json.bad)."
+            self.session.damaged = False  # said once
+            return self.online("login_ended", text)
+        if self.boot_sends and self.session.logged_in and scores.waiting():
+            self.boot_sends = False
+            return self.online("send", "Sending the scores that waited...", False)
+        if self.back == "account":
+            return self.account()
 
     def home(self, screen):
-        """Shows ``screen``; A+C held (ui.Home) ends it, whatever it was doing, back to the menu."""
+        """Shows ``screen``, answering the app it chose (or None); A+C held (ui.Home) ends it,
+        whatever it was doing, back to the menu."""
         try:
-            screen()
+            return screen()
         except ui.Home:
-            pass
+            self.back = "menu"
+            return None
+
+    def online(self, action, *arguments):
+        """online.py doing ``action``, then the launcher back at the screen it was on."""
+        titles = dict((game["id"], game["title"]) for game in self.games)
+        back = (self.back, self.index if self.back == "menu" else 0)
+        return ("online", back, self.server, titles, action) + arguments
 
     def menu(self):
         """The menu of games, once: a game, Get games or the account, then back here."""
+        self.back = "menu"
         bests = scores.bests()
         waiting = [game for game, _ in scores.waiting()]
         rows = []
@@ -83,38 +105,34 @@ class Launcher:
         title = "Badge Arcade" + (" - " + self.session.name if self.session.name else "")
         self.index, button = ui.choose(self.badge, "menu", title, rows, self.index, "A: play  B: account  *: unsent")
         if button & BUTTON_A and self.index == len(self.games):
-            self.get_games()
+            return self.get_games()
         elif button & BUTTON_A:
-            self.play(self.games[self.index])
+            return self.play(self.games[self.index])
         elif button & BUTTON_B:
-            self.account()
+            return self.account()
 
     def get_games(self):
-        """The "Get games" screen (firmware/getgames.py), loaded only while it is open."""
+        """The "Get games" screen, getgames.py, an app: its signature check and downloads want
+        the heap the launcher holds."""
         if not self.server:
-            ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
-            return
-        import getgames
-
-        try:
-            built = [game["id"] for game in _read_games()]
-            keys = storage.read_json(CONFIG, {}).get("games_keys") or []  # read here: not held in the heap
-            if getgames.run(self.badge, self.server, self.games, built, keys):
-                self.games = _installed("games", _read_games())
-        finally:
-            _unload("getgames", "signature", "install", "wifi")
+            ui.message(self.badge, "no-server", "No server", net.NO_SERVER)
+            return None
+        built = [game["id"] for game in _read_games()]
+        keys = storage.read_json(CONFIG, {}).get("games_keys") or []
+        return ("getgames", ("menu", self.index), self.server, self.games, built, keys)
 
     # A game's run.
     def play(self, game):
+        """Runs ``game`` and queues its score; answers online.py's result screen, which sends it."""
         rolled_back = _installed("starting", game["id"])
         if rolled_back:
             self.games = _installed("games", _read_games())
             ui.message(self.badge, "game-rolled-back", game["title"], rolled_back)
-            return
+            return None
         problem = _check_module(game) or scores.no_room()
         if problem:
             ui.message(self.badge, "game-error", game["title"], problem)
-            return
+            return None
         seed = int.from_bytes(os.urandom(4), "big") & 0x7FFFFFFF
         name = game.get("import") or "games." + game["id"]
         try:
@@ -126,7 +144,7 @@ class Launcher:
             raise
         except Exception as error:  # a broken game must not take the badge down
             self._crashed(game, error, _installed("crashed", game["id"]))
-            return
+            return None
         finally:
             _unload(name)
         _installed("ran_cleanly", game["id"])
@@ -140,7 +158,26 @@ class Launcher:
                 "the badge turns off. Make room on the flash with mpremote."
             )
             ui.message(self.badge, "flash-full", "The flash is full", text)
-        self._result(game, score, submission_id, saved)
+        return self.online("result", game, score, submission_id, saved)
+
+    # The account: who am I, log in, log out, send what waits (online.py does them).
+    def account(self):
+        self.back = "account"
+        waiting = len(scores.waiting())
+        rows = [("Log out", "") if self.session.logged_in else ("Log in", "")]
+        if waiting:
+            rows.append(("Send waiting scores", str(waiting)))
+        who = "Logged in as %s" % (self.session.name or "?") if self.session.logged_in else "Not logged in"
+        index, button = ui.choose(self.badge, "account", who, rows, 0, "A: choose  C: back")
+        if button & BUTTON_C:
+            self.back = "menu"
+            return None
+        action = rows[index][0]
+        if action == "Log in":
+            return self.online("log_in_and_send", "Log in", "Sending the scores that waited...")
+        if action == "Log out":
+            return self.online("log_out")
+        return self.online("send", "Sending the scores that waited...")
 
     def _crashed(self, game, error, rolled_back):
         trace = io.StringIO()
@@ -152,186 +189,6 @@ class Launcher:
         if rolled_back:
             self.games = _installed("games", _read_games())
         ui.message(self.badge, "game-crashed", game["title"] + " crashed", text, "A: back to the menu")
-
-    def _result(self, game, score, submission_id, saved):
-        badge = self.badge
-        logged_in = self.session.logged_in
-        ui.begin(badge, "result", game["title"])
-        badge.text("Score", 4, ui.TITLE_H + 8)
-        badge.text("%d %s" % (score, game.get("unit", "points")), 4, ui.TITLE_H + 22, 3)
-        best = (scores.bests().get(game["id"]) or {}).get("best")
-        if best is not None:
-            badge.text("Your best: %d" % best, 4, ui.TITLE_H + 52)
-        if logged_in:
-            ui.paragraph(badge, "Sending...", 4, STATUS_Y, WIDTH - 8)
-            ui.footer(badge, "A: menu")
-        else:
-            waits = "on the badge." if saved else "in memory."
-            ui.paragraph(badge, "Not logged in: the score waits " + waits, 4, STATUS_Y, WIDTH - 8)
-            ui.footer(badge, "A: menu  B: log in and send")
-        since = badge.ticks_ms()
-        ui.show(badge)
-        shown = badge.ticks_ms()
-        offer_login = not logged_in
-        if logged_in:
-            answers, _, problem = self.deliver(lambda text: _status(badge, text, None))
-            offer_login = problem == "login"
-            hint = "A: menu  B: log in and send" if offer_login else "A: menu"
-            since = badge.ticks_ms()  # presses while it was sending are ignored: they came before the answer
-            _status(badge, _outcome(answers.get(submission_id), problem, saved), hint)
-        buttons = ui.Buttons(badge, since)
-        while time.ticks_diff(badge.ticks_ms(), shown) < RESULT_GUARD_MS:
-            buttons.pressed()  # dropped: still the run's presses, not the player's answer
-            badge.sleep_ms(ui.POLL_MS)
-        if buttons.wait(BUTTON_A | BUTTON_C | (BUTTON_B if offer_login else 0)) & BUTTON_B:
-            if self.log_in("Log in to send your score"):
-                self.send("Sending your score...")
-
-    # The network: logging in and sending scores.
-    def deliver(self, show):
-        """Sends the waiting scores: (answers by submission_id, runs refused, problem or None);
-        ``show(text)`` draws the Wi-Fi's progress if the badge must join it first."""
-        if not self.server:
-            return {}, 0, "no-server"
-        try:
-            _join(self.badge, show)
-        except OSError as error:
-            print("launcher: %s" % error)
-            return {}, 0, "wifi"
-        try:
-            return scores.deliver(self.server, self.session)
-        except OSError:
-            return {}, 0, "offline"
-
-    def send(self, text, confirm=True):
-        """Sends what waits, with ``text`` on the screen meanwhile. ``confirm`` shows the outcome;
-        without it only what the player should know of is shown: a login that ended, runs refused."""
-        ui.status(self.badge, "sending", "Scores", text)
-        answers, refused, problem = self.deliver(lambda joining: ui.status(self.badge, "sending", "Scores", joining))
-        if problem == "login":
-            self.login_ended("The server no longer accepts this badge's login.")
-            return
-        if not (confirm or refused):
-            return
-        if scores.banned:
-            ui.message(self.badge, "banned", "Banned", _banned(scores.banned))
-            return
-        titles = dict((game["id"], game["title"]) for game in self.games)
-        runs = {}  # each game's answers: one per run sent
-        for answer in answers.values():
-            runs.setdefault(answer.get("game"), []).append(answer)
-        lines = ["Sent %d score%s." % (len(answers), "" if len(answers) == 1 else "s")]
-        for game, sent in runs.items():
-            now = min(sent, key=lambda answer: answer["rank"])  # the rank of the best run sent
-            scores_sent = ", ".join(str(answer.get("score")) for answer in sent)
-            lines.append("%s: %s; rank %s, best %d." % (titles.get(game, game), scores_sent, _rank(now), now["best"]))
-        if refused:
-            lines.append("%d refused, kept in state/rejected/." % refused)
-        left = len(scores.waiting())
-        if left:
-            lines.append("%d still waiting: %s" % (left, _PROBLEMS.get(problem, problem)))
-        ui.message(self.badge, "sent", "Scores", " ".join(lines))
-
-    def login_ended(self, text):
-        """Says that the login ended and why (``text``), and offers to log in again to send what waits."""
-        left = len(scores.waiting())
-        waits = "1 score waits on the badge." if left == 1 else "%d scores wait on the badge." % left
-        pressed = ui.message(self.badge, "login-ended", "Login ended", text + " " + waits, "B: log in again  A: later")
-        if pressed & BUTTON_B and self.log_in("Log in again") and scores.waiting():
-            self.send("Sending the scores that waited...")
-
-    def log_in(self, title):
-        if not self.server:
-            ui.message(self.badge, "no-server", "No server", _PROBLEMS["no-server"])
-            return False
-        try:
-            _join(self.badge, lambda text: ui.status(self.badge, "wifi", title, text))
-        except OSError as error:
-            ui.message(self.badge, "login-offline", "No connection", "%s. Check WIFI_CONFIG.py." % error)
-            return False
-        import login
-
-        try:
-            return login.run(self.badge, self.server, self.session, title)
-        finally:
-            _unload("login", "qr", "qrcode")
-
-    # The account: who am I, log in, log out, send what waits.
-    def account(self):
-        while True:
-            waiting = len(scores.waiting())
-            rows = [("Log out", "") if self.session.logged_in else ("Log in", "")]
-            if waiting:
-                rows.append(("Send waiting scores", str(waiting)))
-            who = "Logged in as %s" % (self.session.name or "?") if self.session.logged_in else "Not logged in"
-            index, button = ui.choose(self.badge, "account", who, rows, 0, "A: choose  C: back")
-            if button & BUTTON_C:
-                return
-            action = rows[index][0]
-            if action == "Log in":
-                if self.log_in("Log in") and scores.waiting():
-                    self.send("Sending the scores that waited...")
-            elif action == "Log out":
-                self.log_out()
-            else:
-                self.send("Sending the scores that waited...")
-
-    def log_out(self):
-        ui.status(self.badge, "logging-out", "Account", "Logging out...")
-        try:
-            _join(self.badge, lambda text: ui.status(self.badge, "logging-out", "Account", text))
-        except OSError:
-            pass
-        if self.session.logout():
-            ui.message(self.badge, "logged-out", "Account", "Logged out. The badge forgot its tokens.")
-        else:
-            ui.message(self.badge, "logged-out", "Account", "Logged out on this badge; the provider could not be reached to revoke the login.")
-
-
-_PROBLEMS = {
-    "offline": "the server cannot be reached; it will be sent at the next connection.",
-    "wifi": "the badge is not on the Wi-Fi; it will be sent at the next connection.",
-    "slow": "the server did not answer in time; it will be sent later.",
-    "server": "the server is in trouble; it will be sent later.",
-    "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
-    "busy": "the server asks to wait a minute; it will be sent later.",
-    "login": "your login ended: log in again to send it.",
-    "untrusted": "the server did not prove it is the arcade (a look-alike on this Wi-Fi?); nothing was sent, it waits.",
-    "no-server": "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL).",
-}
-
-
-def _outcome(answer, problem, saved):
-    if answer:
-        return "Rank %s, best %d." % (_rank(answer), answer["best"])
-    if problem:
-        return ("Saved on the badge: " if saved else "Waits in memory: ") + _PROBLEMS.get(problem, problem)
-    if scores.banned:
-        return _banned(scores.banned)
-    return "Refused by the server: see state/rejected/."
-
-
-def _rank(answer):
-    """Says "#3 of 12": the rank among the board's players (with a server that does not say, "#3")."""
-    players = answer.get("players")
-    return "#%d of %d" % (answer["rank"], players) if isinstance(players, int) else "#%d" % answer["rank"]
-
-
-def _banned(detail):
-    """The server's reason, as the badge says it: the scores are set aside, not sent again."""
-    return "Banned: %s%s. Not sent again; kept in state/rejected/." % (detail[0].upper(), detail[1:].rstrip("."))
-
-
-def _status(badge, text, hint):
-    badge.set_pen(WHITE)
-    badge.rectangle(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
-    badge.set_pen(BLACK)
-    ui.paragraph(badge, text, 4, STATUS_Y, WIDTH - 8)
-    if hint:
-        ui.footer(badge, hint)
-    badge.set_update_speed(UPDATE_FAST)
-    badge.partial_update(0, STATUS_Y, WIDTH, HEIGHT - STATUS_Y)
-
 
 def _run(badge, name, game):
     """Plays ``game`` to its end in real time, refreshing the panel when there is time to spare.
@@ -398,18 +255,6 @@ def _check_module(game):
     if gc.mem_free() < need:
         return "%s needs about %d KB of memory; %d KB are free. Restart the badge and try again." % (path, need // 1024, gc.mem_free() // 1024)
     return None
-
-
-def _join(badge, show):
-    """firmware/wifi.py's join, loaded only while the badge is off the Wi-Fi."""
-    if badge.isconnected():
-        return
-    import wifi
-
-    try:
-        wifi.join(badge, show)
-    finally:
-        _unload("wifi")
 
 
 def _installed(name, *arguments):

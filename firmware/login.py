@@ -34,9 +34,34 @@ MODULE_MIN = 2  # pixels: a phone still reads modules of 0.4 mm
 COUNTDOWN_Y = HEIGHT - 24
 
 
-def run(badge, server, session, title):
+def run(badge, session, back, server, titles, title, then):
+    """An app: main.py runs it with the launcher and online.py unloaded, for the heap its requests'
+    TLS takes. Logs in on the screen titled ``title``, then answers online.py to send what waits
+    with ``then`` shown, or the launcher at ``back``."""
+    try:
+        if not server:
+            ui.message(badge, "no-server", "No server", net.NO_SERVER)
+        elif log_in(badge, server, session, title) and _waiting():
+            return ("online", back, server, titles, "send", then)
+    except ui.Home:
+        back = ("menu", back[1])
+    return ("launcher", back)
+
+
+def _waiting():
+    import scores  # resident (main.py): it holds the runs that wait in memory
+
+    return scores.waiting()
+
+
+def log_in(badge, server, session, title):
     """Logs in and keeps the tokens in ``session``; answers True when logged in. Failures are
     shown on the screen until a button is pressed."""
+    try:
+        net.join(badge, lambda text: ui.status(badge, "wifi", title, text))
+    except OSError as error:
+        ui.message(badge, "login-offline", "No connection", "%s. Check WIFI_CONFIG.py." % error)
+        return False
     ui.status(badge, "login-start", title, "Asking the arcade how to log in...")
     try:
         identity = _identity(server)

@@ -13,10 +13,12 @@ byte of the request, tokens included, is sent.
 import gc
 import json
 import socket
+import sys
 
 TIMEOUT_S = 15
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+NO_SERVER = "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL)."
 OUT_OF_MEMORY = "the badge ran out of memory reading the answer"
 TRUSTED = "ca.der"
 """The certificates the badge trusts, in DER, one after another (written by arcade deploy --ca)."""
@@ -75,12 +77,24 @@ def split_url(url):
 
 
 def request(method, url, body=None, content_type=None, token=None, headers=None):
-    return _exchange(method, url, _json_answer, body, content_type, token, JSON, headers)
+    """The answer's body is read whole while the connection is open, and decoded once it is closed:
+    what it decodes to (tokens, the games list) is built in the heap TLS's share gave back, not
+    scattered where the next connection's share must fit."""
+    status, answer = _exchange(method, url, _whole, body, content_type, token, JSON, headers)
+    try:
+        answer = json.loads(answer)
+    except ValueError:
+        answer = None
+    except MemoryError:  # a fragmented heap; the request is answered again (a score by its
+        # submission_id, a device code's tokens within the grace window): a failure to try again
+        raise OSError(OUT_OF_MEMORY)
+    return status, answer if isinstance(answer, dict) else {}
 
 
 def _exchange(method, url, read, body=None, content_type=None, token=None, accept=JSON, headers=None):
     """Sends the request (with ``headers``, name -> value, besides its own), reads the status line
-    and headers, then answers ``read(stream, status)``; the connection is closed whatever happens."""
+    and headers, then answers ``read(stream, status, length)`` (length: the Content-Length, or
+    None); the connection is closed whatever happens."""
     try:
         secure, host, port, path = split_url(url)
     except ValueError as error:
@@ -108,7 +122,8 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         del head
         if body:
             stream.write(body)
-        return read(stream, _status(stream))
+        status, length = _status(stream)
+        return read(stream, status, length)
     except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
         raise OSError(OUT_OF_MEMORY)
     except OSError as error:
@@ -177,27 +192,24 @@ def _der_length(host, data, start):
 
 
 def _status(stream):
-    """The answer's status, its headers read past (HTTP/1.0: the body ends where the stream does)."""
+    """The answer's status and Content-Length (None without one), its headers read past (HTTP/1.0:
+    the body ends where the stream does)."""
     line = stream.readline().split(None, 2)
     if len(line) < 2 or not line[0].startswith(b"HTTP/") or not line[1].isdigit():
         raise OSError("not an HTTP answer")
+    length = None
     while True:
         header = stream.readline()
         if not header or header == b"\r\n":
-            return int(line[1])
+            return int(line[1]), length
+        name, _, value = header.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
 
 
-def _json_answer(stream, status):
-    """The body (to the end: HTTP/1.0 closes after it), decoded as it is read, so it never sits
-    whole in the heap beside what it decodes to (the games list at a full flash needs it): ``{}``
-    unless a JSON object."""
-    try:
-        answer = json.load(stream)
-    except ValueError:
-        answer = None
-    # MemoryError: a fragmented heap; the request is answered again (a score by its submission_id,
-    # a device code's tokens within the grace window), so it is a failure to try again.
-    return status, answer if isinstance(answer, dict) else {}
+def _whole(stream, status, length):
+    """(status, the body): read in one buffer of its length when the server gives it, not grown."""
+    return status, stream.read(length) if length is not None else stream.read()
 
 
 def has_strings(value, keys, optional=()):
@@ -212,6 +224,19 @@ def has_strings(value, keys, optional=()):
         if value.get(key) is not None and not isinstance(value[key], str):
             return False
     return True
+
+
+def join(badge, show):
+    """firmware/wifi.py's join, loaded only while the badge is off the Wi-Fi."""
+    if badge.isconnected():
+        return
+    import wifi
+
+    try:
+        wifi.join(badge, show)
+    finally:
+        sys.modules.pop("wifi", None)
+        gc.collect()
 
 
 def get_json(url, token=None):
@@ -232,7 +257,7 @@ def download(url, write, size):
     Raises ServerTrouble unless the answer is a 200 of ``size`` bytes, OSError for a network
     failure or an answer cut short."""
 
-    def save(stream, status):
+    def save(stream, status, length):
         if status != 200:
             raise ServerTrouble("the server answered %d" % status)
         got = 0

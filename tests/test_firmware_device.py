@@ -79,7 +79,7 @@ def test_c_cancels_joining_the_wi_fi(badge_build, make_server, tmp_path):
     result = badge.play(PLAY_DINO + "3 c\n4 -\n80 a\n81 -\nwait menu\nexit\n")
 
     assert result.returncode == 0, result.output
-    assert "launcher: Wi-Fi: cancelled" in result.output
+    assert "online: Wi-Fi: cancelled" in result.output
     assert "Saved on the badge: the badge is not on the Wi-Fi" in result.last("result").said
     assert result.names() == ["menu", "dino", "result", "menu"]
     assert len(badge.queued()) == 1

@@ -22,10 +22,9 @@ from tests.fake_auth0 import (
 )
 from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY
+from tests.test_firmware_tls import HEAP_K  # the fake Auth0 serves only https: the heap the flow over it needs
 
 ADA = "auth0|6650f1c2a7d3"
-HEAP_K = "166K"
-"""The badge's heap over https (the fake Auth0 serves only https; tests/test_firmware_tls.py)."""
 MANAGEMENT_ENV = {
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_ID": MANAGEMENT_CLIENT_ID,
     "ARCADE_IDENTITY__AUTH0__MANAGEMENT_CLIENT_SECRET": MANAGEMENT_CLIENT_SECRET,

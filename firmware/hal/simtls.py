@@ -31,6 +31,6 @@ def hold_tls_heap():
 
 def report_heap():
     """The live heap, for ``arcade sim``'s peaks: when the connection opens, and again when it
-    closes, its answer decoded beside TLS's share (the peak of a request)."""
+    closes, its answer read beside TLS's share (the peak of a request)."""
     gc.collect()
     sys.stdout.write("@@heap %d\n" % gc.mem_alloc())
