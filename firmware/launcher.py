@@ -102,7 +102,7 @@ class Launcher:
             if getgames.run(self.badge, self.server, self.games, built, keys):
                 self.games = _installed("games", _read_games())
         finally:
-            _unload("getgames", "signature", "install", "wifi")
+            _unload("getgames", "signature", "fresh", "install", "wifi")
 
     # A game's run.
     def play(self, game):

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,8 @@ class Simulator:
     battery: bool = False
     wifi: str = "joins"
     watchdog: bool = False
+    clock: int | None = None
+    """The badge's RTC at boot, unix seconds (0: never set, as after its battery ran flat); None: this machine's."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     shown: str = ""
@@ -214,6 +217,7 @@ class Simulator:
             "ARCADE_SIM_RESET_CAUSE": str(reset_cause),
             "ARCADE_SIM_WATCHDOG": "1" if self.watchdog else "0",
             "ARCADE_SIM_LATCH": "1" if self.latch else "0",
+            "ARCADE_SIM_CLOCK": str(int(time.time()) if self.clock is None else self.clock),
         }
         if self.flash_free is not None:
             env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)
