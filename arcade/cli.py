@@ -167,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=int, default=1, metavar="N", help="run the clock N times faster (default 1)")
     sim.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the badge after this long")
     sim.add_argument(
+        "--clock",
+        type=int,
+        metavar="SECONDS",
+        help="the badge's clock at boot, unix seconds; 0: never set (default: this machine's)",
+    )
+    sim.add_argument(
         "--ca",
         action="append",
         default=[],
@@ -683,6 +689,7 @@ def _sim(args) -> int:
         battery=args.battery,
         wifi=args.wifi,
         watchdog=args.watchdog,
+        clock=args.clock,
     )
     return simulator.run()
 

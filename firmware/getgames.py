@@ -77,8 +77,10 @@ def _manifest(badge, server, deployed_keys):
     status, info = net.get_json(server + "/api/v1/badge")
     if status != 200:
         raise OSError("it answered %d" % status)
-    gc.collect()  # RSA's big numbers want room the answer's garbage holds
-    manifest = signature.check(info.get("catalog"), deployed_keys)
+    catalog = info.get("catalog")
+    info = None
+    gc.collect()  # RSA's big numbers want room the rest of the answer and its garbage hold
+    manifest = signature.check(catalog, deployed_keys, badge.time())
     mine = "%d.%d" % (sys.implementation._mpy & 0xFF, (sys.implementation._mpy >> 8) & 3)
     if manifest.get("mpy") != mine:
         raise ValueError(

@@ -7,6 +7,9 @@ arbitrary-precision integers, about as costly as a few sha256 of the list (docs/
 The badge trusts the keys ``arcade deploy`` wrote into config.json, or, once it has checked a list
 signed by one of them, the keys that list names (``state/games-keys.json``): a rotated server key
 reaches the badge through a list its old key signed.
+
+Then the list must be fresh (firmware/fresh.py), before the keys it names are learnt: an old list
+replayed cannot bring old keys back.
 """
 
 import hashlib
@@ -18,7 +21,8 @@ _DIGEST_INFO = b"\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x0
 
 
 def verify(message, signature_hex, modulus_hex):
-    """Whether ``signature_hex`` is the RSA PKCS#1 v1.5 SHA-256 signature of the bytes ``message``."""
+    """Whether ``signature_hex`` is the RSA PKCS#1 v1.5 SHA-256 signature of ``message`` (bytes, or a
+    str: its UTF-8, which MicroPython's sha256 reads in place)."""
     n = int(modulus_hex, 16)
     s = int(signature_hex, 16)
     if s >= n:
@@ -41,9 +45,10 @@ def trusted(deployed):
     return deployed
 
 
-def check(catalog, deployed):
-    """The manifest of ``catalog`` (``/api/v1/badge``'s) as a dict, once signed by a trusted key;
-    else ValueError saying why. The keys the manifest names are trusted from then on."""
+def check(catalog, deployed, now):
+    """The manifest of ``catalog`` (``/api/v1/badge``'s) as a dict, once signed by a trusted key and
+    fresh by ``now`` (the badge's clock, unix seconds, None when not set); else ValueError saying why.
+    The keys the manifest names are trusted from then on."""
     import json
 
     keys = trusted(deployed)
@@ -51,7 +56,7 @@ def check(catalog, deployed):
         raise ValueError("this badge holds no key to check games with: copy the build again with arcade deploy")
     if not isinstance(catalog, dict) or not isinstance(catalog.get("manifest"), str):
         raise ValueError("the server sent no games list: it cannot build games (is mpy-cross installed there?)")
-    text = catalog["manifest"].encode()
+    text = catalog["manifest"]  # not encoded: a copy of 2 KB or more would stand in RSA's way on the heap
     known = dict((key.get("kid"), key.get("n")) for key in keys)
     signed = False
     for signature in catalog.get("signatures") or []:
@@ -67,6 +72,9 @@ def check(catalog, deployed):
             "Deploy the badge again for this one"
         )
     manifest = json.loads(text)
+    import fresh  # only now: its code is not on the heap while RSA's big numbers want it
+
+    fresh.check(manifest, now)
     if manifest.get("keys") and _kids(manifest["keys"]) != _kids(keys):
         try:
             storage.make_dirs(storage.STATE)

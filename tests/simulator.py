@@ -71,6 +71,8 @@ class Badge:
     battery: bool = False
     wifi: str = "joins"
     watchdog: bool = False
+    clock: int | None = None
+    """The badge's clock at boot (``arcade sim --clock``): unix seconds, 0 never set; None: this machine's."""
     log: list[str] = field(default_factory=list)
 
     def state(self, name: str):
@@ -108,6 +110,8 @@ class Badge:
             arguments += ["--screenshots", str(screenshots)]
         if not latch:
             arguments.append("--no-latch")
+        if self.clock is not None:
+            arguments += ["--clock", str(self.clock)]
         if self.flash_free is not None:
             arguments += ["--flash-free", str(self.flash_free)]
         if self.arcade is not None:

@@ -27,6 +27,8 @@ GET_BALLOON = OPEN_GET_GAMES + "wait get-games\n1 a\n2 -\n"
 """Get Balloon, the server's game the build lacks, first on the list."""
 AFTER_A_FAILED_DOWNLOAD = "wait games-failed\n1 a\n2 -\nwait get-games\n1 c\n2 -\n" + PLAY_DINO
 AFTER_A_REFUSED_LIST = "wait games-failed\n1 a\n2 -\n" + PLAY_DINO
+BALLOON_INSTALLED = "wait games-installed\n1 a\n2 -\nwait games-none\n1 a\n2 -\nwait menu\nexit\n"
+"""After Get Balloon: the list has nothing more to offer; back on the menu."""
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +250,7 @@ def choose(player: Player, label: str, shown: str | None = None) -> None:
 
 def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refused(make_server, badge_build, tmp_path):
     server = make_server(env=snake(tmp_path / "snake", "0.1", broken=False))
-    old_list = httpx.get(f"{server.url}/api/v1/badge").content
+    old_list = httpx.get(f"{server.url}/api/v1/badge").json()
     options = ("--config", str(server.folder / "arcade.toml"), "--data", str(server.folder / "arcade-data"))
     with FaultyServer(server.url) as faulty:
         player = Player(badge_build, tmp_path / "flash", faulty.url, tmp_path / "shots", options)
@@ -277,7 +279,12 @@ def test_an_update_that_crashes_is_rolled_back_and_an_old_list_replayed_is_refus
         player.press(C)
         player.wait_for("menu")
 
-        faulty.faults = [answer(200, old_list)]  # a look-alike replays the list that offered 0.1, signature and all
+        # The list that offered 0.1 as the server signed it in the same 30 s as the newest (restarted within them):
+        # its date cannot tell it from the newest, the versions do.
+        newest = json.loads(httpx.get(f"{server.url}/api/v1/badge").json()["catalog"]["manifest"])
+        dates = {"issued": newest["issued"], "expires": newest["expires"]}
+        replayed = {**old_list, "catalog": signed_by(server, {**json.loads(old_list["catalog"]["manifest"]), **dates})}
+        faulty.faults = [answer(200, json_body(replayed))]
         player.press(A)
         refused = player.wait_for("games-refused").replace(" | ", " ")
         assert (
@@ -344,10 +351,10 @@ class PowerCut:
         return getattr(os, name)
 
 
-installed.os = storage.os = PowerCut(int(sys.argv[1]))
 config = json.load(open("config.json"))
 status, info = net.get_json(config["server"] + "/api/v1/badge")
-manifest = signature.check(info["catalog"], config["games_keys"])
+manifest = signature.check(info["catalog"], config["games_keys"], None)
+installed.os = storage.os = PowerCut(int(sys.argv[1]))  # the install's renames: the check's own came before
 game = [game for game in manifest["games"] if game["id"] == "snake"][0]
 install.install(config["server"], game, [], lambda done, size: None)
 print("installed")
@@ -461,3 +468,52 @@ def test_games_built_for_another_mpy_version_are_refused(make_server, badge_buil
         finished = badge.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
     assert "The server builds games as .mpy version 6.2 and this badge runs 6.3" in finished.last("games-failed").said
     the_games_are_as_they_were(finished, tmp_path / "flash")
+
+
+def older(info: dict, server, seconds: int) -> dict:
+    """``info`` (``/api/v1/badge``'s) with its games list as the server signed it ``seconds`` earlier."""
+    manifest = json.loads(info["catalog"]["manifest"])
+    issued = manifest["issued"] - seconds
+    return {**info, "catalog": signed_by(server, {**manifest, "issued": issued, "expires": issued + 24 * 3600})}
+
+
+def test_an_older_signed_list_is_refused_once_the_badge_checked_a_newer_one(make_server, badge_build, tmp_path):
+    server = make_server()
+    keys_of(server)
+    root = tmp_path / "flash"
+    three_hours_old = older(httpx.get(f"{server.url}/api/v1/badge").json(), server, 3 * 3600)
+    with FaultyServer(server.url) as faulty:
+        badge = Badge(badge_build, root, faulty.url, arcade=server.folder)
+        assert badge.play(GET_BALLOON + BALLOON_INSTALLED).returncode == 0  # the server's own list, fresh
+        faulty.faults = [answer(200, json_body(three_hours_old))]  # the badge restarted; a look-alike replays
+        finished = badge.play("wait menu\n1 up\n2 -\n3 a\n4 -\n" + AFTER_A_REFUSED_LIST)
+    said = finished.last("games-failed").said
+    assert (
+        "Get games the games list was signed 3 hours before one this badge already checked: an old list sent again, "
+        "by a look-alike server? Try again on the arcade's own Wi-Fi. Your games are as they were." in said
+    ), said
+    assert finished.returncode == 0, finished.output
+    rows = [text for text in finished.last("menu").text.split(" | ")[1:] if not text.startswith("best")]
+    assert rows[:5] == ["Dino", "Maze", "2048", "Balloon", "Get games"]
+    assert finished.last("result").text.startswith("Dino | Score")
+    assert json.loads((root / "state" / "games" / "index.json").read_text())["balloon"]["version"] == "1.2.0"
+
+
+def test_an_expired_list_is_refused_by_a_badge_whose_clock_is_set(make_server, badge_build, tmp_path):
+    server = make_server()
+    keys_of(server)
+    root = tmp_path / "flash"
+    two_days_old = json_body(older(httpx.get(f"{server.url}/api/v1/badge").json(), server, 2 * 24 * 3600))
+    with FaultyServer(server.url) as faulty:
+        faulty.faults = [answer(200, two_days_old)]
+        finished = Badge(badge_build, root, faulty.url, arcade=server.folder).play(
+            OPEN_GET_GAMES + AFTER_A_REFUSED_LIST
+        )
+        said = finished.last("games-failed").said
+        assert "Get games the games list expired 24 hours ago by this badge's clock: an old list sent again" in said
+        the_games_are_as_they_were(finished, root)
+
+        faulty.faults = [answer(200, two_days_old)]  # a clock never set cannot tell: only the order of lists counts
+        unset = Badge(badge_build, root, faulty.url, arcade=server.folder, clock=0)
+        assert unset.play(GET_BALLOON + BALLOON_INSTALLED).returncode == 0
+    assert (root / "state" / "games" / "balloon.mpy").exists()

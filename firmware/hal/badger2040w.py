@@ -10,7 +10,7 @@ import badger2040
 import machine
 import network
 
-from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, WIDTH
+from hal import BLACK, BUTTON_A, BUTTON_B, BUTTON_C, BUTTON_DOWN, BUTTON_UP, CLOCK_SET, WIDTH
 from hal.presses import Latch, watch
 
 _PINS = (
@@ -96,6 +96,11 @@ class Badge:
         self.feed_watchdog()  # the loops that wait sleep: a loop that hangs stops feeding
         time.sleep_ms(ms)
 
+    def time(self):
+        """The RTC's unix seconds, or None when it was never set: only a checked games list trusts it."""
+        now = time.time() + _EPOCH
+        return now if now >= CLOCK_SET else None
+
     def connect(self):
         """Starts joining the Wi-Fi of WIFI_CONFIG.py and answers at once (firmware/wifi.py waits);
         OSError when WIFI_CONFIG.py is missing or empty."""
@@ -143,6 +148,8 @@ class Badge:
         self._watchdog = None
 
 
+_EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+"""Seconds from 1970 to the port's epoch: some MicroPython ports count from 2000."""
 _WATCHDOG_CTRL = 0x40058000  # the RP2040 datasheet, 4.7.6: WATCHDOG_BASE, its CTRL register
 _WATCHDOG_ENABLE = 1 << 30
 

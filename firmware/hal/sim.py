@@ -10,7 +10,8 @@ long as it blocks a badge, so games see the badge's timing.
 
 Settings come from the environment (``arcade sim`` sets them):
 ARCADE_SIM_SCRIPT (steps, one a line), ARCADE_SIM_SPEED, ARCADE_SIM_PANEL=1,
-ARCADE_SIM_FLASH_FREE (bytes) for a nearly full flash (hal/simflash.py), and ARCADE_SIM_LATCH=0
+ARCADE_SIM_FLASH_FREE (bytes) for a nearly full flash (hal/simflash.py), ARCADE_SIM_CLOCK (the
+RTC's unix seconds at boot; 0: never set), and ARCADE_SIM_LATCH=0
 to read the buttons as the firmware did before presses were latched (only what is held).
 """
 
@@ -29,6 +30,7 @@ from hal import (
     BUTTON_C,
     BUTTON_DOWN,
     BUTTON_UP,
+    CLOCK_SET,
     HEIGHT,
     UPDATE_FAST,
     UPDATE_MEDIUM,
@@ -57,6 +59,7 @@ class Badge:
         self._texts = []
         self._send_panel = os.getenv("ARCADE_SIM_PANEL") == "1"
         self._clock = _Clock(int(os.getenv("ARCADE_SIM_SPEED") or "1"))
+        self._boot_time = int(os.getenv("ARCADE_SIM_CLOCK") or "0")
         latch = Latch() if os.getenv("ARCADE_SIM_LATCH") != "0" else None
         self._input = _Input(os.getenv("ARCADE_SIM_SCRIPT") or "", self._clock, latch)
         free = os.getenv("ARCADE_SIM_FLASH_FREE")
@@ -145,6 +148,11 @@ class Badge:
 
     def sleep_ms(self, ms):
         self._clock.sleep(ms)
+
+    def time(self):
+        """As on the badge: the RTC's unix seconds, on the badge's clock; None when never set."""
+        now = self._boot_time + time.ticks_diff(self._clock.now(), 0) // 1000
+        return now if now >= CLOCK_SET else None
 
     def connect(self):
         """The unix port is always on the network, so firmware/wifi.py never waits here (``arcade sim --lib``
