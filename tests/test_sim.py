@@ -223,24 +223,24 @@ def ends_with_its_badge(process: subprocess.Popen, badge: int) -> bool:
     return ended
 
 
-def test_the_timeout_ends_the_simulator_and_its_badge_when_nobody_reads_the_terminal(badge_build, tmp_path):
+def a_badge_at_its_menu_in_a_terminal(badge_build, tmp_path, timeout: str) -> tuple[subprocess.Popen, int, int]:
+    """``arcade sim`` in a terminal of its own, at the menu: the process, the terminal's end and the badge's pid."""
     process, main = in_a_terminal(
-        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "20"],
+        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", timeout],
         tmp_path,
     )
     read_until(main, "screen menu (full)")
-    badge = micropython_of(process)
+    return process, main, micropython_of(process)
+
+
+def test_the_timeout_ends_the_simulator_and_its_badge_when_nobody_reads_the_terminal(badge_build, tmp_path):
+    process, main, badge = a_badge_at_its_menu_in_a_terminal(badge_build, tmp_path, "20")
     os.write(main, b"a")  # Dino runs, drawing frame after frame; the test that watched it failed and reads no more
     assert ends_with_its_badge(process, badge)
     os.close(main)
 
 
 def test_closing_the_terminal_ends_the_simulator_and_its_badge(badge_build, tmp_path):
-    process, main = in_a_terminal(
-        ["--build", str(badge_build), "--root", str(tmp_path / "flash"), "--server", NO_SERVER, "--timeout", "600"],
-        tmp_path,
-    )
-    read_until(main, "screen menu (full)")
-    badge = micropython_of(process)
+    process, main, badge = a_badge_at_its_menu_in_a_terminal(badge_build, tmp_path, "600")
     os.close(main)  # the window is closed: the terminal hangs up
     assert ends_with_its_badge(process, badge)
