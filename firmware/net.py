@@ -15,7 +15,7 @@ import json
 import select
 import socket
 import sys
-import utime  # the sockets' clock, real time (the device fakes run ``time`` at the simulator's speed)
+import time
 
 DEADLINE_MS = 6000
 """A request's whole time, from connect to the answer's last byte (a download's, to each piece):
@@ -160,10 +160,10 @@ class _Timed:
         self.renew()
 
     def renew(self):
-        self.until = utime.ticks_add(utime.ticks_ms(), DEADLINE_MS)
+        self.until = time.ticks_add(time.ticks_ms(), DEADLINE_MS)
 
     def left(self):
-        left = utime.ticks_diff(self.until, utime.ticks_ms())
+        left = time.ticks_diff(self.until, time.ticks_ms())
         if left <= 0:
             raise OSError(_ETIMEDOUT)  # as a socket's own time-out: "did not answer in time"
         return left
