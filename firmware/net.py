@@ -12,10 +12,15 @@ byte of the request, tokens included, is sent.
 
 import gc
 import json
+import select
 import socket
 import sys
+import time
 
-TIMEOUT_S = 15
+DEADLINE_MS = 6000
+"""A request's whole time, from connect to the answer's last byte (a download's, to each piece):
+under the watchdog's 8 s, which nothing feeds while a request runs, so a server that trickles
+its answer is given up as one that does not answer, not reset for."""
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 NO_SERVER = "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL)."
@@ -111,17 +116,21 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
     head += "\r\n"
     held = None
     gc.collect()  # the answer and TLS's buffers want contiguous room
-    stream = socket.socket()
+    raw = socket.socket()
+    stream = _Timed(raw)
     try:
-        stream.settimeout(TIMEOUT_S)
-        stream.connect(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
+        address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+        stream.arm()
+        raw.connect(address)
         if secure:
             held = hold_tls_heap() if hold_tls_heap else None
-            stream = _tls(stream, host)
+            stream.arm()
+            stream.stream = _tls(raw, host)
         stream.write(head)  # a str is a buffer: no copy of the tokens beside TLS's share
         del head
         if body:
             stream.write(body)
+        stream.answer()
         status, length = _status(stream)
         return read(stream, status, length)
     except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
@@ -133,9 +142,81 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
     finally:
         if held:
             report_heap()
-        stream.close()
+        stream.stream.close()
         del held
         gc.collect()
+
+
+class _Timed:
+    """The connection, every operation of it bounded by what is left of the deadline: connect,
+    the handshake and the writes block with that as their timeout; the answer is read without
+    blocking, waiting for more only as long as is left, so a byte now and then does not keep it
+    going (a blocking read waits for all it asked for, each byte within the timeout)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.stream = raw
+        self.poll = None
+        self.renew()
+
+    def renew(self):
+        self.until = time.ticks_add(time.ticks_ms(), DEADLINE_MS)
+
+    def left(self):
+        left = time.ticks_diff(self.until, time.ticks_ms())
+        if left <= 0:
+            raise OSError(_ETIMEDOUT)  # as a socket's own time-out: "did not answer in time"
+        return left
+
+    def arm(self):
+        self.raw.settimeout(self.left() / 1000)
+
+    def write(self, data):
+        self.arm()
+        self.stream.write(data)
+
+    def answer(self):
+        """From here on the answer is read without blocking."""
+        self.raw.setblocking(False)
+        self.poll = select.poll()
+        self.poll.register(self.raw, select.POLLIN)
+
+    def readinto(self, buffer):
+        """Reads some bytes into ``buffer`` (a memoryview); 0 at the end of the answer."""
+        while True:
+            got = self.stream.readinto(buffer)
+            if got is not None:
+                return got
+            if not self.poll.poll(self.left()):  # TLS's buffered bytes were read first, above
+                raise OSError(_ETIMEDOUT)
+
+    def read(self, size=None):
+        """``size`` bytes, fewer only at the end of the answer (all that is left when None)."""
+        if size is None:
+            out = b""
+            while True:
+                more = self.read(512)
+                if not more:
+                    return out
+                out += more
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            more = self.readinto(view[got:])
+            if not more:
+                return buffer[:got]
+            got += more
+        return buffer
+
+    def readline(self):
+        line = bytearray()
+        byte = memoryview(bytearray(1))
+        while self.readinto(byte):
+            line.append(byte[0])
+            if byte[0] == 10:
+                break
+        return bytes(line)
 
 
 def _host_header(host, port, secure):
@@ -266,6 +347,7 @@ def download(url, write, size):
             if not chunk:
                 raise OSError("the download was cut short at %d of %d bytes" % (got, size))
             got += len(chunk)
+            stream.renew()  # a download runs as long as it moves: its own deadline per piece
             write(chunk)
         if stream.read(1):
             raise ServerTrouble("the file is longer than the games list says")

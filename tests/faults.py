@@ -12,16 +12,20 @@ the tests need. Every wait is bounded, and the server stops with the ``with`` bl
 """
 
 import json
+import select
 import socket
 import socketserver
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Self
 from urllib.parse import urlsplit
 
 HANG_S = 60
 """The longest a hanging answer keeps the badge waiting (it gives up well before)."""
+TRICKLE_S = 0.5
+"""The gap between the bytes of a trickled answer: each well within any one socket's time-out."""
 
 
 @dataclass
@@ -135,6 +139,28 @@ def hang(handler: _Handler, request: Request) -> None:
         handler.connection.recv(1)
     except OSError:
         pass
+
+
+def trickle(handler: _Handler, request: Request) -> int:
+    """Forwards the request (the arcade acts on it) and sends its answer a byte every TRICKLE_S,
+    until the badge hangs up (the whole answer would take minutes)."""
+    whole = handler.server.forward(request)
+    for at in range(len(whole)):
+        handler.connection.sendall(whole[at : at + 1])
+        if select.select([handler.connection], [], [], TRICKLE_S)[0]:  # the badge hung up
+            return 0
+    return int(whole.split(b" ", 2)[1])
+
+
+def slow(seconds: float):
+    """Forwards the request and answers the arcade's answer whole, ``seconds`` later."""
+
+    def fault(handler: _Handler, request: Request) -> int:
+        whole = handler.server.forward(request)
+        time.sleep(seconds)
+        return handler.send(whole)
+
+    return fault
 
 
 def drop_mid_request(handler: _Handler, request: Request) -> None:

@@ -9,7 +9,7 @@ the simulator's tests' to hold."""
 import httpx
 
 from tests.conftest import ROOT
-from tests.faults import FaultyServer, hang
+from tests.faults import FaultyServer, slow, trickle
 from tests.people import Person
 from tests.simulator import Badge, logged_in_badge
 from tests.test_firmware_faults import queue_run
@@ -108,24 +108,53 @@ def test_an_idle_badge_on_usb_halts_and_goes_on_at_the_next_press(badge_build, t
     assert result.names() == ["menu", "account", "menu", "dino"]
 
 
-def test_a_badge_that_hangs_is_reset_by_its_watchdog_and_sends_the_queued_score_after(
+def test_sends_longer_than_the_watchdog_reset_the_badge_and_the_queued_scores_go_after(
+    badge_build, make_server, tmp_path
+):
+    """Each request ends within its deadline (6 s), but two that follow one another with no screen
+    between outlast the watchdog's 8 s: the badge is reset, and the send resumes at boot."""
+    server = make_server()
+    root = tmp_path / "flash"
+    with FaultyServer(server.url) as faulty:
+        badge = logged_in_badge(badge_build, root, faulty, server.token("ada"), **on_the_fakes(watchdog=True))
+        score = queue_run(root, "slow-run-1", seed=3)
+        queue_run(root, "slow-run-2", seed=3)
+        faulty.faults = [slow(5), slow(5)]  # both stored, each answered 5 s late; the next are forwarded
+
+        result = badge.play("boot\nwait menu\nexit\n", speed=1)
+
+    assert result.returncode == 0, result.output
+    assert "arcade sim: the badge was reset by its watchdog" in result.output
+    assert result.names() == ["sending", "menu"]  # the send outlasted the watchdog; after the reset it went
+    assert badge.queued() == []
+    page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    assert [entry["score"] for entry in page["entries"]] == [score]
+
+
+def test_a_server_that_trickles_its_answer_is_given_up_before_the_watchdog_and_the_score_goes_later(
     badge_build, make_server, tmp_path
 ):
     server = make_server()
     root = tmp_path / "flash"
     with FaultyServer(server.url) as faulty:
         badge = logged_in_badge(badge_build, root, faulty, server.token("ada"), **on_the_fakes(watchdog=True))
-        score = queue_run(root, "hung-run-1", seed=3)
-        faulty.faults = [hang]  # the send at boot never gets an answer; the next is forwarded
+        score = queue_run(root, "trickled-run-1", seed=3)
+        faulty.faults = [trickle]  # the arcade stores it; its answer comes a byte every 0.5 s
 
-        result = badge.play("boot\nwait menu\nexit\n", speed=5)
+        trickled = badge.play("wait menu\nexit\n", speed=1)
+        queued = badge.queued()
+        again = badge.play("wait menu\nexit\n", speed=1)
 
-    assert result.returncode == 0, result.output
-    assert "arcade sim: the badge was reset by its watchdog" in result.output
-    assert result.names() == ["sending", "menu"]  # the send hung, and went through after the reset
+    assert trickled.returncode == 0, trickled.output
+    assert "reset by its watchdog" not in trickled.output  # given up in time, not reset
+    assert trickled.names() == ["sending", "menu"]
+    assert trickled.last("menu").text.split(" | ")[1:3] == ["Dino", " *"]  # marked: a score waits
+    assert queued == ["dino.trickled-run-1.json"]
+    assert again.returncode == 0, again.output
+    assert again.first("menu").text.split(" | ")[1:3] == ["Dino", f"best {score}"]  # sent at boot
     assert badge.queued() == []
     page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
-    assert [entry["score"] for entry in page["entries"]] == [score]
+    assert [entry["score"] for entry in page["entries"]] == [score]  # stored once
 
 
 def test_the_crash_count_is_kept_on_flash_across_a_hard_reset(badge_build, tmp_path):

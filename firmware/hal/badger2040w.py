@@ -71,10 +71,12 @@ class Badge:
     def update(self):
         self.feed_watchdog()  # a normal refresh blocks for seconds
         self._badger.update()
+        self.feed_watchdog()  # what follows a screen has the watchdog's whole time: a request, its 6 s
 
     def partial_update(self, x, y, w, h):
         self.feed_watchdog()
         self._badger.partial_update(x, y, w, h)
+        self.feed_watchdog()
 
     def set_update_speed(self, speed):
         self._badger.set_update_speed(speed)
