@@ -18,6 +18,7 @@ import time
 from binascii import a2b_base64, hexlify
 
 import net
+import scores
 import ui
 from session import name_api
 from hal import BLACK, BUTTON_C, HEIGHT, UPDATE_FAST, WHITE, WIDTH
@@ -41,17 +42,11 @@ def run(badge, session, back, server, titles, title, then):
     try:
         if not server:
             ui.message(badge, "no-server", "No server", net.NO_SERVER)
-        elif log_in(badge, server, session, title) and _waiting():
+        elif log_in(badge, server, session, title) and scores.waiting():
             return ("online", back, server, titles, "send", then)
     except ui.Home:
         back = ("menu", back[1])
     return ("launcher", back)
-
-
-def _waiting():
-    import scores  # resident (main.py): it holds the runs that wait in memory
-
-    return scores.waiting()
 
 
 def log_in(badge, server, session, title):

@@ -4,8 +4,9 @@ keeps crashing.
 An app is a module whose ``run(badge, session, *arguments)`` answers the next app as
 ``(module, *arguments)``; the launcher answers the one the player chose (online.py: a run's result
 and its upload, sending what waits, logging out; login.py; getgames.py), which answers the
-launcher again with where to come back, or another app (the login, then the sending). Each runs with the one before forgotten, as badger_os runs its apps: a TLS connection takes
-some 34 KB of the heap while it is open, and the menu's code would take another 14 KB beside it.
+launcher again with where to come back, or another app (the login, then the sending). Each runs
+with the one before forgotten, as badger_os runs its apps: a TLS connection takes some 34 KB of
+the heap while it is open, and the menu's code would take another 14 KB beside it.
 Only the modules that hold what must outlive an app stay loaded (RESIDENT).
 
 The crashes are counted on flash (state/crashes.json), so a crash that ends in a reset (the

@@ -192,13 +192,14 @@ class _Timed:
 
     def read(self, size=None):
         """``size`` bytes, fewer only at the end of the answer (all that is left when None)."""
-        if size is None:
-            out = b""
+        if size is None:  # grown in place, a piece at a time into one buffer
+            out = bytearray()
+            piece = memoryview(bytearray(512))
             while True:
-                more = self.read(512)
-                if not more:
+                got = self.readinto(piece)
+                if not got:
                     return out
-                out += more
+                out += piece[:got]
         buffer = bytearray(size)
         view = memoryview(buffer)
         got = 0
