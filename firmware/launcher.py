@@ -69,10 +69,10 @@ class Launcher:
         if self.session.damaged:
             text = "The login saved on the badge was damaged (kept as state/session.json.bad)."
             self.session.damaged = False  # said once
-            return self.online("login_ended", text)
+            return self.hand_over("online", "login_ended", text)
         if self.boot_sends and self.session.logged_in and scores.waiting():
             self.boot_sends = False
-            return self.online("send", "Sending the scores that waited...", False)
+            return self.hand_over("online", "send", "Sending the scores that waited...", False)
         if self.back == "account":
             return self.account()
 
@@ -85,11 +85,12 @@ class Launcher:
             self.back = "menu"
             return None
 
-    def online(self, action, *arguments):
-        """online.py doing ``action``, then the launcher back at the screen it was on."""
+    def hand_over(self, app, *arguments):
+        """The app ``app`` (online.py doing an action, login.py) with ``arguments``, then the
+        launcher back at the screen it was on."""
         titles = dict((game["id"], game["title"]) for game in self.games)
         back = (self.back, self.index if self.back == "menu" else 0)
-        return ("online", back, self.server, titles, action) + arguments
+        return (app, back, self.server, titles) + arguments
 
     def menu(self):
         """The menu of games, once: a game, Get games or the account, then back here."""
@@ -158,7 +159,7 @@ class Launcher:
                 "the badge turns off. Make room on the flash with mpremote."
             )
             ui.message(self.badge, "flash-full", "The flash is full", text)
-        return self.online("result", game, score, submission_id, saved)
+        return self.hand_over("online", "result", game, score, submission_id, saved)
 
     # The account: who am I, log in, log out, send what waits (online.py does them).
     def account(self):
@@ -174,10 +175,10 @@ class Launcher:
             return None
         action = rows[index][0]
         if action == "Log in":
-            return self.online("log_in_and_send", "Log in", "Sending the scores that waited...")
+            return self.hand_over("login", "Log in", "Sending the scores that waited...")
         if action == "Log out":
-            return self.online("log_out")
-        return self.online("send", "Sending the scores that waited...")
+            return self.hand_over("online", "log_out")
+        return self.hand_over("online", "send", "Sending the scores that waited...")
 
     def _crashed(self, game, error, rolled_back):
         trace = io.StringIO()
