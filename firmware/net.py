@@ -124,19 +124,18 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         raw.connect(address)
         if secure:
             held = hold_tls_heap() if hold_tls_heap else None
-            stream.arm()
-            stream.stream = _tls(raw, host)
-        stream.write(head)  # a str is a buffer: no copy of the tokens beside TLS's share
+            stream.stream = _trust(host).wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+        stream.unblock()
+        _write_head(stream, head, host)
         del head
         if body:
             stream.write(body)
-        stream.answer()
         status, length = _status(stream)
         return read(stream, status, length)
     except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
         raise OSError(OUT_OF_MEMORY)
     except OSError as error:
-        if error.args and error.args[0] == _EAGAIN:  # a TLS read that timed out
+        if error.args and error.args[0] == _EAGAIN:  # a socket operation out of time, as some ports say it
             raise OSError(_ETIMEDOUT)
         raise
     finally:
@@ -148,10 +147,10 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
 
 
 class _Timed:
-    """The connection, every operation of it bounded by what is left of the deadline: connect,
-    the handshake and the writes block with that as their timeout; the answer is read without
-    blocking, waiting for more only as long as is left, so a byte now and then does not keep it
-    going (a blocking read waits for all it asked for, each byte within the timeout)."""
+    """The connection, every operation of it bounded by what is left of the deadline: connect
+    blocks with that as its timeout; TLS's handshake, the writes and the answer's reads do not
+    block, waiting for the socket only as long as is left, so a byte now and then does not keep
+    them going (a blocking read waits for all it asked for, each byte within the timeout)."""
 
     def __init__(self, raw):
         self.raw = raw
@@ -171,15 +170,27 @@ class _Timed:
     def arm(self):
         self.raw.settimeout(self.left() / 1000)
 
-    def write(self, data):
-        self.arm()
-        self.stream.write(data)
-
-    def answer(self):
-        """From here on the answer is read without blocking."""
+    def unblock(self):
+        """From here on nothing blocks: the TLS stream is polled itself, as it knows whether its
+        handshake waits to read or to write, and what it holds already decrypted."""
         self.raw.setblocking(False)
         self.poll = select.poll()
-        self.poll.register(self.raw, select.POLLIN)
+        self.poll.register(self.stream, select.POLLIN)
+
+    def wait(self, events):
+        self.poll.modify(self.stream, events)
+        if not self.poll.poll(self.left()):
+            raise OSError(_ETIMEDOUT)
+
+    def write(self, data):
+        """Writes all of ``data`` (a str is a buffer: no copy of the tokens beside TLS's share)."""
+        data = memoryview(data)
+        while data:
+            sent = self.stream.write(data)
+            if sent is None:  # no room yet, or TLS's handshake (the first write makes it) waits
+                self.wait(select.POLLIN | select.POLLOUT)
+            else:
+                data = data[sent:]
 
     def readinto(self, buffer):
         """Reads some bytes into ``buffer`` (a memoryview); 0 at the end of the answer."""
@@ -187,8 +198,7 @@ class _Timed:
             got = self.stream.readinto(buffer)
             if got is not None:
                 return got
-            if not self.poll.poll(self.left()):  # TLS's buffered bytes were read first, above
-                raise OSError(_ETIMEDOUT)
+            self.wait(select.POLLIN)
 
     def read(self, size=None):
         """``size`` bytes, fewer only at the end of the answer (all that is left when None)."""
@@ -227,9 +237,11 @@ def _host_header(host, port, secure):
     return host if port == (443 if secure else 80) else "%s:%d" % (host, port)
 
 
-def _tls(stream, host):
+def _write_head(stream, head, host):
+    """Sends the request's head; over TLS the handshake goes first, and a server whose certificate
+    is refused is Untrusted with not a byte of the head sent to it."""
     try:
-        return _trust(host).wrap_socket(stream, server_hostname=host)
+        stream.write(head)
     except ValueError as error:  # mbedtls says why the certificate is refused
         raise Untrusted(host, str(error).strip() or "its certificate was refused")
     except OSError as error:

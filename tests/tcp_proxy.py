@@ -1,7 +1,9 @@
 """A TCP forwarder on a loopback port that a test can cut and restore, to take a service away
 from the arcade and give it back without touching the service itself. With ``tls`` it ends
 TLS in front of a plain-HTTP service, as a reverse proxy does, and keeps what its clients sent:
-in another certificate it is the look-alike that would read a badge's tokens."""
+in another certificate it is the look-alike that would read a badge's tokens. With ``trickle`` it
+hands what the service says on a byte at a time, as a bad Wi-Fi or a hostile one can: in front of
+a TLS service, TLS's handshake trickles."""
 
 import asyncio
 import ssl
@@ -15,9 +17,11 @@ class TcpProxy:
     :meth:`cut` closes every forwarded connection and stops listening, so new ones are refused,
     as when the service's machine goes away; :meth:`restore` listens again on the same port."""
 
-    def __init__(self, target: tuple[str, int], tls: ssl.SSLContext | None = None):
+    def __init__(self, target: tuple[str, int], tls: ssl.SSLContext | None = None, trickle: float | None = None):
         self.target = target
         self.tls = tls
+        self.trickle = trickle
+        """Seconds between the bytes it hands on to clients; None: as they come."""
         """Read when it listens: change it between :meth:`cut` and :meth:`restore`."""
         self.received = bytearray()
         """Every byte clients sent through it (after TLS: the plain text)."""
@@ -68,7 +72,8 @@ class TcpProxy:
         self._writers |= pair
         try:
             await asyncio.gather(
-                _pipe(client_reader, upstream_writer, self.received), _pipe(upstream_reader, client_writer)
+                _pipe(client_reader, upstream_writer, self.received),
+                _pipe(upstream_reader, client_writer, trickle=self.trickle),
             )
         finally:
             self._writers -= pair
@@ -76,13 +81,20 @@ class TcpProxy:
                 writer.transport.abort()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bytearray | None = None) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    keep: bytearray | None = None,
+    trickle: float | None = None,
+) -> None:
     try:
-        while data := await reader.read(65536):
+        while data := await reader.read(1 if trickle else 65536):
             if keep is not None:
                 keep += data
             writer.write(data)
             await writer.drain()
+            if trickle:
+                await asyncio.sleep(trickle)
     except OSError:
         pass
     finally:

@@ -194,3 +194,32 @@ def test_a_login_the_badge_cannot_check_stops_on_a_screen_that_says_why(
     assert reason in said and "Nothing was sent to it." in said
     assert bytes(arcade.proxy.received) == b""
     assert badge.state("session.json") is None
+
+
+@pytest.mark.parametrize("gap", [0.2, 60], ids=["trickled", "stalled"])
+def test_a_handshake_trickled_or_stalled_is_given_up_at_the_deadline_and_the_score_goes_later(
+    badge_build, arcade, certificates, tmp_path, gap
+):
+    """A Wi-Fi that hands on the server's side of TLS's handshake a byte every ``gap`` seconds: at
+    0.2 s its certificate alone would take minutes, each byte well within any socket's time-out; at
+    60 s it stalls after a byte. The badge gives up at its request's deadline, keeps the score and
+    sends it once the way is clear."""
+    root = tmp_path / "flash"
+    _, session = logged_in_badge(badge_build, root, arcade, "hedy", (certificates["genuine"].ca_file,))
+    score = queue_run(root, "tls-run-000000000002", seed=11)
+    with TcpProxy(("127.0.0.1", arcade.proxy.port), trickle=gap) as trickling:
+        trusting = (certificates["genuine"].ca_file,)
+        badge = Badge(badge_build, root, f"https://127.0.0.1:{trickling.port}", ca=trusting, heap=HEAP_K)
+
+        slow = badge.play(SEND_AND_EXIT)
+
+    assert slow.returncode == 0, slow.output
+    assert "1 still waiting: the server did not answer in time" in slow.last("sent").said
+    assert badge.queued() == ["dino.tls-run-000000000002.json"]
+    assert arcade.leaderboard() == []
+
+    sent = Badge(badge_build, root, arcade.url, ca=trusting, heap=HEAP_K).play("wait menu\nexit\n")
+
+    assert sent.returncode == 0, sent.output
+    assert arcade.leaderboard() == [("Hedy", score)]
+    assert badge.queued() == []
