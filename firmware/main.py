@@ -85,8 +85,10 @@ def relaunch(badge):
         try:
             reserve.append(bytearray(CRASH_RESERVE))
             if session is None:
+                import net
                 from session import Session
 
+                net.feed_watchdog = badge.feed_watchdog  # each request's deadline has the watchdog's time
                 session = Session(badge)
             module = __import__(app[0])
             reserve.clear()

@@ -19,7 +19,7 @@ import time
 
 DEADLINE_MS = 6000
 """A request's whole time, from connect to the answer's last byte (a download's, to each piece):
-under the watchdog's 8 s, which nothing feeds while a request runs, so a server that trickles
+under the watchdog's 8 s, which nothing else feeds while a request runs, so a server that trickles
 its answer is given up as one that does not answer, not reset for."""
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -38,6 +38,9 @@ except ImportError:
     hold_tls_heap = None
 
 _context = None
+feed_watchdog = None
+"""The badge's (main.py sets it), fed as each deadline starts: requests in a row, or the pieces of a
+download, each have theirs under the watchdog's time; a DNS look-up that hangs still starves it."""
 
 
 class ServerTrouble(OSError):
@@ -160,6 +163,8 @@ class _Timed:
 
     def renew(self):
         self.until = time.ticks_add(time.ticks_ms(), DEADLINE_MS)
+        if feed_watchdog:
+            feed_watchdog()
 
     def left(self):
         left = time.ticks_diff(self.until, time.ticks_ms())

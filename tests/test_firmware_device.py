@@ -8,10 +8,10 @@ the simulator's tests' to hold."""
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_arcade
 from tests.faults import FaultyServer, slow, trickle
 from tests.people import Person
-from tests.simulator import Badge, logged_in_badge
+from tests.simulator import Badge, logged_in_badge, write_game
 from tests.test_firmware_faults import queue_run
 from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
 
@@ -108,24 +108,79 @@ def test_an_idle_badge_on_usb_halts_and_goes_on_at_the_next_press(badge_build, t
     assert result.names() == ["menu", "account", "menu", "dino"]
 
 
-def test_sends_longer_than_the_watchdog_reset_the_badge_and_the_queued_scores_go_after(
+def test_slow_sends_in_a_row_each_within_its_deadline_are_not_reset_for_and_each_score_is_stored_once(
     badge_build, make_server, tmp_path
 ):
-    """Each request ends within its deadline (6 s), but two that follow one another with no screen
-    between outlast the watchdog's 8 s: the badge is reset, and the send resumes at boot."""
+    """Each request ends within its deadline (6 s), and two that follow one another with no screen
+    between outlast the watchdog's 8 s: each request feeds it as it starts, so the badge is not reset
+    and both go in one send (before, the watchdog reset it mid-send)."""
     server = make_server()
     root = tmp_path / "flash"
     with FaultyServer(server.url) as faulty:
         badge = logged_in_badge(badge_build, root, faulty, server.token("ada"), **on_the_fakes(watchdog=True))
         score = queue_run(root, "slow-run-1", seed=3)
         queue_run(root, "slow-run-2", seed=3)
-        faulty.faults = [slow(5), slow(5)]  # both stored, each answered 5 s late; the next are forwarded
+        faulty.faults = [slow(5), slow(5)]  # both stored, each answered 5 s late
 
-        result = badge.play("boot\nwait menu\nexit\n", speed=1)
+        result = badge.play("wait menu\nexit\n", speed=1)
 
     assert result.returncode == 0, result.output
-    assert "arcade sim: the badge was reset by its watchdog" in result.output
-    assert result.names() == ["sending", "menu"]  # the send outlasted the watchdog; after the reset it went
+    assert "reset by its watchdog" not in result.output
+    assert result.names() == ["sending", "menu"]
+    assert badge.queued() == []
+    page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
+    assert [entry["score"] for entry in page["entries"]] == [score]
+
+
+HANGS = """
+TITLE = "AWOL"
+
+
+class Game:
+    TICK_MS = 50
+
+    def __init__(self, seed):
+        self.ticks = 0
+
+    def tick(self, buttons):
+        self.ticks += 1
+        while self.ticks > 2:  # a bug: never returns, never sleeps
+            pass
+        return True
+
+    def draw(self, screen):
+        screen.set_pen(15)
+        screen.clear()
+        return (0, 8)
+"""
+
+
+def test_a_game_that_hangs_is_reset_by_the_watchdog_into_the_launcher_and_a_queued_score_goes_after(
+    make_server, tmp_path
+):
+    """Nothing but the watchdog ends a game stuck in a loop: it resets the badge, which boots into
+    the launcher and sends the score that waited, once."""
+    env = write_game(tmp_path / "plugins", "awol", HANGS)
+    build = tmp_path / "badge"
+    built = run_arcade("build", "--out", str(build), cwd=ROOT, env=env)
+    assert built.returncode == 0, built.stderr
+    server = make_server()
+    root = tmp_path / "flash"
+    badge = logged_in_badge(build, root, server, server.token("ada"), **on_the_fakes(watchdog=True))
+    score = queue_run(root, "kept-run-1", seed=5)
+    badge.server = "http://127.0.0.1:9"  # nothing listens: the score waits through the hang
+
+    hung = badge.play("wait menu\n1 a\n2 -\nwait awol\nboot\nwait menu\nexit\n", speed=1)
+
+    assert hung.returncode == 0, hung.output
+    assert "arcade sim: the badge was reset by its watchdog" in hung.output
+    assert hung.names()[-1] == "menu"
+    assert badge.queued() == ["dino.kept-run-1.json"]  # the queue is intact
+
+    badge.server = server.url
+    sent = badge.play("wait menu\nexit\n", speed=1)
+
+    assert sent.returncode == 0, sent.output
     assert badge.queued() == []
     page = httpx.get(f"{server.url}/api/v1/games/dino/leaderboard").json()
     assert [entry["score"] for entry in page["entries"]] == [score]

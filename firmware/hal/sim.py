@@ -167,6 +167,9 @@ class Badge:
     def start_watchdog(self, timeout_ms):
         """None here: a hang is the developer's to see (``arcade sim --lib --watchdog`` has one)."""
 
+    def feed_watchdog(self):
+        pass
+
     def stop_watchdog(self):
         pass
 
