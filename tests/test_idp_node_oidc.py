@@ -22,10 +22,6 @@ from tests.simulator import Badge
 from tests.test_firmware_login import LOG_IN_THEN, THEN_PLAY, scan
 
 OIDC_PROVIDER = "oidc-provider@9.13.3"
-HEAP_K = "104K"
-"""Not 96K: the provider's tokens (RS256 JWTs, an ID token kept until a score carries it) stay in the
-badge's session beside the resident firmware, and since the request deadline grew `net` importing
-Dino at 96K runs out of heap (docs/reliability.md, Not yet covered)."""
 MODULES = ROOT / "build" / "node-oidc-provider"
 SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
 ADA = "ada-7f3c"
@@ -160,7 +156,7 @@ def test_a_badge_logs_in_at_node_oidc_provider_and_scores_under_the_name_in_its_
     badge_build, node_oidc, tmp_path, zbarimg
 ):
     provider, arcade = node_oidc
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url, heap=HEAP_K)
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url)
 
     link, login, confirm, result = log_in_and_play(badge, provider, tmp_path / "shots", zbarimg)
 
@@ -184,7 +180,7 @@ def test_after_the_arcade_restarts_the_rebooted_badge_refreshes_at_node_oidc_pro
     badge_build, node_oidc, tmp_path, zbarimg
 ):
     provider, arcade = node_oidc
-    badge = Badge(badge_build, tmp_path / "flash", arcade.url, heap=HEAP_K)
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url)
     first = log_in_and_play(badge, provider, tmp_path / "shots", zbarimg)[-1]
     assert first.returncode == 0, first.output
     before = badge.state("session.json")
