@@ -1,7 +1,8 @@
 """Whether a signed games list is fresh, as TUF's timestamps are, as far as a badge can tell: never
 older than the newest one it checked (``state/games-issued.json``), so a look-alike server cannot replay
-an old list to hold updates back; and not past its ``expires`` when the badge's clock is set (a clock
-never set, as after the battery ran flat, leaves only the first check).
+an old list to hold updates back; never signed before the badge was deployed (config.json's
+``games_since``), so it cannot replay one at the first Get games either; and not past its ``expires``
+when the badge's clock is set (a clock never set, as after the battery ran flat, skips that check).
 
 Loaded after the signature's check, while Get games is open: the server signs ``issued`` and ``expires``.
 """
@@ -22,6 +23,14 @@ def check(manifest, now):
         raise ValueError(
             "the games list was signed %s before one this badge already checked: an old list sent again, by a "
             "look-alike server? Try again on the arcade's own Wi-Fi" % _span(newest - issued)
+        )
+    config = storage.read_json(storage.CONFIG, {})
+    since = config.get("games_since") if isinstance(config, dict) else None
+    if isinstance(since, int) and issued < since:
+        raise ValueError(
+            "the games list was signed %s before this badge was deployed: an old list sent again, by a look-alike "
+            "server? Or the server's clock is behind the deploying computer's. Try again on the arcade's own Wi-Fi"
+            % _span(since - issued)
         )
     if now is not None and now > expires:
         raise ValueError(

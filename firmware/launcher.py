@@ -24,7 +24,6 @@ import ui
 from hal import BUTTON_A, BUTTON_B, BUTTON_C, UPDATE_TURBO, WIDTH
 
 MANIFEST = "manifest.json"
-CONFIG = "config.json"
 FULL_REFRESH_EVERY = 60  # partial refreshes between full ones, against ghosting
 HEAP_RESERVE = 12 * 1024
 
@@ -51,7 +50,7 @@ class Launcher:
         else:
             self.boot_sends = False
         self.games = _installed("games", _read_games())
-        self.server = (storage.read_json(CONFIG, {}).get("server") or "").rstrip("/")
+        self.server = (storage.read_json(storage.CONFIG, {}).get("server") or "").rstrip("/")
         screen, index = back
         self.back = "account" if screen == "account" else "menu"
         self.index = index if screen == "menu" else 0
@@ -119,7 +118,7 @@ class Launcher:
             ui.message(self.badge, "no-server", "No server", net.NO_SERVER)
             return None
         built = [game["id"] for game in _read_games()]
-        keys = storage.read_json(CONFIG, {}).get("games_keys") or []
+        keys = storage.read_json(storage.CONFIG, {}).get("games_keys") or []
         return ("getgames", ("menu", self.index), self.server, self.games, built, keys)
 
     # A game's run.

@@ -8,6 +8,8 @@ in ``arcade sim``.
 import json
 import os
 
+CONFIG = "config.json"
+"""What ``arcade deploy`` wrote: the server, the keys games lists are signed with, the deploy's date."""
 STATE = "state"
 CRASHES = STATE + "/crashes.json"
 """The launcher's crashes in a row (firmware/main.py): on flash, so a hard reset does not forget them."""

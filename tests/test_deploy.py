@@ -1,20 +1,22 @@
 """``arcade deploy`` without a badge: the one mpremote command it would run, and its refusals.
 (Copying to a real badge is described step by step in docs/badge.md.)"""
 
+import ast
 import base64
 import json
 import os
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.conftest import ROOT, run_arcade
 from tests.certificates import make_certificates
+from tests.conftest import ROOT, run_arcade
 
 BADGE_SERVER = "http://192.168.1.20:8000"
 
@@ -24,18 +26,21 @@ def b64(text: str) -> bytes:
 
 
 def test_the_dry_run_shows_the_mpremote_command_that_installs_the_build(badge_build, tmp_path):
+    before = time.time()
     result = run_arcade("deploy", "--build", str(badge_build), "--server", BADGE_SERVER, "--dry-run", cwd=tmp_path)
+    after = time.time()
 
     assert result.returncode == 0, result.stderr
     command = shlex.split(result.stdout)
     assert command[:4] == ["mpremote", "connect", "auto", "exec"]
     setup = command[4]
     keys = json.loads((tmp_path / "arcade-data" / "badge-signing-keys.json").read_text())["keys"]
-    config = {
-        "server": BADGE_SERVER,
-        "games_keys": [{"kid": keys[0]["kid"], "n": f"{int.from_bytes(b64(keys[0]['n'])):x}"}],
-    }
-    assert "os.mkdir(folder)" in setup and f"file.write({json.dumps(config)!r})" in setup  # the arcade's badge key
+    assert "os.mkdir(folder)" in setup
+    config = json.loads(ast.literal_eval(re.search(r"file\.write\(('[^']+')\)", setup).group(1)))
+    assert config.pop("games_keys") == [{"kid": keys[0]["kid"], "n": f"{int.from_bytes(b64(keys[0]['n'])):x}"}]
+    # lists signed before the deploy (one 30 s signing window of leeway for the server's clock) are refused
+    assert int(before) // 30 * 30 - 30 <= config.pop("games_since") <= int(after) // 30 * 30 - 30
+    assert config == {"server": BADGE_SERVER}
     assert "remove('state/games')" in setup  # the games got over the air give way to the build's
     steps = [step.split() for step in " ".join(command[5:]).split("+") if step.strip()]
     copies = [step for step in steps if step[:2] == ["fs", "cp"]]

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -500,20 +501,42 @@ def test_an_older_signed_list_is_refused_once_the_badge_checked_a_newer_one(make
 
 
 def test_an_expired_list_is_refused_by_a_badge_whose_clock_is_set(make_server, badge_build, tmp_path):
+    """The arcade's own list, signed now, on a badge whose clock reads two days ahead: by that clock
+    the list (a day's life) expired a day ago, as a list replayed two days later would have."""
     server = make_server()
     keys_of(server)
     root = tmp_path / "flash"
-    two_days_old = json_body(older(httpx.get(f"{server.url}/api/v1/badge").json(), server, 2 * 24 * 3600))
+    ahead = Badge(badge_build, root, server.url, arcade=server.folder, clock=int(time.time()) + 2 * 24 * 3600)
+    finished = ahead.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+    said = finished.last("games-failed").said
+    assert "Get games the games list expired 24 hours ago by this badge's clock: an old list sent again" in said
+    the_games_are_as_they_were(finished, root)
+
+
+def test_a_list_signed_before_the_badge_was_deployed_is_refused_at_its_first_get_games_with_its_clock_never_set(
+    make_server, badge_build, tmp_path
+):
+    """A clock never set cannot tell a list's age, and a badge that checked none has no newer one to
+    compare with: the deploy's date (config.json's ``games_since``) is what refuses a list the arcade
+    signed long before, as a look-alike could serve it at the first Get games."""
+    server = make_server()
+    keys_of(server)
+    root = tmp_path / "flash"
+    two_days_old = json_body(older(httpx.get(f"{server.url}/api/v1/badge").json(), server, 50 * 3600))
     with FaultyServer(server.url) as faulty:
         faulty.faults = [answer(200, two_days_old)]
-        finished = Badge(badge_build, root, faulty.url, arcade=server.folder).play(
-            OPEN_GET_GAMES + AFTER_A_REFUSED_LIST
-        )
-        said = finished.last("games-failed").said
-        assert "Get games the games list expired 24 hours ago by this badge's clock: an old list sent again" in said
-        the_games_are_as_they_were(finished, root)
-
-        faulty.faults = [answer(200, two_days_old)]  # a clock never set cannot tell: only the order of lists counts
         unset = Badge(badge_build, root, faulty.url, arcade=server.folder, clock=0)
-        assert unset.play(GET_BALLOON + BALLOON_INSTALLED).returncode == 0
+        finished = unset.play(OPEN_GET_GAMES + AFTER_A_REFUSED_LIST)
+        said = finished.last("games-failed").said
+        assert (
+            "Get games the games list was signed 2 days before this badge was deployed: an old list sent again, by a "
+            "look-alike server? Or the server's clock is behind the deploying computer's. Try again on the arcade's "
+            "own Wi-Fi. Your games are as they were." in said
+        ), said
+        the_games_are_as_they_were(finished, root)
+        assert not (root / "state" / "games-issued.json").exists()
+
+        assert unset.play(GET_BALLOON + BALLOON_INSTALLED).returncode == 0  # the arcade's own list, signed now
     assert (root / "state" / "games" / "balloon.mpy").exists()
+    deployed = json.loads((root / "config.json").read_text())["games_since"]
+    assert deployed <= json.loads((root / "state" / "games-issued.json").read_text())

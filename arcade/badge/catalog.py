@@ -38,6 +38,17 @@ LIFETIME_S = 24 * 3600
 look-alike can replay a list the arcade signed to hold back the updates that came after it."""
 
 
+def deployed_since(now: float) -> int:
+    """The oldest ``issued`` a badge deployed at ``now`` takes (config.json's ``games_since``): that of
+    the window ``now`` falls in and of the one before, for a server whose clock lags the deploying
+    computer's by up to REFRESH_S. A list signed earlier was signed before the deploy: a replay."""
+    return _window(now) - REFRESH_S
+
+
+def _window(now: float) -> int:
+    return int(now) // REFRESH_S * REFRESH_S
+
+
 class CatalogGame(msgspec.Struct, kw_only=True):
     id: str
     title: str
@@ -132,7 +143,7 @@ class Catalog:
         games = await asyncio.to_thread(self.build)
         if self.problem:
             return None
-        issued = int(time.time()) // REFRESH_S * REFRESH_S
+        issued = _window(time.time())
         if self._signed is None or self._signed[0] != issued:
             try:
                 keys = await self.keys.keys()

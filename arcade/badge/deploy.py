@@ -1,7 +1,8 @@
 """``arcade deploy``: copies a build onto a badge over USB with the ``mpremote`` command.
 
 One mpremote call does it all: make the folders, write ``config.json`` (the server the
-badge talks to, and the public keys games over the air are signed with), copy every file of the build's manifest, and reset the badge so it boots
+badge talks to, the public keys games over the air are signed with, and the deploy's date, before
+which no games list is taken), copy every file of the build's manifest, and reset the badge so it boots
 into the launcher. The badge's ``state/`` (session, queued scores) is left alone, but for the
 games it got over the air: the build's own are installed in their place.
 With ``--ca`` it also writes ``ca.der``, the certificates the badge checks https servers with
@@ -14,11 +15,13 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from arcade.badge import trust
 from arcade.badge.build import BuildError, check_files, find_program, read_manifest
+from arcade.badge.catalog import deployed_since
 from arcade.sdk.errors import ArcadeError
 
 SIM_ONLY = {"hal/sim.mpy", "hal/simflash.mpy", "hal/simtls.mpy"}
@@ -61,6 +64,13 @@ def check_server(url: str, trusted: bytes = b"", warn=print) -> str:
     return url.rstrip("/")
 
 
+def badge_config(server: str, games_keys: list[dict], now: float) -> dict:
+    """The badge's ``config.json`` as a deploy at ``now`` writes it: the server, the keys games over
+    the air are signed with, and ``games_since``, the oldest date of a games list the badge takes (a
+    badge that checked none, its clock never set, would take any list the arcade ever signed)."""
+    return {"server": server, "games_keys": games_keys, "games_since": deployed_since(now)}
+
+
 def mpremote_arguments(
     build: Path, server: str, games_keys: list[dict], device: str = "auto", trusted: bytes = b""
 ) -> list[str]:
@@ -71,7 +81,7 @@ def mpremote_arguments(
     check_files(build, manifest)
     paths = [entry.path for entry in manifest.files if entry.path not in SIM_ONLY] + ["manifest.json"]
     folders = sorted({str(Path(path).parent) for path in paths} - {"."})
-    config = json.dumps({"server": server, "games_keys": games_keys})
+    config = json.dumps(badge_config(server, games_keys, time.time()))
     setup = (
         "import os\n"
         f"for folder in {folders!r}:\n"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arcade.badge.build import find_program, read_manifest
+from arcade.badge.deploy import badge_config
 from arcade.sdk.errors import ArcadeError
 
 WIDTH = 296
@@ -153,9 +154,8 @@ class Simulator:
             target = self.root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.build / path, target)
-        (self.root / "config.json").write_text(
-            json.dumps({"server": self.server, "games_keys": self.games_keys}) + "\n"
-        )
+        config = badge_config(self.server, self.games_keys, time.time())  # each run a deploy: the build laid again
+        (self.root / "config.json").write_text(json.dumps(config) + "\n")
         trusted = self.root / "ca.der"
         if self.trusted:
             trusted.write_bytes(self.trusted)
