@@ -122,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     readjudicate.add_argument("game", metavar="GAME", help="the game's id (arcade plugins lists them)")
     readjudicate.add_argument("--publish", action="store_true", help="publish the new board (default: only show)")
+    readjudicate.add_argument(
+        "--reason", default="", metavar="TEXT", help="why, for the audit log's entry of the publish (/admin/audit)"
+    )
     export_board = command(
         "export-board", _export_board, "Write a game's board (or a window's, or an archived one) as CSV or JSON."
     )
@@ -394,7 +397,9 @@ def _readjudicate(args) -> int:
     async def work():
         found = await readjudicate.diff(arcade.store, game, _ReplayProgress())
         _print_diff(arcade, found, await _names(arcade.store, found))
-        return found, (await readjudicate.publish(arcade.store, found)) if args.publish else None
+        if not args.publish:
+            return found, None
+        return found, await readjudicate.publish(arcade.store, found, _operator(), " ".join(args.reason.split()))
 
     found, archive = _with_the_store(arcade, work, "arcade readjudicate")
     if not found.changes:
@@ -407,6 +412,16 @@ def _readjudicate(args) -> int:
     else:
         print(f"nothing published: run arcade readjudicate {game.id} --publish to make this the board")
     return 0
+
+
+def _operator() -> str:
+    """Who runs a command that changes the event, for the audit log: the login name on this computer."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no login name for this user id (a container's)
+        return "the command line"
 
 
 class _ReplayProgress:

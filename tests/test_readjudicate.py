@@ -2,6 +2,7 @@
 stored run with them, shows the diff, publishes it at once with --publish (the old board archived and
 browsable), and publishes nothing the second time; on each store, across a restart."""
 
+import getpass
 import json
 
 import pytest
@@ -56,7 +57,7 @@ def test_a_rules_change_is_replayed_shown_published_at_once_and_archived(served,
     assert ": 50 -> no longer verifies  (the game of this run is over after 40 ticks" in shown.stdout
     assert "nothing published" in shown.stdout
 
-    published = readjudicate("--publish")
+    published = readjudicate("--publish", "--reason", "balloon 1.3.0 closes the 50-pump loophole")
     assert published.returncode == 0, published.stderr
     assert "the old board is archive 1 (/games/balloon/archives/1)" in published.stdout
     if not shared:
@@ -98,3 +99,15 @@ def test_a_rules_change_is_replayed_shown_published_at_once_and_archived(served,
     document = json.loads(exported.stdout)
     assert document["board"]["archive"] == 1 and document["board"]["archived_version"] == "1.3.0"
     assert [entry["verification"] for entry in document["entries"]] == [e[3] for e in archived]
+
+    # the publish is in the audit log, as one from the admin pages is (it was not: only those wrote one)
+    assert run_arcade("export", "event.jsonl", cwd=served.folder, env=newer).returncode == 0
+    items = [json.loads(line) for line in (served.folder / "event.jsonl").read_text().splitlines()]
+    (entry,) = [item for item in items if item.get("type") == "audit"]
+    assert (entry["action"], entry["submission_id"], entry["reason"]) == (
+        "readjudicate",
+        "balloon",
+        "balloon 1.3.0 closes the 50-pump loophole",
+    )
+    assert entry["actor"] == f"{getpass.getuser()} (command line)"
+    assert (entry["before"], entry["value"]) == ("the old board, archived as board 1", "Balloon under version 1.3.0")

@@ -10,7 +10,7 @@ import pytest
 from tinydb import TinyDB
 
 from arcade.sdk.models import Run, ScoreSubmission
-from arcade.sdk.store import StoreError, StoreUnavailable
+from arcade.sdk.store import Moderation, StoreError, StoreUnavailable
 from tests.conftest import run_arcade
 from tests.stores import POINTS, Stores, board, person, submission
 
@@ -323,6 +323,27 @@ async def test_a_file_from_before_the_ledger_is_adopted_with_its_scores_and_best
     assert len(json.loads((tmp_path / "arcade.scores.json").read_text())["scores"]) == 4
 
 
+@pytest.mark.parametrize("torn", [False, True])
+async def test_a_crash_tearing_an_admins_record_change_keeps_neither_it_nor_its_audit_entry(stores, tmp_path, torn):
+    """A record and its audit entry are one journal line (they were two: a torn append could keep the
+    change and lose the entry that says who made it)."""
+    store = await stores.open()
+    added = Moderation(action="add-window", player="", actor="ops", reason="", submission_id="keynote")
+    await store.put_record("event-windows", "sessions", {"sessions": ["keynote"]}, version=0, audit=added)
+    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
+    shutil.copytree(tmp_path, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
+    (journal,) = crashed.glob("arcade.json.journal.*")
+    lines = journal.read_bytes().split(b"\n")
+    assert lines[-2].startswith(b'["together"') and b'"audit"' in lines[-2] and b'"records"' in lines[-2]
+    if torn:  # the power went while the line was being written
+        journal.write_bytes(b"".join(line + b"\n" for line in lines[:-2]) + lines[-2][: len(lines[-2]) // 2])
+    survivor = await Stores("tinydb", crashed).open()
+    record = await survivor.get_record("event-windows", "sessions")
+    entries = await survivor.audit_log(10)
+    assert (record is None, entries == []) == (torn, torn)
+    await survivor.close()
+
+
 # -- re-adjudication ---------------------------------------------------------------------------
 
 
@@ -332,7 +353,8 @@ async def test_a_crash_after_a_re_adjudication_leaves_the_old_board_or_the_new_n
     for index in range(4):
         await store.submit_score(POINTS, person(f"p{index}"), submission(10 + index, f"p{index}-run"))
     seqs = [item.seq async for item in store.export() if hasattr(item, "seq")]
-    await store.publish_adjudication(POINTS, "2", max(seqs), {seqs[0]: 99, seqs[3]: None})
+    published = Moderation(action="readjudicate", player="", actor="ops", reason="v2", submission_id=POINTS.id)
+    await store.publish_adjudication(POINTS, "2", max(seqs), {seqs[0]: 99, seqs[3]: None}, audit=published)
     crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
     shutil.copytree(tmp_path, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
     (journal,) = crashed.glob("arcade.json.journal.*")
@@ -344,6 +366,8 @@ async def test_a_crash_after_a_re_adjudication_leaves_the_old_board_or_the_new_n
     if torn:
         assert await board(survivor) == [(1, "p3", 13), (2, "p2", 12), (3, "p1", 11), (4, "p0", 10)]
         assert await survivor.adjudication(POINTS) is None
+        assert await survivor.audit_log(10) == []  # and no entry says it was published
     else:
         assert await board(survivor) == [(1, "p0", 99), (2, "p2", 12), (3, "p1", 11)]
+        assert [entry.action for entry in await survivor.audit_log(10)] == ["readjudicate"]
     await survivor.close()

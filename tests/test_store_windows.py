@@ -5,11 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arcade.sdk.store import BadCursor, Moderation
+from arcade.sdk.store import BadCursor, Moderation, StoreError
 from tests.stores import MOVES, POINTS, person, submission
 
 pytestmark = pytest.mark.anyio
 FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+PUBLISHED = Moderation(
+    action="readjudicate", player="", actor="ops", reason="v2", submission_id="points", value="Points under version 2"
+)
+BAN = Moderation(action="ban", player="ada", actor="ops", reason="v2")
 
 
 async def window(store, start, end=FOREVER, game=POINTS):
@@ -89,9 +95,15 @@ async def test_publishing_an_adjudication_archives_the_old_board_and_ranks_the_n
     assert await store.adjudication(POINTS) is None
 
     # ada's 90 no longer verifies (her 60 does), cy's 50 replays as 75
+    with pytest.raises(StoreError, match="must be a readjudicate action, not 'ban'"):
+        await store.publish_adjudication(POINTS, "2", max(seqs.values()), {seqs["cy-run-1"]: 75}, audit=BAN)
+    assert await store.adjudication(POINTS) is None and await store.audit_log(10) == []  # nothing of it written
     archive = await store.publish_adjudication(
-        POINTS, "2", max(seqs.values()), {seqs["ada-run-1"]: None, seqs["cy-run-1"]: 75}
+        POINTS, "2", max(seqs.values()), {seqs["ada-run-1"]: None, seqs["cy-run-1"]: 75}, audit=PUBLISHED
     )
+    (entry,) = await store.audit_log(10)
+    assert (entry.action, entry.actor, entry.reason, entry.submission_id) == ("readjudicate", "ops", "v2", "points")
+    assert (entry.before, entry.value) == (f"the old board, archived as board {archive.id}", "Points under version 2")
 
     page = await store.leaderboard(POINTS, 10)
     assert [(e.rank, e.player.name, e.score, e.verification) for e in page.entries] == [
@@ -113,6 +125,7 @@ async def test_publishing_an_adjudication_archives_the_old_board_and_ranks_the_n
 
     store = await stores.reopen(store)
     assert [archive.id for archive in await store.archives(POINTS)] == [archive.id]
+    assert await store.audit_log(10) == [entry]
     again = await store.archived_board(POINTS, archive.id, 2)
     rest = await store.archived_board(POINTS, archive.id, 2, again.next_cursor)
     assert [e.player.name for e in again.entries + rest.entries] == ["ada", "bob", "cy"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from arcade.scoring.replay import RunRefused, replay
 from arcade.sdk.game import GameInfo
-from arcade.sdk.store import Archive, Store, StoredScore
+from arcade.sdk.store import Archive, Moderation, Store, StoredScore
 
 CHUNK = 256
 """Runs replayed in one go off the event loop."""
@@ -87,12 +87,22 @@ async def diff(store: Store, game: GameInfo, progress=None) -> Diff:
     return found
 
 
-async def publish(store: Store, found: Diff) -> Archive | None:
-    """Make the diff the board (the old one archived); None, publishing nothing, when nothing changed."""
+async def publish(store: Store, found: Diff, actor: str, reason: str) -> Archive | None:
+    """Make the diff the board (the old one archived), with its audit entry by ``actor`` in the same
+    step; None, publishing nothing, when nothing changed."""
     if not found.changes:
         return None
     changes = {change.seq: change.now for change in found.changes}
-    return await store.publish_adjudication(found.game, found.game.version, found.through, changes)
+    game = found.game
+    audit = Moderation(
+        action="readjudicate",
+        player="",
+        actor=actor,
+        reason=reason,
+        submission_id=game.id,
+        value=f"{game.title} under version {game.version}",
+    )
+    return await store.publish_adjudication(game, game.version, found.through, changes, audit=audit)
 
 
 def _replay_all(game: GameInfo, scores: list[StoredScore]) -> list[tuple[int | None, str]]:

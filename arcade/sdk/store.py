@@ -161,6 +161,14 @@ class Moderation(msgspec.Struct, frozen=True, kw_only=True):
     """An event action: what was there before (the store finds it for every other action)."""
 
 
+def adjudication_audit(audit: Moderation, archive: int) -> Moderation:
+    """``audit`` as :meth:`Store.publish_adjudication` writes it: a ``readjudicate`` entry whose
+    ``before`` names the archive the old board became."""
+    if audit.action != "readjudicate":
+        raise StoreError(f"a re-adjudication's audit entry must be a readjudicate action, not {audit.action!r}")
+    return msgspec.structs.replace(audit, before=f"the old board, archived as board {archive}")
+
+
 class StoredAudit(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
     """A moderation as the audit log keeps it: when, and what was there before (a name, a picture,
     a ban's reason) so that it can be given back."""
@@ -371,11 +379,19 @@ class Store(Protocol):
         """What the re-adjudications of this game changed, or None if it was never re-adjudicated."""
 
     async def publish_adjudication(
-        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+        self,
+        game: GameInfo,
+        version: str,
+        through: int,
+        changes: dict[int, int | None],
+        *,
+        audit: Moderation | None = None,
     ) -> Archive:
         """Archive the game's board, then make ``changes`` (new values by seq, None: no longer
         verifies) and recompute the bests of the players they touch, atomically: a reader sees the
-        old board or the new one, never half. Answers the archive of the old board."""
+        old board or the new one, never half. ``audit``, a ``readjudicate`` entry, goes into the
+        audit log in the same atomic step, its ``before`` naming the archive (both are written, or
+        neither). Answers the archive of the old board."""
 
     async def archives(self, game: GameInfo) -> list[Archive]:
         """The game's archived boards, oldest first."""

@@ -59,6 +59,7 @@ from arcade.sdk.store import (
     RefusedRun,
     Stored,
     StoredAudit,
+    adjudication_audit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -831,11 +832,17 @@ class PostgresStore:
         return Adjudication(**row, changes=changes)
 
     async def publish_adjudication(
-        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+        self,
+        game: GameInfo,
+        version: str,
+        through: int,
+        changes: dict[int, int | None],
+        *,
+        audit: Moderation | None = None,
     ) -> Archive:
-        """One transaction: the old board is copied into the archive, the new values written and the
-        touched players ranked again; submissions wait for it (the tables are locked against writes),
-        and readers see the old board until it commits."""
+        """One transaction: the old board is copied into the archive, the new values written, the
+        touched players ranked again and the audit entry written; submissions wait for it (the tables
+        are locked against writes), and readers see the old board until it commits."""
         seqs = list(changes)
         values = [changes[seq] for seq in seqs]
         ordered = [None if value is None else game.ordered(value) for value in values]
@@ -857,6 +864,9 @@ class PostgresStore:
             await connection.execute("DELETE FROM bests WHERE game = $1 AND player = ANY($2::text[])", game.id, touched)
             await connection.execute(RANK_PLAYERS_AGAIN, game.id, touched)
             await connection.execute(ADJUDICATED, game.id, version, through, now)
+            if audit is not None:
+                entry = adjudication_audit(audit, archive)
+                await _insert_audit(connection, entry, None, entry.before)
         return Archive(id=archive, game=game.id, at=now, version=version, players=players)
 
     async def archives(self, game: GameInfo) -> list[Archive]:

@@ -57,6 +57,7 @@ from arcade.sdk.store import (
     RefusedRun,
     Stored,
     StoredAudit,
+    adjudication_audit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -454,12 +455,13 @@ class TinyDBStore:
         raw = msgspec.Raw(b"null" if document is None else document)
         self._pending.append([table, list(key) if isinstance(key, tuple) else key, raw])
 
-    def _change_together(self, changes: list[tuple[str, Any, bytes | None]]) -> None:
-        """Stage changes that a crash must not part (a re-adjudication): visible at once, and journaled
-        as one line, which a start-up replays whole or, torn, not at all."""
+    def _change_together(self, changes: list[tuple]) -> None:
+        """Stage changes that a crash must not part (a re-adjudication, a change and its audit entry):
+        visible at once, and journaled as one line, which a start-up replays whole or, torn, not at
+        all. Each is (table, key, document), and a record's expiry after them."""
         lines = []
-        for table, key, document in changes:
-            self._tables[table].put(key, document)
+        for table, key, document, *expires_at in changes:
+            self._tables[table].put(key, document, *expires_at)
             raw = msgspec.Raw(b"null" if document is None else document)
             lines.append([table, list(key) if isinstance(key, tuple) else key, raw])
         self._pending.append([BATCH, None, msgspec.Raw(msgspec.json.encode(lines))])
@@ -575,13 +577,16 @@ class TinyDBStore:
 
     def _stage_audit(self, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
         """Stage the audit entry of ``change``, to be made durable with the change itself."""
-        entry = StoredAudit(
+        entry = self._audit_entry(change, game, before)
+        self._change("audit", entry.seq, msgspec.json.encode(entry))
+        return entry
+
+    def _audit_entry(self, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
+        return StoredAudit(
             seq=1 + max(self._tables["audit"], default=0),
             at=datetime.now(UTC),
             **{**msgspec.structs.asdict(change), "game": game, "before": before},
         )
-        self._change("audit", entry.seq, msgspec.json.encode(entry))
-        return entry
 
     async def _rank_again(self, game: GameInfo, player: str) -> None:
         """Stage the player's best in ``game`` from their scores that are not hidden (reads the ledger)."""
@@ -780,16 +785,19 @@ class TinyDBStore:
         current = self._live_record(kind, key)
         if (0 if current is None else current["version"]) != version:
             return None
-        if audit is not None:
-            if audit.action not in EVENT_ACTIONS:
-                raise StoreError(f"a record's audit entry must be an event action, not {audit.action!r}")
-            self._stage_audit(audit, None, audit.before)
+        if audit is not None and audit.action not in EVENT_ACTIONS:
+            raise StoreError(f"a record's audit entry must be an event action, not {audit.action!r}")
         # Versions follow the clock in microseconds, so they stay unique across restarts
         # even after the record holding the highest one was deleted.
         self._record_version = max(self._record_version + 1, time.time_ns() // 1000)
         document = {"kind": kind, "key": key, "value": value, "version": self._record_version, "expires_at": expires_at}
         gone = expires_at is not None and expires_at <= time.time()
-        self._change("records", (kind, key), None if gone else msgspec.json.encode(document), expires_at)
+        change = ("records", (kind, key), None if gone else msgspec.json.encode(document), expires_at)
+        if audit is None:
+            self._change(*change)
+        else:  # one journal line: a crash keeps both or neither
+            entry = self._audit_entry(audit, None, audit.before)
+            self._change_together([("audit", entry.seq, msgspec.json.encode(entry)), change])
         await asyncio.shield(self._request_write())
         return Record(value=value, version=document["version"], expires_at=expires_at)
 
@@ -978,11 +986,18 @@ class TinyDBStore:
         )
 
     async def publish_adjudication(
-        self, game: GameInfo, version: str, through: int, changes: dict[int, int | None]
+        self,
+        game: GameInfo,
+        version: str,
+        through: int,
+        changes: dict[int, int | None],
+        *,
+        audit: Moderation | None = None,
     ) -> Archive:
-        """The archive file is written (and synced) first; then the new values, the bests they change and
-        the archive's listing are staged at once, with no await between, and journaled as one line: a
-        reader sees the old board or the new one, and a crash leaves one or the other."""
+        """The archive file is written (and synced) first; then the new values, the bests they change,
+        the archive's listing and the audit entry are staged at once, with no await between, and
+        journaled as one line: a reader sees the old board or the new one, and a crash leaves one or
+        the other."""
         timeline = await self._read_timeline()
         ranking = self._ranking(game)
         document = dict(self._adjudication_of(game.id))
@@ -994,6 +1009,7 @@ class TinyDBStore:
             version=version,
             players=len(ranking),
         )
+        audit = None if audit is None else adjudication_audit(audit, archive.id)
         void = {seq for seq, value in changes.items() if value is None}
         rows = self._page(game, ranking, 0, len(ranking)).entries
         seqs = [key[1] for *_, key in ranking.entries(0, len(ranking))]
@@ -1028,6 +1044,9 @@ class TinyDBStore:
             archives=[*document["archives"], msgspec.to_builtins(archive)],
         )
         together.append(("adjudications", game.id, msgspec.json.encode(document)))
+        if audit is not None:
+            entry = self._audit_entry(audit, None, audit.before)
+            together.append(("audit", entry.seq, msgspec.json.encode(entry)))
         self._change_together(together)
         self._rankings.pop(game.id, None)
         self._window_rankings.clear()

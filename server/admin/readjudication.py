@@ -71,8 +71,9 @@ class Readjudications:
             log.exception("the replay of %s failed", job.game.id)
             job.error = f"{type(error).__name__}: {error}"
 
-    async def publish(self, store: Store, game: GameInfo) -> Archive | None:
-        """Publish the game's finished replay (the job is then done with); None when it changed nothing."""
+    async def publish(self, store: Store, game: GameInfo, actor: str, reason: str) -> Archive | None:
+        """Publish the game's finished replay with its audit entry (the job is then done with); None when
+        it changed nothing."""
         job = self.of(game)
         if job is None or job.diff is None:
             raise Busy(
@@ -80,7 +81,7 @@ class Readjudications:
                 "run the replay again"
             )
         del self.jobs[game.id]
-        return await readjudicate.publish(store, job.diff)
+        return await readjudicate.publish(store, job.diff, actor, reason)
 
     async def close(self) -> None:
         """At shutdown: a replay still running stops (nothing was published; run it again after the restart)."""

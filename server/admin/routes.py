@@ -182,7 +182,6 @@ async def readjudication_view(
 async def readjudicate_from_form(
     request: Request,
     step: FromPath[str],
-    arcade: NamedDependency[Arcade],
     game: NamedDependency[GameInfo],
     store: NamedDependency[SkipValidation[Store]],
     readjudications: NamedDependency[Readjudications],
@@ -195,17 +194,8 @@ async def readjudicate_from_form(
             readjudications.start(store, game)
         else:
             fields = await request.form()
-            archive = await readjudications.publish(store, game)
-            if archive is not None:
-                done = Moderation(
-                    action="readjudicate",
-                    player="",
-                    actor=actor(signed_in.user_of(request)),
-                    reason=" ".join(str(fields.get("reason", "")).split())[:MAX_REASON],
-                    submission_id=game.id,
-                    value=f"{game.title} under version {archive.version}: the old board is archived as board {archive.id}",
-                )
-                await store.moderate(done, arcade.ordered_games())
+            reason = " ".join(str(fields.get("reason", "")).split())[:MAX_REASON]
+            await readjudications.publish(store, game, actor(signed_in.user_of(request)), reason)
     except Busy as busy:
         return await readjudication_view(request, game, store, readjudications, 409, str(busy))
     return Redirect(f"/admin/games/{game.id}/readjudicate", status_code=303)
