@@ -323,6 +323,19 @@ async def test_a_file_from_before_the_ledger_is_adopted_with_its_scores_and_best
     assert len(json.loads((tmp_path / "arcade.scores.json").read_text())["scores"]) == 4
 
 
+def after_a_power_cut(folder, torn: bool) -> Stores:
+    """The data folder as a power cut would leave it (no fold), the last journal line, which holds
+    a change and its audit entry, cut in half when ``torn``."""
+    crashed = folder / "after-crash"
+    shutil.copytree(folder, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
+    (journal,) = crashed.glob("arcade.json.journal.*")
+    lines = journal.read_bytes().split(b"\n")
+    assert lines[-2].startswith(b'["together"') and b'"audit"' in lines[-2], lines[-2]
+    if torn:  # the power went while the line was being written
+        journal.write_bytes(b"".join(line + b"\n" for line in lines[:-2]) + lines[-2][: len(lines[-2]) // 2])
+    return Stores("tinydb", crashed)
+
+
 @pytest.mark.parametrize("torn", [False, True])
 async def test_a_crash_tearing_an_admins_record_change_keeps_neither_it_nor_its_audit_entry(stores, tmp_path, torn):
     """A record and its audit entry are one journal line (they were two: a torn append could keep the
@@ -330,17 +343,26 @@ async def test_a_crash_tearing_an_admins_record_change_keeps_neither_it_nor_its_
     store = await stores.open()
     added = Moderation(action="add-window", player="", actor="ops", reason="", submission_id="keynote")
     await store.put_record("event-windows", "sessions", {"sessions": ["keynote"]}, version=0, audit=added)
-    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
-    shutil.copytree(tmp_path, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
-    (journal,) = crashed.glob("arcade.json.journal.*")
-    lines = journal.read_bytes().split(b"\n")
-    assert lines[-2].startswith(b'["together"') and b'"audit"' in lines[-2] and b'"records"' in lines[-2]
-    if torn:  # the power went while the line was being written
-        journal.write_bytes(b"".join(line + b"\n" for line in lines[:-2]) + lines[-2][: len(lines[-2]) // 2])
-    survivor = await Stores("tinydb", crashed).open()
+    survivor = await after_a_power_cut(tmp_path, torn).open()
     record = await survivor.get_record("event-windows", "sessions")
     entries = await survivor.audit_log(10)
     assert (record is None, entries == []) == (torn, torn)
+    await survivor.close()
+
+
+@pytest.mark.parametrize("action", ["hide", "ban"])
+@pytest.mark.parametrize("torn", [False, True])
+async def test_a_crash_tearing_a_moderation_keeps_neither_it_nor_its_audit_entry(stores, tmp_path, torn, action):
+    store = await stores.open()
+    await store.submit_score(POINTS, person("ada"), submission(90, "ada-run-1"))
+    await store.submit_score(POINTS, person("ada"), submission(40, "ada-run-2"))
+    await store.submit_score(POINTS, person("bob"), submission(60, "bob-run-1"))
+    change = Moderation(action=action, player=person("ada").id, actor="ops", reason="a bot", submission_id="ada-run-1")
+    await store.moderate(change, [POINTS])
+    survivor = await after_a_power_cut(tmp_path, torn).open()
+    moderated = [(1, "bob", 60)] if action == "ban" else [(1, "bob", 60), (2, "ada", 40)]
+    assert await board(survivor) == ([(1, "ada", 90), (2, "bob", 60)] if torn else moderated)
+    assert [entry.action for entry in await survivor.audit_log(10)] == ([] if torn else [action])
     await survivor.close()
 
 
@@ -355,14 +377,7 @@ async def test_a_crash_after_a_re_adjudication_leaves_the_old_board_or_the_new_n
     seqs = [item.seq async for item in store.export() if hasattr(item, "seq")]
     published = Moderation(action="readjudicate", player="", actor="ops", reason="v2", submission_id=POINTS.id)
     await store.publish_adjudication(POINTS, "2", max(seqs), {seqs[0]: 99, seqs[3]: None}, audit=published)
-    crashed = tmp_path / "after-crash"  # the data folder as a power cut would leave it: no fold
-    shutil.copytree(tmp_path, crashed, ignore=shutil.ignore_patterns("after-crash", ".*lock"))
-    (journal,) = crashed.glob("arcade.json.journal.*")
-    if torn:  # the power went while the re-adjudication's line was being written
-        lines = journal.read_bytes().split(b"\n")
-        assert lines[-2].startswith(b'["together"')
-        journal.write_bytes(b"\n".join(lines[:-2]) + b"\n" + lines[-2][: len(lines[-2]) // 2])
-    survivor = await Stores("tinydb", crashed).open()
+    survivor = await after_a_power_cut(tmp_path, torn).open()
     if torn:
         assert await board(survivor) == [(1, "p3", 13), (2, "p2", 12), (3, "p1", 11), (4, "p0", 10)]
         assert await survivor.adjudication(POINTS) is None

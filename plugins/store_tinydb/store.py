@@ -21,6 +21,7 @@ import heapq
 import logging
 import os
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ NO_ADJUDICATION = {"version": "", "through": 0, "changes": [], "archives": []}
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 BATCH = "together"
-"""The journal line of changes staged together (:meth:`TinyDBStore._change_together`)."""
+"""The journal line of changes staged together (:meth:`TinyDBStore._together`)."""
 META_TABLE = "journal"
 """The table recording which journal generation the file already holds, and the last score's sequence."""
 
@@ -455,15 +456,15 @@ class TinyDBStore:
         raw = msgspec.Raw(b"null" if document is None else document)
         self._pending.append([table, list(key) if isinstance(key, tuple) else key, raw])
 
-    def _change_together(self, changes: list[tuple]) -> None:
-        """Stage changes that a crash must not part (a re-adjudication, a change and its audit entry):
-        visible at once, and journaled as one line, which a start-up replays whole or, torn, not at
-        all. Each is (table, key, document), and a record's expiry after them."""
-        lines = []
-        for table, key, document, *expires_at in changes:
-            self._tables[table].put(key, document, *expires_at)
-            raw = msgspec.Raw(b"null" if document is None else document)
-            lines.append([table, list(key) if isinstance(key, tuple) else key, raw])
+    @contextmanager
+    def _together(self):
+        """The changes staged inside, which a crash must not part (a re-adjudication, a change and its
+        audit entry), are journaled as one line, which a start-up replays whole or, torn, not at all.
+        Nothing inside may await: the writer takes what is pending whenever the loop runs it."""
+        start = len(self._pending)
+        yield
+        lines = self._pending[start:]
+        del self._pending[start:]
         self._pending.append([BATCH, None, msgspec.Raw(msgspec.json.encode(lines))])
 
     def _request_write(self) -> asyncio.Future:
@@ -538,59 +539,58 @@ class TinyDBStore:
     # -- moderation and players' own data ---------------------------------------------------
 
     async def moderate(self, change: Moderation, games: list[GameInfo]) -> StoredAudit:
+        """Whatever it reads comes first: the change and its audit entry are then staged with no
+        await between, as one journal line."""
         player = self._tables["players"].get(change.player, Player)
         if player is None and change.action not in EVENT_ACTIONS:
             raise NotStored(f"no player {change.player!r} in this arcade")
         game, before = None, None
-        if change.action in EVENT_ACTIONS:
-            before = change.before
-        elif change.action in ("hide", "unhide"):
+        if change.action in ("hide", "unhide"):
             key = (change.player, change.submission_id or "")
             document = await self._stored_score(key)
             if document is None:
                 raise NotStored(f"player {change.player!r} has no score {change.submission_id!r}")
             game = document["game"]
-            if change.action == "hide":
-                self._change("hidden", key, _hidden(document))
-            else:
-                self._change("hidden", key, None)
             found = next((info for info in games if info.id == game), None)
             if found is None:
                 raise StoreError(f"a score of {game!r}, which is not one of the games given")
-            await self._rank_again(found, change.player)
-        else:
-            if change.action == "ban":
-                before, player.banned = player.banned, change.reason
-            elif change.action == "unban":
-                before, player.banned = player.banned, None
-            elif change.action == "rename":
-                before, player.name, player.name_locked = player.name, change.value or player.name, True
+            scores = await asyncio.to_thread(self._ledger.documents_of, {change.player})
+        with self._together():
+            if change.action in EVENT_ACTIONS:
+                before = change.before
+            elif change.action in ("hide", "unhide"):
+                self._change("hidden", key, _hidden(document) if change.action == "hide" else None)
+                self._rank_again(found, change.player, scores)
             else:
-                before, player.picture, player.picture_locked = player.picture, change.value, True
-            self._save_player(player, as_is=True)
-            if change.action in ("ban", "unban"):
-                self._rankings.clear()  # ranked again at next use, with or without the player
-                self._window_rankings.clear()
-        entry = self._stage_audit(change, game, before)
+                if change.action == "ban":
+                    before, player.banned = player.banned, change.reason
+                elif change.action == "unban":
+                    before, player.banned = player.banned, None
+                elif change.action == "rename":
+                    before, player.name, player.name_locked = player.name, change.value or player.name, True
+                else:
+                    before, player.picture, player.picture_locked = player.picture, change.value, True
+                self._save_player(player, as_is=True)
+                if change.action in ("ban", "unban"):
+                    self._rankings.clear()  # ranked again at next use, with or without the player
+                    self._window_rankings.clear()
+            entry = self._stage_audit(change, game, before)
         await asyncio.shield(self._request_write())
         return entry
 
     def _stage_audit(self, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
         """Stage the audit entry of ``change``, to be made durable with the change itself."""
-        entry = self._audit_entry(change, game, before)
-        self._change("audit", entry.seq, msgspec.json.encode(entry))
-        return entry
-
-    def _audit_entry(self, change: Moderation, game: str | None, before: str | None) -> StoredAudit:
-        return StoredAudit(
+        entry = StoredAudit(
             seq=1 + max(self._tables["audit"], default=0),
             at=datetime.now(UTC),
             **{**msgspec.structs.asdict(change), "game": game, "before": before},
         )
+        self._change("audit", entry.seq, msgspec.json.encode(entry))
+        return entry
 
-    async def _rank_again(self, game: GameInfo, player: str) -> None:
-        """Stage the player's best in ``game`` from their scores that are not hidden (reads the ledger)."""
-        documents = await asyncio.to_thread(self._ledger.documents_of, {player})
+    def _rank_again(self, game: GameInfo, player: str, documents: dict) -> None:
+        """Stage the player's best in ``game`` from their scores that are not hidden: ``documents``, the
+        ledger's, and those not yet folded into it."""
         documents.update({key: msgspec.json.decode(held[1]) for key, held in self._recent.items() if key[0] == player})
         hidden = self._tables["hidden"]
         shown = [doc for key, doc in documents.items() if doc["game"] == game.id and key not in hidden]
@@ -792,12 +792,10 @@ class TinyDBStore:
         self._record_version = max(self._record_version + 1, time.time_ns() // 1000)
         document = {"kind": kind, "key": key, "value": value, "version": self._record_version, "expires_at": expires_at}
         gone = expires_at is not None and expires_at <= time.time()
-        change = ("records", (kind, key), None if gone else msgspec.json.encode(document), expires_at)
-        if audit is None:
-            self._change(*change)
-        else:  # one journal line: a crash keeps both or neither
-            entry = self._audit_entry(audit, None, audit.before)
-            self._change_together([("audit", entry.seq, msgspec.json.encode(entry)), change])
+        with self._together():  # the record and its audit entry: a crash keeps both or neither
+            self._change("records", (kind, key), None if gone else msgspec.json.encode(document), expires_at)
+            if audit is not None:
+                self._stage_audit(audit, None, audit.before)
         await asyncio.shield(self._request_write())
         return Record(value=value, version=document["version"], expires_at=expires_at)
 
@@ -1044,10 +1042,11 @@ class TinyDBStore:
             archives=[*document["archives"], msgspec.to_builtins(archive)],
         )
         together.append(("adjudications", game.id, msgspec.json.encode(document)))
-        if audit is not None:
-            entry = self._audit_entry(audit, None, audit.before)
-            together.append(("audit", entry.seq, msgspec.json.encode(entry)))
-        self._change_together(together)
+        with self._together():
+            for staged in together:
+                self._change(*staged)
+            if audit is not None:
+                self._stage_audit(audit, None, audit.before)
         self._rankings.pop(game.id, None)
         self._window_rankings.clear()
         await asyncio.shield(self._request_write())
