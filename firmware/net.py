@@ -24,7 +24,7 @@ its answer is given up as one that does not answer, not reset for."""
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 NO_SERVER = "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL)."
-OUT_OF_MEMORY = "the badge ran out of memory reading the answer"
+OUT_OF_MEMORY = "the badge ran out of memory for the request"
 TRUSTED = "ca.der"
 """The certificates the badge trusts, in DER, one after another (written by arcade deploy --ca)."""
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -37,7 +37,13 @@ try:  # the simulator holds the heap the badge's TLS takes (the unix port's mbed
 except ImportError:
     hold_tls_heap = None
 
+TLS_ROOM = 18 * 1024
+"""Bytes kept free from one https request to the next, for the next one's TLS buffers: mbedtls's
+16 KB record buffer must be one block, and a game played between two requests can leave the heap
+with no block that big (docs/badge.md, Memory)."""
+
 _context = None
+_room = None
 feed_watchdog = None
 """The badge's (main.py sets it), fed as each deadline starts: requests in a row, or the pieces of a
 download, each have theirs under the watchdog's time; a DNS look-up that hangs still starves it."""
@@ -126,8 +132,10 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         stream.arm()
         raw.connect(address)
         if secure:
+            context = _trust(host)
+            _give_room()
             held = hold_tls_heap() if hold_tls_heap else None
-            stream.stream = _trust(host).wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+            stream.stream = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
         stream.unblock()
         _write_head(stream, head, host)
         del head
@@ -147,6 +155,8 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         stream.stream.close()
         del held
         gc.collect()
+        if secure:
+            _keep_room()
 
 
 class _Timed:
@@ -253,6 +263,23 @@ def _write_head(stream, head, host):
         if error.args and error.args[0] == _VERIFY_FAILED:
             raise Untrusted(host, "its certificate was refused")
         raise
+
+
+def _give_room():
+    """Frees the room kept for TLS, just before its buffers are taken: the record buffer lands there
+    if no lower block fits it."""
+    global _room
+    _room = None
+    gc.collect()
+
+
+def _keep_room():
+    """Keeps room for the next request's TLS buffers, where this one's were."""
+    global _room
+    try:
+        _room = bytearray(TLS_ROOM)
+    except MemoryError:  # none left: the next request does without
+        _room = None
 
 
 def _trust(host):

@@ -140,6 +140,7 @@ PROBLEMS = {
     "offline": "the server cannot be reached; it will be sent at the next connection.",
     "wifi": "the badge is not on the Wi-Fi; it will be sent at the next connection.",
     "slow": "the server did not answer in time; it will be sent later.",
+    "memory": "the badge ran out of memory to send it; it will be sent later (restart the badge if this repeats).",
     "server": "the server is in trouble; it will be sent later.",
     "garbled": "the answer was garbled (a Wi-Fi sign-in page?); it will be sent later.",
     "busy": "the server asks to wait a minute; it will be sent later.",

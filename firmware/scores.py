@@ -94,6 +94,9 @@ def deliver(server, session):
             print("scores: %s" % error)
             return answers, refused, "untrusted"
         except OSError as error:
+            print("scores: %s" % error)
+            if error.args and error.args[0] == net.OUT_OF_MEMORY:
+                return answers, refused, "memory"
             return answers, refused, "slow" if error.errno == errno.ETIMEDOUT else "offline"
         except MemoryError:  # a damaged file too big to send from here
             _reject(name, None, {"detail": "too big for the badge's memory to send"})
