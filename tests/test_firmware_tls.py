@@ -194,6 +194,18 @@ def test_a_badge_without_the_heap_for_tls_says_so_and_the_score_waits_for_a_badg
     assert arcade.leaderboard() == [("Grace", score)] and badge.queued() == []
 
 
+def test_a_login_without_the_heap_for_tls_says_the_badge_ran_out_of_memory(badge_build, arcade, certificates, tmp_path):
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=(certificates["genuine"].ca_file,))  # 96K
+
+    result = badge.play(LOG_IN_REFUSED.replace("login-untrusted", "login-failed"))
+
+    assert result.returncode == 0, result.output
+    said = result.last("login-failed").said
+    assert said.startswith("Login failed The badge ran out of memory for the request. Restart the badge"), said
+    assert "Could not reach the server" not in said  # what it said, under the title "No connection"
+    assert badge.state("session.json") is None
+
+
 @pytest.mark.parametrize("trusted", ["another CA", None])
 def test_a_login_the_badge_cannot_check_stops_on_a_screen_that_says_why(
     badge_build, arcade, certificates, tmp_path, trusted
