@@ -274,12 +274,14 @@ def _give_room():
 
 
 def _keep_room():
-    """Keeps room for the next request's TLS buffers, where this one's were."""
+    """Keeps room for the next request's TLS buffers, where this one's were (still kept when this one
+    ended before TLS: a server that cannot be reached)."""
     global _room
-    try:
-        _room = bytearray(TLS_ROOM)
-    except MemoryError:  # none left: the next request does without
-        _room = None
+    if _room is None:
+        try:
+            _room = bytearray(TLS_ROOM)
+        except MemoryError:  # none left: the next request does without
+            pass
 
 
 def _trust(host):
