@@ -69,11 +69,11 @@ def log_in(badge, server, session, title):
     except net.Untrusted as error:
         ui.message(badge, "login-untrusted", "Not the arcade", "%s. Nothing was sent to it. A look-alike on this Wi-Fi? Or deploy again with the server's CA (arcade deploy --ca)." % error)
         return False
+    except net.OutOfMemory:
+        ui.message(badge, "login-failed", "Login failed", "The badge ran out of memory for the request. Restart the badge and try again.")
+        return False
     except OSError as error:
-        if error.args and error.args[0] == net.OUT_OF_MEMORY:
-            ui.message(badge, "login-failed", "Login failed", "The badge ran out of memory for the request. Restart the badge and try again.")
-        else:
-            ui.message(badge, "login-offline", "No connection", "Could not reach the server (%s). Check the Wi-Fi and try again." % error)
+        ui.message(badge, "login-offline", "No connection", "Could not reach the server (%s). Check the Wi-Fi and try again." % error)
         return False
     session.start(tokens, identity)
     session.set_name(_name(tokens))

@@ -24,7 +24,6 @@ its answer is given up as one that does not answer, not reset for."""
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 NO_SERVER = "no server is set: put {\"server\": URL} in config.json (arcade deploy --server URL)."
-OUT_OF_MEMORY = "the badge ran out of memory for the request"
 TRUSTED = "ca.der"
 """The certificates the badge trusts, in DER, one after another (written by arcade deploy --ca)."""
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -51,6 +50,14 @@ download, each have theirs under the watchdog's time; a DNS look-up that hangs s
 
 class ServerTrouble(OSError):
     """A server answered, but not usefully (a 5xx, garbage): try again later, as when offline."""
+
+
+class OutOfMemory(OSError):
+    """The heap had no room for TLS's buffers or the answer (too full, or too fragmented): the
+    request may go again, after a restart if need be."""
+
+    def __init__(self):
+        super().__init__("the badge ran out of memory for the request")
 
 
 class Untrusted(OSError):
@@ -101,7 +108,7 @@ def request(method, url, body=None, content_type=None, token=None, headers=None)
         answer = None
     except MemoryError:  # a fragmented heap; the request is answered again (a score by its
         # submission_id, a device code's tokens within the grace window): a failure to try again
-        raise OSError(OUT_OF_MEMORY)
+        raise OutOfMemory()
     return status, answer if isinstance(answer, dict) else {}
 
 
@@ -144,7 +151,7 @@ def _exchange(method, url, read, body=None, content_type=None, token=None, accep
         status, length = _status(stream)
         return read(stream, status, length)
     except MemoryError:  # TLS's buffers, the answer: a heap too full or too fragmented
-        raise OSError(OUT_OF_MEMORY)
+        raise OutOfMemory()
     except OSError as error:
         if error.args and error.args[0] == _EAGAIN:  # a socket operation out of time, as some ports say it
             raise OSError(_ETIMEDOUT)

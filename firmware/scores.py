@@ -93,10 +93,11 @@ def deliver(server, session):
         except net.Untrusted as error:  # a look-alike: neither the run nor a token went to it
             print("scores: %s" % error)
             return answers, refused, "untrusted"
+        except net.OutOfMemory as error:
+            print("scores: %s" % error)
+            return answers, refused, "memory"
         except OSError as error:
             print("scores: %s" % error)
-            if error.args and error.args[0] == net.OUT_OF_MEMORY:
-                return answers, refused, "memory"
             return answers, refused, "slow" if error.errno == errno.ETIMEDOUT else "offline"
         except MemoryError:  # a damaged file too big to send from here
             _reject(name, None, {"detail": "too big for the badge's memory to send"})
