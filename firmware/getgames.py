@@ -35,11 +35,8 @@ def _offer(badge, server, games, built_ids, deployed_keys):
     ui.status(badge, "games-checking", "Get games", "Asking the server for its games...")
     try:
         manifest = _manifest(badge, server, deployed_keys)
-    except OSError as error:
-        _failed(badge, "The server cannot be reached (%s)." % error)
-        return
-    except ValueError as error:
-        _failed(badge, "%s." % str(error).rstrip("."))
+    except (OSError, ValueError) as error:
+        _failed(badge, _unlisted(error))
         return
     have = dict((game.get("id"), game) for game in games)
     offers, older = [], []
@@ -91,6 +88,17 @@ def _manifest(badge, server, deployed_keys):
     if not isinstance(games, list) or not all(_valid(game) for game in games):
         raise ValueError("The games list is signed but not of a shape this badge knows: update its firmware")
     return manifest
+
+
+def _unlisted(error):
+    """Why there is no games list, as the player reads it."""
+    if isinstance(error, net.Untrusted):
+        return "%s. %s" % (error, net.Untrusted.ADVICE)
+    if isinstance(error, net.OutOfMemory):
+        return net.OutOfMemory.ADVICE
+    if isinstance(error, OSError):
+        return "The server cannot be reached (%s)." % error
+    return "%s." % str(error).rstrip(".")  # the list's own fault, said by _manifest
 
 
 def _valid(game):

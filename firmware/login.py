@@ -67,10 +67,10 @@ def log_in(badge, server, session, title):
             ui.message(badge, stop.screen, stop.title, stop.text)
         return False
     except net.Untrusted as error:
-        ui.message(badge, "login-untrusted", "Not the arcade", "%s. Nothing was sent to it. A look-alike on this Wi-Fi? Or deploy again with the server's CA (arcade deploy --ca)." % error)
+        ui.message(badge, "login-untrusted", "Not the arcade", "%s. %s" % (error, net.Untrusted.ADVICE))
         return False
     except net.OutOfMemory:
-        ui.message(badge, "login-failed", "Login failed", "The badge ran out of memory for the request. Restart the badge and try again.")
+        ui.message(badge, "login-failed", "Login failed", net.OutOfMemory.ADVICE)
         return False
     except OSError as error:
         ui.message(badge, "login-offline", "No connection", "Could not reach the server (%s). Check the Wi-Fi and try again." % error)

@@ -56,12 +56,16 @@ class OutOfMemory(OSError):
     """The heap had no room for TLS's buffers or the answer (too full, or too fragmented): the
     request may go again, after a restart if need be."""
 
+    ADVICE = "The badge ran out of memory for the request. Restart the badge and try again."
+
     def __init__(self):
         super().__init__("the badge ran out of memory for the request")
 
 
 class Untrusted(OSError):
     """An https server whose certificate the badge does not trust; nothing was sent to it."""
+
+    ADVICE = "Nothing was sent to it. A look-alike on this Wi-Fi? Or deploy again with the server's CA (arcade deploy --ca)."
 
     def __init__(self, host, reason):
         super().__init__("%s did not prove it is the server deployed to this badge: %s" % (host, reason))

@@ -20,6 +20,7 @@ from tests.people import Person
 from tests.simulator import Badge
 from tests.tcp_proxy import TcpProxy
 from tests.test_firmware_faults import SEND_FROM_ACCOUNT, TO_ACCOUNT, queue_run
+from tests.test_firmware_get_games import BALLOON_INSTALLED, GET_BALLOON, OPEN_GET_GAMES
 from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
 
 HEAP_K = "128K"
@@ -28,7 +29,7 @@ HEAP_K = "128K"
 request to the next (it needed 136K, and failed some loaded runs there); at 120K the upload runs out
 of memory. Not the 96K the other tests use (docs/badge.md, Memory)."""
 HEAP = int(HEAP_K[:-1]) * 1024
-HEAP_LINE = re.compile(r"^live heap \(peak per screen, TLS included, -X heapsize=\d+K\): (.*)$", re.M)
+HEAP_LINE = re.compile(r"^live heap \(peak per screen, TLS included, -X heapsize=\d+K\): (.*)$", re.MULTILINE)
 SEND_AND_EXIT = TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n"
 LOG_IN_REFUSED = "wait menu\n1 b\n2 -\nwait account\n1 a\n2 -\nwait login-untrusted\n1 a\n2 -\nwait account\nexit\n"
 LOOK_ALIKES = {
@@ -237,7 +238,7 @@ def test_a_handshake_trickled_or_stalled_is_given_up_at_the_deadline_and_the_sco
     60 s it stalls after a byte. The badge gives up at its request's deadline, keeps the score and
     sends it once the way is clear."""
     root = tmp_path / "flash"
-    _, session = logged_in_badge(badge_build, root, arcade, "hedy", (certificates["genuine"].ca_file,))
+    logged_in_badge(badge_build, root, arcade, "hedy", (certificates["genuine"].ca_file,))
     score = queue_run(root, "tls-run-000000000002", seed=11)
     with TcpProxy(("127.0.0.1", arcade.proxy.port), trickle=gap) as trickling:
         trusting = (certificates["genuine"].ca_file,)
@@ -255,3 +256,51 @@ def test_a_handshake_trickled_or_stalled_is_given_up_at_the_deadline_and_the_sco
     assert sent.returncode == 0, sent.output
     assert arcade.leaderboard() == [("Hedy", score)]
     assert badge.queued() == []
+
+
+def games_keys_of(arcade: HttpsArcade) -> None:
+    """Has the arcade make its badge key (its first games list does), as `arcade deploy` would."""
+    with arcade.connect() as client:
+        assert client.get("/api/v1/badge", timeout=60).json()["catalog"] is not None
+
+
+def test_get_games_over_https_lists_the_servers_games_and_installs_one(badge_build, arcade, certificates, tmp_path):
+    games_keys_of(arcade)
+    ca = (certificates["genuine"].ca_file,)
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=ca, heap=HEAP_K, arcade=arcade.server.folder)
+
+    result = badge.play(GET_BALLOON + BALLOON_INSTALLED)
+
+    assert result.returncode == 0, result.output
+    assert result.last("get-games").text.split(" | ")[1:3] == ["Balloon", "new"]
+    installed = result.last("games-installed").said
+    assert installed.startswith("Get games Balloon ") and "is installed: it is on the menu." in installed
+    assert (badge.root / "state" / "games" / "balloon.mpy").exists()
+
+
+@pytest.mark.parametrize(
+    "heap, look_alike, said",
+    [
+        (HEAP_K, "self-signed", "127.0.0.1 did not prove it is the server deployed to this badge: The certificate"),
+        ("96K", None, "The badge ran out of memory for the request. Restart the badge and try again."),
+    ],
+    ids=["look-alike", "short-heap"],
+)
+def test_get_games_that_cannot_check_the_list_says_why_not_that_the_server_cannot_be_reached(
+    badge_build, arcade, certificates, tmp_path, heap, look_alike, said
+):
+    games_keys_of(arcade)
+    ca = (certificates["genuine"].ca_file,)
+    badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=ca, heap=heap, arcade=arcade.server.folder)
+    if look_alike:
+        arcade.pose_as(certificates[look_alike])
+
+    result = badge.play(OPEN_GET_GAMES + "wait games-failed\n1 a\n2 -\nwait menu\nexit\n")
+
+    assert result.returncode == 0, result.output
+    shown = result.last("games-failed").said
+    assert said in shown and "Your games are as they were." in shown, shown
+    assert "cannot be reached" not in shown  # what it said, whatever the reason
+    if look_alike:
+        assert "Nothing was sent to it." in shown and bytes(arcade.proxy.received) == b""
+    assert not (badge.root / "state" / "games" / "index.json").exists()
