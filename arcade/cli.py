@@ -123,7 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     readjudicate.add_argument("game", metavar="GAME", help="the game's id (arcade plugins lists them)")
     readjudicate.add_argument("--publish", action="store_true", help="publish the new board (default: only show)")
     readjudicate.add_argument(
-        "--reason", default="", metavar="TEXT", help="why, for the audit log's entry of the publish (/admin/audit)"
+        "--reason",
+        type=_reason,
+        default="",
+        metavar="TEXT",
+        help="why, for the audit log's entry of the publish (/admin/audit)",
     )
     export_board = command(
         "export-board", _export_board, "Write a game's board (or a window's, or an archived one) as CSV or JSON."
@@ -387,6 +391,18 @@ class _ProgressLine:
 # -- running an event: re-adjudication and board files ------------------------------------------
 
 
+def _reason(text: str) -> str:
+    """``--reason`` as the audit log keeps it, as the admin pages take it: one line, not too long."""
+    from arcade.sdk.store import MAX_REASON
+
+    reason = " ".join(text.split())
+    if len(reason) > MAX_REASON:
+        raise argparse.ArgumentTypeError(
+            f"give a reason of at most {MAX_REASON} characters (this one has {len(reason)})"
+        )
+    return reason
+
+
 def _readjudicate(args) -> int:
     from arcade.platform.assembly import assemble
     from arcade.scoring import readjudicate
@@ -399,7 +415,7 @@ def _readjudicate(args) -> int:
         _print_diff(arcade, found, await _names(arcade.store, found))
         if not args.publish:
             return found, None
-        return found, await readjudicate.publish(arcade.store, found, _operator(), " ".join(args.reason.split()))
+        return found, await readjudicate.publish(arcade.store, found, _operator(), args.reason)
 
     found, archive = _with_the_store(arcade, work, "arcade readjudicate")
     if not found.changes:

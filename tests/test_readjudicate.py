@@ -57,6 +57,11 @@ def test_a_rules_change_is_replayed_shown_published_at_once_and_archived(served,
     assert ": 50 -> no longer verifies  (the game of this run is over after 40 ticks" in shown.stdout
     assert "nothing published" in shown.stdout
 
+    too_long = readjudicate("--publish", "--reason", "x" * 501)  # the admin pages keep at most 500 (it kept them all)
+    assert too_long.returncode == 2
+    assert "argument --reason: give a reason of at most 500 characters (this one has 501)" in too_long.stderr
+    assert "replayed" not in too_long.stdout
+
     published = readjudicate("--publish", "--reason", "balloon 1.3.0 closes the 50-pump loophole")
     assert published.returncode == 0, published.stderr
     assert "the old board is archive 1 (/games/balloon/archives/1)" in published.stdout

@@ -169,6 +169,10 @@ def adjudication_audit(audit: Moderation, archive: int) -> Moderation:
     return msgspec.structs.replace(audit, before=f"the old board, archived as board {archive}")
 
 
+MAX_REASON = 500
+"""The longest reason an audit entry keeps, in characters (the admin pages and the command line refuse more)."""
+
+
 class StoredAudit(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
     """A moderation as the audit log keeps it: when, and what was there before (a name, a picture,
     a ban's reason) so that it can be given back."""

@@ -22,14 +22,13 @@ from arcade.platform.windows import BadWindow
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import display_name, neutral_name
 from arcade.sdk.origins import posts_from
-from arcade.sdk.store import Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore
+from arcade.sdk.store import MAX_REASON, Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore
 from arcade.server import signed_in
 from arcade.server.admin.access import actor, admins_only
 from arcade.server.admin.readjudication import Busy, Readjudications
 from arcade.server.boards import board_windows
 from arcade.server.errors import answer, invalid
 
-MAX_REASON = 500
 CHANGES_SHOWN = 200
 PAGE = 50
 SCORES_SHOWN = 100
