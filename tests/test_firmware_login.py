@@ -3,9 +3,11 @@ side done over HTTP as a person would (tests/people.py): they scan the QR code o
 screen. Then a game, and the score on the leaderboard under that person's name."""
 
 import subprocess
+import time
 
 import httpx
 
+from tests.faults import FaultyServer, answer, drop_mid_request
 from tests.people import Person
 from tests.simulator import PLAY_DINO, Badge
 
@@ -115,6 +117,44 @@ def test_the_code_expires_when_nobody_confirms_it(badge_build, make_server, tmp_
     assert result.returncode == 0, result.output
     assert "The code expired before it was confirmed." in result.last("login-expired").said
     assert badge.state("session.json") is None
+
+
+def timed(polls: list, fault=None):
+    """``fault`` (None: the arcade's own answer), the moment each poll reached the server kept in ``polls``."""
+
+    def timed_fault(handler, request):
+        polls.append((request.line, time.monotonic()))
+        return fault(handler, request) if fault else handler.send(handler.server.forward(request))
+
+    return timed_fault
+
+
+def test_a_provider_in_trouble_is_polled_less_often_each_time_and_the_login_still_completes(
+    badge_build, make_server, tmp_path
+):
+    """RFC 8628 section 3.5: a client whose polls meet connection trouble (or, here, a 503) polls
+    less often, exponentially. The login interval is 1 s: the badge waits 2 s after the first
+    failure and 4 s after the second, then logs in at the next poll."""
+    server = make_server(FAST_LOGIN, start=False)
+    polls = []
+    with FaultyServer(server.url) as faulty:
+        config = server.folder / "arcade.toml"  # the arcade's public URL, where its token endpoint is
+        config.write_text(config.read_text().replace(server.url, faulty.url))
+        server.start()
+        unavailable = answer(503, b'{"detail": "the provider is restarting"}')
+        faulty.faults = [None, None, timed(polls, unavailable), timed(polls, drop_mid_request), timed(polls)]
+        running = Badge(badge_build, tmp_path / "flash", faulty.url).start(
+            LOG_IN_THEN.format(after="wait account\nexit")
+        )
+        user_code = running.wait_for("login").text.split(" | ")[-3]
+        Person(server.url, "ada").approve(user_code=user_code)
+        result = running.finish()
+
+    assert result.returncode == 0, result.output
+    assert result.last("account").text.startswith("Logged in as Ada")
+    assert [line for line, _ in polls] == ["POST /oauth/token"] * 3
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(polls, polls[1:])]
+    assert gaps[0] >= 2 and gaps[1] >= 4, gaps  # a badge that did not back off polled every 1 s
 
 
 def test_c_cancels_the_login(badge_build, make_server, tmp_path):
