@@ -1,6 +1,6 @@
 """The badge over https, under the MicroPython unix port: the real arcade behind a TLS proxy on
 loopback, certificates made in the test. The badge trusts only the CA given at deploy (``--ca``):
-it logs in, plays and sends through the genuine server within 128K of heap, TLS's
+it logs in, plays and sends through the genuine server within 136K of heap, TLS's
 share held as the device's mbedtls takes it (hal/simtls.py); a look-alike in the server's place (a
 self-signed certificate, another CA's, the right CA's for another host) gets a clear screen and
 not one byte, the refresh token least of all, and the score goes once the genuine server is back."""
@@ -23,11 +23,11 @@ from tests.test_firmware_faults import SEND_FROM_ACCOUNT, TO_ACCOUNT, queue_run
 from tests.test_firmware_get_games import BALLOON_INSTALLED, GET_BALLOON, OPEN_GET_GAMES
 from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
 
-HEAP_K = "128K"
-"""The least heap the whole flow passes in, every time, on the unix port with TLS's 34.6 KB held
-(a Badger 2040 W has 166K), on a machine loaded past its cores too: net keeps TLS's room from one
-request to the next (it needed 136K, and failed some loaded runs there); at 120K the upload runs out
-of memory. Not the 96K the other tests use (docs/badge.md, Memory)."""
+HEAP_K = "136K"
+"""The whole flow's heap on the unix port with TLS's 34.6 KB held (a Badger 2040 W has 166K): it
+passes at 125K and 128K, 9 of 9 at 128K beside busy loops, and fails every run at 124K; a full CI run
+failed it once at 128K (the upload out of memory), so this is 8 KB above. Not the 96K the other tests
+use (docs/badge.md, Memory)."""
 HEAP = int(HEAP_K[:-1]) * 1024
 HEAP_LINE = re.compile(r"^live heap \(peak per screen, TLS included, -X heapsize=\d+K\): (.*)$", re.MULTILINE)
 SEND_AND_EXIT = TO_ACCOUNT + SEND_FROM_ACCOUNT + "wait account\nexit\n"
