@@ -83,3 +83,17 @@ def test_the_windows_benchmark_prints_both_stores_ratios_and_the_plan(postgres_s
         assert f"{store}, 10,000 scores: first read of a day's board" in result.stdout
     assert len(re.findall(r"^one day .* (\d+\.\d)x$", result.stdout, re.MULTILINE)) == 2, result.stdout
     assert "Index Cond: ((game = 'dino'::text) AND (at >=" in result.stdout  # a range of scores_by_time
+
+
+def test_the_firmware_heap_benchmark_compares_both_ports_module_by_module():
+    """The unix port against MicroPython's 32-bit WebAssembly port (from npm, run by node)."""
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("firmware_heap.py"))],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for module in ("storage", "net", "online", "login", "getgames", "all"):
+        assert re.search(rf"^{module} +\d+\.\d KB +\d+\.\d KB +\d+\.\d\d$", result.stdout, re.MULTILINE), result.stdout
