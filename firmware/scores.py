@@ -88,17 +88,9 @@ def deliver(server, session):
                     body = file.read()
             status, answer = _post(server, game, body, session)
             del body
-        except net.ServerTrouble:  # the identity provider, refreshing the token
-            return answers, refused, "server"
-        except net.Untrusted as error:  # a look-alike: neither the run nor a token went to it
+        except OSError as error:  # the run waits, sent again by its submission_id
             print("scores: %s" % error)
-            return answers, refused, "untrusted"
-        except net.OutOfMemory as error:
-            print("scores: %s" % error)
-            return answers, refused, "memory"
-        except OSError as error:
-            print("scores: %s" % error)
-            return answers, refused, "slow" if error.errno == errno.ETIMEDOUT else "offline"
+            return answers, refused, _problem(error)
         except MemoryError:  # a damaged file too big to send from here
             _reject(name, None, {"detail": "too big for the badge's memory to send"})
             refused += 1
@@ -129,6 +121,17 @@ def deliver(server, session):
             _reject(name, status, answer)
             refused += 1
     return answers, refused, None
+
+
+def _problem(error):
+    """Why a request that raised ``error`` left the runs waiting (online.PROBLEMS says it)."""
+    if isinstance(error, net.ServerTrouble):  # the identity provider, refreshing the token
+        return "server"
+    if isinstance(error, net.Untrusted):  # a look-alike: neither the run nor a token went to it
+        return "untrusted"
+    if isinstance(error, net.OutOfMemory):
+        return "memory"
+    return "slow" if error.errno == errno.ETIMEDOUT else "offline"
 
 
 def _post(server, game, body, session):

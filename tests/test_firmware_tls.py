@@ -20,7 +20,7 @@ from tests.people import Person
 from tests.simulator import Badge
 from tests.tcp_proxy import TcpProxy
 from tests.test_firmware_faults import SEND_FROM_ACCOUNT, TO_ACCOUNT, queue_run
-from tests.test_firmware_get_games import BALLOON_INSTALLED, GET_BALLOON, OPEN_GET_GAMES
+from tests.test_firmware_get_games import BALLOON_INSTALLED, GET_BALLOON, OPEN_GET_GAMES, keys_of
 from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
 
 HEAP_K = "136K"
@@ -258,14 +258,8 @@ def test_a_handshake_trickled_or_stalled_is_given_up_at_the_deadline_and_the_sco
     assert badge.queued() == []
 
 
-def games_keys_of(arcade: HttpsArcade) -> None:
-    """Has the arcade make its badge key (its first games list does), as `arcade deploy` would."""
-    with arcade.connect() as client:
-        assert client.get("/api/v1/badge", timeout=60).json()["catalog"] is not None
-
-
 def test_get_games_over_https_lists_the_servers_games_and_installs_one(badge_build, arcade, certificates, tmp_path):
-    games_keys_of(arcade)
+    keys_of(arcade.server)
     ca = (certificates["genuine"].ca_file,)
     badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=ca, heap=HEAP_K, arcade=arcade.server.folder)
 
@@ -289,7 +283,7 @@ def test_get_games_over_https_lists_the_servers_games_and_installs_one(badge_bui
 def test_get_games_that_cannot_check_the_list_says_why_not_that_the_server_cannot_be_reached(
     badge_build, arcade, certificates, tmp_path, heap, look_alike, said
 ):
-    games_keys_of(arcade)
+    keys_of(arcade.server)
     ca = (certificates["genuine"].ca_file,)
     badge = Badge(badge_build, tmp_path / "flash", arcade.url, ca=ca, heap=heap, arcade=arcade.server.folder)
     if look_alike:

@@ -59,7 +59,6 @@ from arcade.sdk.store import (
     RefusedRun,
     Stored,
     StoredAudit,
-    adjudication_audit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -67,6 +66,7 @@ from arcade.sdk.store import (
     StoreError,
     StoreUnavailable,
     SubmissionConflict,
+    adjudication_audit,
 )
 
 log = logging.getLogger("arcade.store")

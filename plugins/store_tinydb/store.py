@@ -58,7 +58,6 @@ from arcade.sdk.store import (
     RefusedRun,
     Stored,
     StoredAudit,
-    adjudication_audit,
     StoredCounter,
     StoredPlayer,
     StoredRecord,
@@ -66,6 +65,7 @@ from arcade.sdk.store import (
     StoreError,
     StoreUnavailable,
     SubmissionConflict,
+    adjudication_audit,
 )
 
 FOLD_EVERY = 2000
@@ -1024,15 +1024,6 @@ class TinyDBStore:
             value = merged.get(seq, score)
             if value is not None and (player not in best or (game.ordered(value), seq) < best[player][0]):
                 best[player] = ((game.ordered(value), seq), value, at)
-        together = []
-        for player in owners:
-            beaten = ranking.seq_of(player)
-            if beaten is not None:
-                together.append(("bests", (game.id, player, beaten), None))
-            if player in best:
-                (_, seq), value, at = best[player]
-                reached = {"game": game.id, "player": player, "score": value, "seq": seq, "at": at.isoformat()}
-                together.append(("bests", (game.id, player, seq), msgspec.json.encode(reached)))
         document.update(
             game=game.id,
             version=version,
@@ -1041,10 +1032,16 @@ class TinyDBStore:
             changes=sorted(merged.items()),
             archives=[*document["archives"], msgspec.to_builtins(archive)],
         )
-        together.append(("adjudications", game.id, msgspec.json.encode(document)))
         with self._together():
-            for staged in together:
-                self._change(*staged)
+            for player in owners:
+                beaten = ranking.seq_of(player)
+                if beaten is not None:
+                    self._change("bests", (game.id, player, beaten), None)
+                if player in best:
+                    (_, seq), value, at = best[player]
+                    reached = {"game": game.id, "player": player, "score": value, "seq": seq, "at": at.isoformat()}
+                    self._change("bests", (game.id, player, seq), msgspec.json.encode(reached))
+            self._change("adjudications", game.id, msgspec.json.encode(document))
             if audit is not None:
                 self._stage_audit(audit, None, audit.before)
         self._rankings.pop(game.id, None)
