@@ -393,14 +393,12 @@ class _ProgressLine:
 
 def _reason(text: str) -> str:
     """``--reason`` as the audit log keeps it, as the admin pages take it: one line, not too long."""
-    from arcade.sdk.store import MAX_REASON
+    from arcade.sdk.store import audit_reason
 
-    reason = " ".join(text.split())
-    if len(reason) > MAX_REASON:
-        raise argparse.ArgumentTypeError(
-            f"give a reason of at most {MAX_REASON} characters (this one has {len(reason)})"
-        )
-    return reason
+    try:
+        return audit_reason(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _readjudicate(args) -> int:

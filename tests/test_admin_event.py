@@ -82,6 +82,17 @@ def test_an_admin_adds_renames_and_removes_a_session_and_every_process_sees_it(a
     assert backwards.status_code == 422 and "is not after the window's start" in visible_text(backwards.text)
     assert 'value="lunch"' in backwards.text  # what was typed is kept on the form
     assert "lunch" not in windows(arcade)
+    wordy = boss.submit(
+        added, "add", name="lunch", title="L" * 81, start=local(now), end=local(now + timedelta(hours=1))
+    )
+    assert wordy.status_code == 422, visible_text(wordy.text)
+    assert "give a title of at most 80 characters (this one has 81)" in visible_text(wordy.text)
+    why = boss.submit(
+        added, "add", name="lunch", reason="x" * 501, start=local(now), end=local(now + timedelta(hours=1))
+    )
+    assert why.status_code == 422, visible_text(why.text)
+    assert "give a reason of at most 500 characters (this one has 501)" in visible_text(why.text)
+    assert "lunch" not in windows(arcade)  # neither was cut short and kept
 
     changed = boss.submit(
         added,
@@ -139,7 +150,13 @@ def test_an_admin_readjudicates_from_the_page_publishes_and_downloads_the_archiv
 
     forged = boss.browser.post("/admin/games/balloon/readjudicate/publish", data={"_csrf_token": "forged"})
     assert forged.status_code == 403
-    published = boss.submit(started, "publish", reason="balloon 1.3.0 closes the 50-pump loophole")
+    wordy = boss.submit(started, "publish", reason="x" * 501)
+    assert wordy.status_code == 422, visible_text(wordy.text)
+    assert "give a reason of at most 500 characters (this one has 501)" in visible_text(wordy.text)
+    assert (
+        arcade.get("/api/v1/games/balloon/leaderboard").json()["entries"][0]["score"] == 50
+    )  # not cut short and published
+    published = boss.submit(wordy, "publish", reason="balloon 1.3.0 closes the 50-pump loophole")
     assert published.status_code == 200
     entries = arcade.get("/api/v1/games/balloon/leaderboard").json()["entries"]
     assert [(e["player"]["name"], e["score"], e["verification"]) for e in entries] == [

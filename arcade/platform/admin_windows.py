@@ -18,6 +18,8 @@ from arcade.sdk.store import Moderation, Store
 KIND = "event-windows"
 KEY = "sessions"
 MAX_SESSIONS = 200
+MAX_TITLE = 80
+"""The longest title a session keeps, in characters (the page's field takes no more)."""
 
 
 class Session(msgspec.Struct, kw_only=True):
@@ -82,7 +84,9 @@ async def apply(store: Store, configured: Windows, edit: Edit, actor: str, reaso
             taken = {window.id: "another window's name" for window in configured}
             taken[EVENT] = "the whole event's window"
             taken.update({session.name: "an admin's session" for session in changed})
-            title = " ".join(edit.title.split())[:80]
+            title = " ".join(edit.title.split())
+            if len(title) > MAX_TITLE:
+                raise BadWindow("title", f"give a title of at most {MAX_TITLE} characters (this one has {len(title)})")
             after = session_window(edit.name, title, edit.start, edit.end, configured.zone, taken)
             changed.append(Session(name=after.id, title=after.title, start=after.start, end=after.end))
         value = {"sessions": msgspec.to_builtins(sorted(changed, key=lambda session: (session.start, session.name)))}

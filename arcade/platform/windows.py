@@ -138,7 +138,8 @@ def windows_of(event: EventSettings, source: str = "defaults", origins: dict[str
 
 
 class BadWindow(ArcadeError):
-    """A session that cannot be a window; ``field`` is what is wrong: name, start or end."""
+    """A session that cannot be a window; ``field`` is what is wrong: its name, title, start or end
+    (or the reason given for the edit)."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)

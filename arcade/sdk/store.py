@@ -173,6 +173,15 @@ MAX_REASON = 500
 """The longest reason an audit entry keeps, in characters (the admin pages and the command line refuse more)."""
 
 
+def audit_reason(text: str) -> str:
+    """``text`` on one line, as an audit entry keeps a reason; a ValueError says so if it is longer
+    than MAX_REASON, where cutting it would keep what the admin did not write."""
+    reason = " ".join(text.split())
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"give a reason of at most {MAX_REASON} characters (this one has {len(reason)})")
+    return reason
+
+
 class StoredAudit(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
     """A moderation as the audit log keeps it: when, and what was there before (a name, a picture,
     a ban's reason) so that it can be given back."""

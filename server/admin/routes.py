@@ -22,7 +22,7 @@ from arcade.platform.windows import BadWindow
 from arcade.sdk.game import GameInfo
 from arcade.sdk.models import display_name, neutral_name
 from arcade.sdk.origins import posts_from
-from arcade.sdk.store import MAX_REASON, Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore
+from arcade.sdk.store import Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore, audit_reason
 from arcade.server import signed_in
 from arcade.server.admin.access import actor, admins_only
 from arcade.server.admin.readjudication import Busy, Readjudications
@@ -51,9 +51,12 @@ class ModerationRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
 def moderation(request: Request, asked: ModerationRequest) -> Moderation:
     """The store's :class:`Moderation` for what an admin asked, or a 422 saying what to fix."""
-    reason = " ".join(asked.reason.split())
-    if not reason or len(reason) > MAX_REASON:
-        raise invalid("reason", f"give a reason of 1 to {MAX_REASON} characters: the audit log keeps it")
+    try:
+        reason = audit_reason(asked.reason)
+    except ValueError as error:
+        raise invalid("reason", str(error)) from None
+    if not reason:
+        raise invalid("reason", "give a reason: the audit log keeps it")
     if asked.action in ("hide", "unhide") and not asked.submission_id:
         raise invalid("submission_id", "name the score to hide or unhide")
     value = asked.value
@@ -193,10 +196,12 @@ async def readjudicate_from_form(
             readjudications.start(store, game)
         else:
             fields = await request.form()
-            reason = " ".join(str(fields.get("reason", "")).split())[:MAX_REASON]
+            reason = audit_reason(str(fields.get("reason", "")))
             await readjudications.publish(store, game, actor(signed_in.user_of(request)), reason)
     except Busy as busy:
         return await readjudication_view(request, game, store, readjudications, 409, str(busy))
+    except ValueError as refused:
+        return await readjudication_view(request, game, store, readjudications, 422, str(refused))
     return Redirect(f"/admin/games/{game.id}/readjudicate", status_code=303)
 
 
@@ -241,7 +246,10 @@ async def edit_window(
             start=local_time(fields, "start"),
             end=local_time(fields, "end"),
         )
-        reason = " ".join(fields.get("reason", "").split())[:MAX_REASON]
+        try:
+            reason = audit_reason(fields.get("reason", ""))
+        except ValueError as error:
+            raise BadWindow("reason", str(error)) from None
         await admin_windows.apply(store, arcade.settings.windows, edit, actor(signed_in.user_of(request)), reason)
     except BadWindow as bad:
         return await windows_view(request, arcade, store, 422, str(bad), bad.field, fields if action == "add" else None)
