@@ -8,11 +8,15 @@ not one byte, the refresh token least of all, and the score goes once the genuin
 import dataclasses
 import json
 import re
+import shutil
 import ssl
+import subprocess
 
 import httpx
 import pytest
 
+from arcade.badge.build import find_program, read_manifest
+from arcade.badge.trust import read_certificates
 from tests.badge_client import Badge as OAuthClient
 from tests.certificates import make_certificates
 from tests.conftest import RunningServer, free_port, on_path, write_config
@@ -298,3 +302,68 @@ def test_get_games_that_cannot_check_the_list_says_why_not_that_the_server_canno
     if look_alike:
         assert "Nothing was sent to it." in shown and bytes(arcade.proxy.received) == b""
     assert not (badge.root / "state" / "games" / "index.json").exists()
+
+
+ROOM_KEPT = """
+import gc
+import net
+
+def attempt(url):
+    try:
+        return "answered %d" % net.request("GET", url)[0]
+    except net.OutOfMemory:
+        return "out of memory"
+    except OSError as error:
+        return "failed: %s" % error
+
+def play():
+    # a game's objects, left scattered: 1 KB pieces in every free place, three of four freed
+    pieces = []
+    try:
+        while True:
+            pieces.append(bytearray(1024))
+    except MemoryError:
+        pass
+    for index in range(len(pieces)):
+        if index % 4:
+            pieces[index] = None
+    gc.collect()
+    return pieces
+
+print(attempt(GENUINE))
+print(attempt(DOWN))
+first = play()
+print(attempt(DOWN))
+second = play()
+print(attempt(GENUINE))
+"""
+
+
+def test_a_server_that_cannot_be_reached_leaves_the_room_kept_for_tls_so_the_next_request_fits(
+    badge_build, arcade, certificates, tmp_path
+):
+    """net keeps 18 KB free between https requests, where TLS's 16 KB record block lands once a game
+    has left no such block. A request that ends before TLS (the server cannot be reached) must keep
+    that room: it used to make a new one beside it, find no 18 KB in a heap full of a game's objects,
+    and drop both, so the game took the room and the next request, to a server up again, ran out of
+    memory with 40 KB free (reproduced before the fix, at this heap). Run as net's own calls under the
+    unix port at 128K, the heap filled between the requests as a game fills it."""
+    flash = tmp_path / "flash"
+    for entry in read_manifest(badge_build).files:
+        (flash / entry.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(badge_build / entry.path, flash / entry.path)
+    (flash / "ca.der").write_bytes(read_certificates([certificates["genuine"].ca_file]))
+    urls = f"GENUINE = '{arcade.url}/api/v1/players/nobody'\nDOWN = 'https://127.0.0.1:{free_port()}/'\n"
+    (flash / "room.py").write_text(urls + ROOM_KEPT)
+
+    ran = subprocess.run(
+        [find_program("micropython"), "-X", "heapsize=128K", "room.py"],
+        cwd=flash,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    said = [line for line in ran.stdout.splitlines() if not line.startswith("@@heap")]
+    assert said == ["answered 404", *["failed: [Errno 111] ECONNREFUSED"] * 2, "answered 404"], ran.stdout
