@@ -11,7 +11,7 @@ from litestar.params import SkipValidation
 from litestar.response import Redirect, Template
 
 from arcade.platform.assembly import Arcade
-from arcade.sdk.models import display_name, player_id
+from arcade.sdk.models import player_id, typed_name
 from arcade.sdk.origins import posts_from
 from arcade.sdk.store import Moderation, Store
 from arcade.server import signed_in
@@ -47,12 +47,11 @@ async def account(
 async def change_name(
     request: Request, arcade: NamedDependency[Arcade], store: NamedDependency[SkipValidation[Store]]
 ) -> Response:
-    """Cleaned as every name is (``display_name``); kept against the provider's from now on."""
-    name = display_name((await fields_of(request)).get("name", ""))
-    if not name:
-        return await account_view(
-            request, arcade, store, 422, name_error="Give a name of 1 to 64 printable characters."
-        )
+    """Cleaned as every name is, refused rather than cut (``typed_name``); kept against the provider's from now on."""
+    try:
+        name = typed_name((await fields_of(request)).get("name", ""))
+    except ValueError as error:
+        return await account_view(request, arcade, store, 422, name_error=f"{str(error).capitalize()}.")
     player = await store.player(player_of(request))
     if player is not None and player.banned is not None:
         return await account_view(request, arcade, store, 403, name_error="A banned player cannot change their name.")

@@ -39,6 +39,10 @@ def test_a_player_changes_their_name_and_keeps_it_over_their_badges_token(arcade
     assert board(arcade) == [("Ada Lovelace", 6)]
     refused = ada.submit(ada.browser.get("/account"), "name", name="\x00\x01")
     assert refused.status_code == 422 and "Give a name of 1 to 64 printable characters" in visible_text(refused.text)
+    wordy = ada.submit(ada.browser.get("/account"), "name", name="A" * 65)
+    assert wordy.status_code == 422, visible_text(wordy.text)
+    assert "Give a name of 1 to 64 printable characters (this one has 65)" in visible_text(wordy.text)
+    assert board(arcade) == [("Ada Lovelace", 6)]  # not cut short and kept
     arcade.restart()
     assert board(arcade) == [("Ada Lovelace", 6)]
 

@@ -128,6 +128,15 @@ def test_the_admin_api_needs_the_sessions_csrf_token_and_the_arcades_origin(arca
     (entry,) = boss.browser.get("/admin/api/audit").json()
     assert (entry["action"], entry["reason"], entry["player"]) == ("ban", "bot", who)
 
+    for field, asked, why in [
+        ("value", {"value": "E" * 65}, "give a name of 1 to 64 printable characters (this one has 65)"),
+        ("reason", {"reason": "x" * 501}, "give a reason of at most 500 characters (this one has 501)"),
+    ]:
+        body = {"action": "rename", "player": who, "reason": "typo", "value": "Eve", **asked}
+        refused = boss.browser.post("/admin/api/moderations", json=body, headers={"x-csrf-token": token})
+        assert refused.status_code == 422 and refused.json()["detail"] == f"{field}: {why}", refused.text
+    assert len(boss.browser.get("/admin/api/audit").json()) == 1  # neither was cut short and kept
+
 
 def test_refused_runs_are_listed_for_admins_with_claimed_and_replayed_scores(arcade):
     eve = arcade.token("eve")

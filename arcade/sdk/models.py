@@ -114,6 +114,17 @@ def display_name(text: str) -> str:
     return _printable(text)[:NAME_LENGTH]
 
 
+def typed_name(text: str) -> str:
+    """A name a person typed (their own, an admin's rename), cleaned as :func:`display_name` cleans
+    one; a ValueError says what to fix if nothing printable is left or it is too long, where cutting
+    it would show a name nobody chose."""
+    name = _printable(text)
+    if not name or len(name) > NAME_LENGTH:
+        typed = f" (this one has {len(name)})" if name else ""
+        raise ValueError(f"give a name of 1 to {NAME_LENGTH} printable characters{typed}")
+    return name
+
+
 def neutral_name(player: str) -> str:
     """The name an admin's reset gives a player: says nothing, and stays the same for the same player."""
     return f"Player {player[:6].upper()}"

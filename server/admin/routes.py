@@ -20,7 +20,7 @@ from arcade.platform import admin_windows
 from arcade.platform.assembly import Arcade
 from arcade.platform.windows import BadWindow
 from arcade.sdk.game import GameInfo
-from arcade.sdk.models import display_name, neutral_name
+from arcade.sdk.models import neutral_name, typed_name
 from arcade.sdk.origins import posts_from
 from arcade.sdk.store import Moderation, NotStored, RefusedRun, Store, StoredAudit, StoredScore, audit_reason
 from arcade.server import signed_in
@@ -61,9 +61,10 @@ def moderation(request: Request, asked: ModerationRequest) -> Moderation:
         raise invalid("submission_id", "name the score to hide or unhide")
     value = asked.value
     if asked.action == "rename":
-        value = display_name(value or "")
-        if not value:
-            raise invalid("value", "give the new name: printable characters, at most 64")
+        try:
+            value = typed_name(value or "")
+        except ValueError as error:
+            raise invalid("value", str(error)) from None
     return Moderation(
         action=asked.action,
         player=asked.player,
