@@ -3,10 +3,10 @@
 import time
 
 import pytest
-from arcade.plugins.idp_builtin import keys
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
+from tests.builtin_keys import folder_keys
 from tests.conftest import run_arcade
 
 
@@ -82,7 +82,7 @@ def test_a_body_that_is_not_json_is_400_saying_so(app):
 
 def sign(server, claims: dict, header: dict | None = None, key=None) -> str:
     """A token signed with the server's own key (or ``key``), with chosen claims."""
-    signing = key or keys.load_or_create(server.data).keys[0]
+    signing = key or folder_keys(server.data).keys[0]
     now = int(time.time())
     base = {
         "iss": server.url,

@@ -7,10 +7,10 @@ import time
 
 import httpx
 import pytest
-from arcade.plugins.idp_builtin import keys
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
+from tests.builtin_keys import folder_keys, save_keys
 from tests.conftest import InProcessArcade, RunningServer, Site, free_port, run_arcade
 from tests.people import Person
 from tests.simulator import Badge
@@ -66,16 +66,16 @@ def leaderboard(server: Site, game: str = "balloon") -> list[dict]:
 def rotate_key(provider: RunningServer) -> None:
     """The provider gets a new signing key; the old one stays published for the tokens it signed."""
     provider.stop()
-    key_set = keys.load_or_create(provider.data)
+    key_set = folder_keys(provider.data)
     fresh = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"}, private=True)
     fresh.ensure_kid()
-    keys.save(provider.data, KeySet([fresh, *key_set.keys]))
+    save_keys(provider.data, KeySet([fresh, *key_set.keys]))
     provider.start()
 
 
 def forge(provider: RunningServer, claims: dict | None = None, header: dict | None = None, key=None) -> str:
     """A token signed with the provider's own key (or ``key``), with ``claims`` and ``header`` changed."""
-    signing_key = key or keys.load_or_create(provider.data).keys[0]
+    signing_key = key or folder_keys(provider.data).keys[0]
     now = int(time.time())
     payload = {"iss": provider.url, "sub": "ada", "aud": f"{provider.url}/api", "iat": now, "exp": now + 600}
     payload.update(claims or {})
@@ -135,7 +135,7 @@ def test_a_key_rotated_at_the_provider_mid_run_is_fetched_and_the_old_one_still_
 def test_bad_tokens_from_each_side_are_refused_with_401_saying_why(arcade_app, provider, make_server):
     another_provider = make_server(start=False)  # a key and an issuer URL of its own; never asked
     now = int(time.time())
-    own_kid = keys.load_or_create(provider.data).keys[0].kid
+    own_kid = folder_keys(provider.data).keys[0].kid
     cases = {
         "wrong issuer": (another_provider.token("ada"), "kid"),
         "wrong issuer, own key": (forge(provider, {"iss": another_provider.url}), "iss"),
@@ -210,7 +210,7 @@ def test_the_simulated_badge_logs_in_at_the_external_provider_and_keeps_scoring_
     again = badge.play(THEN_PLAY.replace("wait account\nspeed 50\n1 c\n2 -\n", ""))  # refreshes first
     assert again.returncode == 0, again.output
     new_kid = jws.extract_compact(badge.state("session.json")["access_token"].encode()).protected["kid"]
-    assert new_kid == keys.load_or_create(provider.data).keys[0].kid
+    assert new_kid == folder_keys(provider.data).keys[0].kid
 
     entries = leaderboard(arcade, game="dino")
     assert [entry["player"]["name"] for entry in entries] == ["Ada Lovelace"]

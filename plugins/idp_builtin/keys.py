@@ -255,17 +255,6 @@ class KeyRing:
                 log.warning("keeping the signing keys read before: %s", error)
 
 
-def load_or_create(folder: Path) -> KeySet:
-    """The data folder's keys, the signing key first (made on first use)."""
-    return KeySet(KeyRing.in_folder(folder).current.every)
-
-
-def save(folder: Path, keys: KeySet) -> None:
-    """Replace the data folder's keys with ``keys``, the first signing."""
-    source = FolderKeys(folder)
-    source.write_now(new_document(keys.keys), source.read_now()[1])
-
-
 def _new_key() -> ECKey:
     key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"}, private=True)
     key.ensure_kid()
