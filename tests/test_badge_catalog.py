@@ -10,6 +10,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from arcade.badge.deploy import badge_config
 from tests.conftest import run_arcade
 from tests.stores import postgres_settings
 
@@ -46,6 +47,30 @@ def test_the_signed_list_says_when_it_was_issued_and_expires_and_every_process_s
     assert signed(two)[1]["issued"] == 1_800_000_000  # another process, signing for the first time, says the same
     now[0] += 1  # the next 30 s: signed again, never older
     assert [signed(app)[1]["issued"] for app in (one, two)] == [1_800_000_030, 1_800_000_030]
+
+
+def test_a_server_clock_up_to_half_a_minute_behind_the_deploying_computers_serves_a_list_a_new_badge_takes(
+    make_app, monkeypatch
+):
+    """A badge that checked no list yet refuses one issued before its deploy (config.json's
+    ``games_since``, firmware/fresh.py: ``issued < since``). A server whose clock is up to 30 s (one
+    signing window) behind the deploying computer's still serves one it takes, wherever in a window the
+    deploy falls; a minute behind, it serves one the badge refuses (and says the server's clock may be
+    behind)."""
+    server_now = [0.0]
+    monkeypatch.setattr("arcade.badge.catalog.time.time", lambda: server_now[0])
+    app = make_app()
+
+    def taken(deployed: float, behind: float) -> bool:
+        server_now[0] = deployed - behind
+        with app.connect() as client:
+            issued = json.loads(client.get("/api/v1/badge").json()["catalog"]["manifest"])["issued"]
+        return not issued < badge_config("http://127.0.0.1", [], deployed)["games_since"]
+
+    for into_window in (0.0, 0.5, 15.0, 29.9):
+        deployed = 1_800_000_000 + into_window  # a signing window starts at 1_800_000_000
+        assert [taken(deployed, behind) for behind in (0, 0.5, 10, 30)] == [True] * 4, into_window
+        assert [taken(deployed, behind) for behind in (60.5, 3600)] == [False] * 2, into_window
 
 
 def test_the_badge_info_lists_every_game_signed_with_files_that_match(app):
