@@ -117,8 +117,13 @@ def test_taps_during_refreshes_reach_the_game_at_the_tick_they_fell_in(badge_bui
 
     assert result.returncode == 0, result.output
     assert result.names() == ["menu", "dino", "result"]
-    # each tap is a jump, on the tick it fell in: not only on the first tick after a refresh (1, 6, 11...)
-    assert recorded_inputs(badge) == [[21, 1], [22, 0], [42, 1], [43, 0], [63, 1], [64, 0], [84, 1], [85, 0]]
+    # each tap is a jump, on the tick it fell in, not held to the first tick after a refresh: the taps,
+    # 21 ticks apart, fall each at another point of the 5-tick refresh (21 is 1 more than 20), and land
+    # 21 ticks apart, one tick each. The first is tick 21, or one either side: a host that stalls the
+    # badge's process for 30 ms as the game starts shifts every tick (a loaded CI run saw 20)
+    inputs = recorded_inputs(badge)
+    assert inputs[0][0] in (20, 21, 22), inputs
+    assert inputs == [[inputs[0][0] + 21 * tap + up, 1 - up] for tap in range(len(TAPS_AT)) for up in (0, 1)]
     # and the panel shows each: a jump is 19 ticks, about four turbo refreshes, two or three of them high
     assert sum(runner_in_the_air(shot) for shot in shots.glob("*-dino.png")) >= 2 * len(TAPS_AT)
 

@@ -197,12 +197,13 @@ async def readjudicate_from_form(
             readjudications.start(store, game)
         else:
             fields = await request.form()
-            reason = audit_reason(str(fields.get("reason", "")))
+            try:
+                reason = audit_reason(str(fields.get("reason", "")))
+            except ValueError as refused:
+                return await readjudication_view(request, game, store, readjudications, 422, str(refused))
             await readjudications.publish(store, game, actor(signed_in.user_of(request)), reason)
     except Busy as busy:
         return await readjudication_view(request, game, store, readjudications, 409, str(busy))
-    except ValueError as refused:
-        return await readjudication_view(request, game, store, readjudications, 422, str(refused))
     return Redirect(f"/admin/games/{game.id}/readjudicate", status_code=303)
 
 
