@@ -153,9 +153,8 @@ def test_an_admin_readjudicates_from_the_page_publishes_and_downloads_the_archiv
     wordy = boss.submit(started, "publish", reason="x" * 501)
     assert wordy.status_code == 422, visible_text(wordy.text)
     assert "give a reason of at most 500 characters (this one has 501)" in visible_text(wordy.text)
-    assert (
-        arcade.get("/api/v1/games/balloon/leaderboard").json()["entries"][0]["score"] == 50
-    )  # not cut short and published
+    best = arcade.get("/api/v1/games/balloon/leaderboard").json()["entries"][0]["score"]
+    assert best == 50  # not cut short and published
     published = boss.submit(wordy, "publish", reason="balloon 1.3.0 closes the 50-pump loophole")
     assert published.status_code == 200
     entries = arcade.get("/api/v1/games/balloon/leaderboard").json()["entries"]

@@ -7,15 +7,15 @@ not one byte, the refresh token least of all, and the score goes once the genuin
 
 import dataclasses
 import json
+import os
 import re
-import shutil
 import ssl
 import subprocess
 
 import httpx
 import pytest
 
-from arcade.badge.build import find_program, read_manifest
+from arcade.badge.build import find_program
 from arcade.badge.trust import read_certificates
 from tests.badge_client import Badge as OAuthClient
 from tests.certificates import make_certificates
@@ -24,7 +24,12 @@ from tests.people import Person
 from tests.simulator import Badge
 from tests.tcp_proxy import TcpProxy
 from tests.test_firmware_faults import SEND_FROM_ACCOUNT, TO_ACCOUNT, queue_run
-from tests.test_firmware_get_games import BALLOON_INSTALLED, GET_BALLOON, OPEN_GET_GAMES, keys_of
+from tests.test_firmware_get_games import (
+    BALLOON_INSTALLED,
+    GET_BALLOON,
+    OPEN_GET_GAMES,
+    keys_of,
+)
 from tests.test_firmware_login import FAST_LOGIN, LOG_IN_THEN, THEN_PLAY, scan
 
 HEAP_K = "136K"
@@ -348,17 +353,14 @@ def test_a_server_that_cannot_be_reached_leaves_the_room_kept_for_tls_so_the_nex
     and drop both, so the game took the room and the next request, to a server up again, ran out of
     memory with 40 KB free (reproduced before the fix, at this heap). Run as net's own calls under the
     unix port at 128K, the heap filled between the requests as a game fills it."""
-    flash = tmp_path / "flash"
-    for entry in read_manifest(badge_build).files:
-        (flash / entry.path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(badge_build / entry.path, flash / entry.path)
-    (flash / "ca.der").write_bytes(read_certificates([certificates["genuine"].ca_file]))
+    (tmp_path / "ca.der").write_bytes(read_certificates([certificates["genuine"].ca_file]))
     urls = f"GENUINE = '{arcade.url}/api/v1/players/nobody'\nDOWN = 'https://127.0.0.1:{free_port()}/'\n"
-    (flash / "room.py").write_text(urls + ROOM_KEPT)
+    (tmp_path / "room.py").write_text(urls + ROOM_KEPT)
 
     ran = subprocess.run(
         [find_program("micropython"), "-X", "heapsize=128K", "room.py"],
-        cwd=flash,
+        cwd=tmp_path,
+        env={**os.environ, "MICROPYPATH": f"{badge_build}:.frozen"},  # .frozen: the port's own ssl
         capture_output=True,
         text=True,
         timeout=60,
